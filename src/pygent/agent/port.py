@@ -1,0 +1,72 @@
+"""The frontend port: the agent's only way out to a person.
+
+The server implements it over JSON-RPC; :mod:`pygent.agent.headless` (``pygent run``, unit tests)
+answers from policy and applies edits to disk itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Protocol, TypedDict
+
+from pygent.edits.changes import ApplyResult, ChangeSet
+
+
+class PermissionOption(TypedDict):
+    """One of ACP's permission options."""
+
+    optionId: str
+    name: str
+    kind: Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+
+
+class PermissionRequest(TypedDict):
+    """ACP's ``session/request_permission`` params, minus ``sessionId`` (the server adds it).
+
+    ``_meta.reason`` says why pygent asks (the mode or the rule), for frontends that show it.
+    """
+
+    toolCall: dict[str, Any]
+    options: list[PermissionOption]
+    _meta: dict[str, Any]
+
+
+class PermissionOutcome(TypedDict, total=False):
+    """ACP's outcome: ``{"outcome": "selected", "optionId": ...}`` or ``{"outcome": "cancelled"}``."""
+
+    outcome: Literal["selected", "cancelled"]
+    optionId: str
+
+
+ALLOW_ONCE: PermissionOption = {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"}
+ALLOW_ALWAYS: PermissionOption = {
+    "optionId": "allow_always",
+    "name": "Allow always",
+    "kind": "allow_always",
+}
+REJECT_ONCE: PermissionOption = {"optionId": "reject_once", "name": "Reject once", "kind": "reject_once"}
+REJECT_ALWAYS: PermissionOption = {
+    "optionId": "reject_always",
+    "name": "Reject always",
+    "kind": "reject_always",
+}
+
+
+class FrontendPort(Protocol):
+    """What the agent needs from whoever drives it."""
+
+    @property
+    def reviews_edits(self) -> bool:
+        """True when the frontend shows each edit for review (then the review *is* the approval)."""
+        ...
+
+    def emit(self, update: dict[str, Any]) -> None:
+        """Deliver one ACP ``sessionUpdate`` dict (never blocks; the frontend batches)."""
+        ...
+
+    async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
+        """Ask the person; resolves to the selected option or ``cancelled``."""
+        ...
+
+    async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
+        """Have the change set reviewed and applied (or rejected, with an optional reason)."""
+        ...

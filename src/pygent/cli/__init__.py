@@ -1,0 +1,87 @@
+"""The ``pygent`` command line: a click group whose commands load lazily.
+
+Each command group lives in its own module under ``pygent.cli``; nothing is imported until the
+command runs, so ``pygent --version`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+import click
+
+from pygent import __version__
+
+#: command name -> (module, attribute, short help). Short help is here so ``--help`` imports nothing.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "chat": ("pygent.cli.chat", "chat", "Open the terminal chat (the default when no command is given)."),
+    "run": ("pygent.cli.run", "run", "Run one prompt without a UI (scripts, CI)."),
+    "serve": ("pygent.cli.serve", "serve", "Start the JSON-RPC server editors talk to (stdio)."),
+    "sessions": ("pygent.cli.sessions", "sessions", "List, show and delete saved sessions."),
+    "config": ("pygent.cli.config", "config", "Show, set and edit settings."),
+    "prompt": ("pygent.cli.prompt", "prompt", "Show and customise the system prompt."),
+    "setup": ("pygent.cli.setup", "setup", "First-run wizard: choose a provider, model and key."),
+    "report": ("pygent.cli.report", "report", "Bundle recent logs (redacted) for a bug report."),
+    "help": ("pygent.cli.help", "help_command", "Help on a topic: tools, config, permissions, ..."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        module_name, attr, _ = entry
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name != module_name:
+                raise
+            return None
+        command: click.Command = getattr(module, attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, entry[2]) for name, entry in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _color_default() -> bool | None:
+    return False if os.environ.get("NO_COLOR") else None
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+@click.version_option(__version__, "-V", "--version", prog_name="pygent", message="%(prog)s %(version)s")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """pygent: an AI coding agent for your editor and terminal.
+
+    Run `pygent chat` for the terminal UI, `pygent serve` for editors, `pygent run "PROMPT"` for
+    scripts. `pygent help TOPIC` explains tools, config, permissions, prompts, sessions, shortcuts.
+
+    Shell completion: eval "$(_PYGENT_COMPLETE=bash_source pygent)" (zsh_source, fish_source).
+    """
+    ctx.color = _color_default()
+    if ctx.invoked_subcommand is None:
+        chat = cli.get_command(ctx, "chat")
+        if chat is None:
+            click.echo(ctx.get_help())
+            return
+        ctx.invoke(chat)
+
+
+def main(args: list[str] | None = None) -> Any:
+    """Entry point for embedding: run the CLI with ``args``."""
+    return cli.main(args=args, prog_name="pygent")

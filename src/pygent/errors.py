@@ -1,0 +1,157 @@
+"""User-facing errors: one place for every message a person can cause, each with a stable code.
+
+Each error says what happened and what to do. The CLI prints ``str(error)``; the server sends
+``error.message`` with ``data.code = error.code``; the TUI shows both. Later code adds new
+codes here, never ad-hoc strings elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: Stable error codes, shared by every frontend (``data.code`` on the wire).
+ERROR_CODES = (
+    "no_api_key",
+    "model_not_found",
+    "auth_failed",
+    "rate_limited",
+    "context_overflow",
+    "network",
+    "invalid_config",
+    "invalid_params",
+    "session_not_found",
+    "session_busy",
+    "llm_error",
+    "internal",
+)
+
+#: JSON-RPC error codes used for each of our codes (the server maps with this table).
+JSONRPC_CODES: dict[str, int] = {
+    "invalid_params": -32602,
+    "no_api_key": -32001,
+    "model_not_found": -32002,
+    "auth_failed": -32003,
+    "rate_limited": -32004,
+    "context_overflow": -32005,
+    "network": -32006,
+    "invalid_config": -32007,
+    "session_not_found": -32008,
+    "session_busy": -32009,
+    "llm_error": -32010,
+    "internal": -32603,
+}
+
+
+class PygentError(Exception):
+    """An error a person can act on.
+
+    Args:
+        code: One of :data:`ERROR_CODES`.
+        message: What happened, in one sentence.
+        hint: What to do about it.
+        data: Extra machine-readable details.
+    """
+
+    def __init__(
+        self, code: str, message: str, hint: str = "", data: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.hint = hint
+        self.data = data or {}
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The error as a JSON-serialisable dict (``code``, ``message``, ``hint``, extra data)."""
+        return {"code": self.code, "message": self.message, "hint": self.hint, **self.data}
+
+
+class ConfigError(PygentError):
+    """A settings file or value is invalid (code ``invalid_config``)."""
+
+    def __init__(self, message: str, hint: str = "", data: dict[str, Any] | None = None) -> None:
+        super().__init__("invalid_config", message, hint, data)
+
+
+def no_api_key(model: str, env_vars: list[str]) -> PygentError:
+    """No key is configured for ``model``'s provider."""
+    names = " or ".join(env_vars) if env_vars else "PYGENT_API_KEY"
+    return PygentError(
+        "no_api_key",
+        f"No API key configured for model {model!r}.",
+        f"Set {names}, run `pygent setup`, or `pygent config set llm.api_key KEY`.",
+        {"model": model},
+    )
+
+
+def model_not_found(model: str, suggestions: list[str] | None = None) -> PygentError:
+    """The provider does not know ``model``."""
+    hint = "Check the model name with `pygent config set llm.model PROVIDER/MODEL`."
+    if suggestions:
+        hint = f"Did you mean {', '.join(suggestions)}? " + hint
+    return PygentError("model_not_found", f"The model {model!r} was not found.", hint, {"model": model})
+
+
+def auth_failed(model: str, detail: str = "") -> PygentError:
+    """The provider rejected the key."""
+    return PygentError(
+        "auth_failed",
+        f"The provider rejected the API key for {model!r}{': ' + detail if detail else ''}.",
+        "Check the key (`pygent config show`), or set a new one with `pygent setup`.",
+        {"model": model},
+    )
+
+
+def rate_limited(detail: str = "") -> PygentError:
+    """The provider kept answering 429 after all retries."""
+    return PygentError(
+        "rate_limited",
+        f"The provider is rate limiting requests{': ' + detail if detail else ''}.",
+        "Wait a minute and try again, or raise `llm.num_retries`.",
+    )
+
+
+def context_overflow(detail: str = "") -> PygentError:
+    """The conversation no longer fits the model's context window."""
+    return PygentError(
+        "context_overflow",
+        f"The conversation is too long for the model's context window{': ' + detail if detail else ''}.",
+        "Run /compact (or start a new session) and try again.",
+    )
+
+
+def network_error(detail: str = "") -> PygentError:
+    """The provider could not be reached."""
+    return PygentError(
+        "network",
+        f"Could not reach the model provider{': ' + detail if detail else ''}.",
+        "Check your network connection and `llm.api_base`, then try again.",
+    )
+
+
+def invalid_params(message: str) -> PygentError:
+    """A protocol request's parameters are malformed."""
+    return PygentError("invalid_params", message, "")
+
+
+def session_not_found(session_id: str) -> PygentError:
+    """No session with that id exists in this workspace."""
+    return PygentError(
+        "session_not_found",
+        f"No session {session_id!r} in this workspace.",
+        "List sessions with `pygent sessions list`.",
+        {"sessionId": session_id},
+    )
+
+
+def session_busy(session_id: str) -> PygentError:
+    """The session is already running a turn."""
+    return PygentError(
+        "session_busy",
+        f"Session {session_id!r} is already running a turn.",
+        "Wait for it to finish or cancel it first.",
+        {"sessionId": session_id},
+    )

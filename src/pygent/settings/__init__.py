@@ -1,0 +1,1 @@
+"""Settings: pydantic models, layered loading (defaults < user < project < env < flags), paths."""

@@ -1,0 +1,1 @@
+"""Tools: the agent's hands. ``base`` holds the mechanism; one module per tool family."""
