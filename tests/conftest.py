@@ -27,7 +27,9 @@ _PROVIDER_VARS = (
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Point HOME and every XDG directory into a fresh temp dir; drop real keys and PYGENT_* vars."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))

@@ -92,7 +92,9 @@ def model_not_found(model: str, suggestions: list[str] | None = None) -> PygentE
     hint = "Check the model name with `pygent config set llm.model PROVIDER/MODEL`."
     if suggestions:
         hint = f"Did you mean {', '.join(suggestions)}? " + hint
-    return PygentError("model_not_found", f"The model {model!r} was not found.", hint, {"model": model})
+    return PygentError(
+        "model_not_found", f"The model {model!r} was not found.", hint, {"model": model}
+    )
 
 
 def auth_failed(model: str, detail: str = "") -> PygentError:

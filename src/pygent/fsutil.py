@@ -45,6 +45,8 @@ def atomic_write_bytes(path: Path, data: bytes, *, mode: int | None = None) -> N
         raise
 
 
-def atomic_write_text(path: Path, text: str, *, mode: int | None = None, encoding: str = "utf-8") -> None:
+def atomic_write_text(
+    path: Path, text: str, *, mode: int | None = None, encoding: str = "utf-8"
+) -> None:
     """Write ``text`` atomically; newlines are written exactly as given (no translation)."""
     atomic_write_bytes(path, text.encode(encoding), mode=mode)

@@ -37,13 +37,21 @@ class PermissionOutcome(TypedDict, total=False):
     optionId: str
 
 
-ALLOW_ONCE: PermissionOption = {"optionId": "allow_once", "name": "Allow once", "kind": "allow_once"}
+ALLOW_ONCE: PermissionOption = {
+    "optionId": "allow_once",
+    "name": "Allow once",
+    "kind": "allow_once",
+}
 ALLOW_ALWAYS: PermissionOption = {
     "optionId": "allow_always",
     "name": "Allow always",
     "kind": "allow_always",
 }
-REJECT_ONCE: PermissionOption = {"optionId": "reject_once", "name": "Reject once", "kind": "reject_once"}
+REJECT_ONCE: PermissionOption = {
+    "optionId": "reject_once",
+    "name": "Reject once",
+    "kind": "reject_once",
+}
 REJECT_ALWAYS: PermissionOption = {
     "optionId": "reject_always",
     "name": "Reject always",

@@ -16,7 +16,11 @@ from pygent import __version__
 
 #: command name -> (module, attribute, short help). Short help is here so ``--help`` imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
-    "chat": ("pygent.cli.chat", "chat", "Open the terminal chat (the default when no command is given)."),
+    "chat": (
+        "pygent.cli.chat",
+        "chat",
+        "Open the terminal chat (the default when no command is given).",
+    ),
     "run": ("pygent.cli.run", "run", "Run one prompt without a UI (scripts, CI)."),
     "serve": ("pygent.cli.serve", "serve", "Start the JSON-RPC server editors talk to (stdio)."),
     "sessions": ("pygent.cli.sessions", "sessions", "List, show and delete saved sessions."),
@@ -63,7 +67,9 @@ def _color_default() -> bool | None:
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(__version__, "-V", "--version", prog_name="pygent", message="%(prog)s %(version)s")
+@click.version_option(
+    __version__, "-V", "--version", prog_name="pygent", message="%(prog)s %(version)s"
+)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """pygent: an AI coding agent for your editor and terminal.

@@ -11,7 +11,9 @@ PERMISSION_MODES: tuple[str, ...] = ("ask", "auto-edit", "plan", "auto")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        extra="forbid", validate_assignment=True, use_attribute_docstrings=True
+    )
 
 
 class LLMSettings(_Section):

@@ -83,7 +83,9 @@ def find_project_config(start: Path | None = None) -> Path | None:
 
 def project_config_file(start: Path | None = None) -> Path:
     """Where the project config is or would be created (existing file, else under the project root)."""
-    return find_project_config(start) or find_project_root(start) / PROJECT_DIR_NAME / CONFIG_FILE_NAME
+    return (
+        find_project_config(start) or find_project_root(start) / PROJECT_DIR_NAME / CONFIG_FILE_NAME
+    )
 
 
 def git_branch(cwd: Path) -> str | None:
