@@ -1,3 +1,54 @@
-"""pytest fixtures shared by every test suite of the project (loaded from ``tests/conftest.py``)."""
+"""pytest fixtures shared by every test suite of the project (loaded from ``tests/conftest.py``).
+
+* ``fake_llm``: a running :class:`~pygent.testing.fake_llm.FakeLLMThread` (its own thread, so it
+  serves sync tests, async tests and subprocesses alike). Script it with ``fake_llm.script([...])``;
+  inspect ``fake_llm.requests``; point clients at ``fake_llm.base_url``.
+* ``fake_settings``: :class:`~pygent.settings.models.Settings` aimed at that server (model
+  ``openai/fake-model``, key ``sk-fake-test``, few retries, short timeouts). Built directly, without
+  reading any config file.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pygent.testing.fake_llm import FakeLLMThread
+
+if TYPE_CHECKING:
+    from pygent.settings.models import Settings
+
+#: Model string used by every test against the fake server.
+FAKE_MODEL = "openai/fake-model"
+#: API key used by every test against the fake server.
+FAKE_API_KEY = "sk-fake-test"
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeLLMThread]:
+    """A running fake LLM server (empty script: every request answers "(fake) done")."""
+    with FakeLLMThread() as fake:
+        yield fake
+
+
+def make_fake_settings(base_url: str, **llm: object) -> Settings:
+    """Settings pointing at a fake server at ``base_url`` (``llm`` overrides LLM fields)."""
+    from pygent.settings.models import LLMSettings, Settings
+
+    values: dict[str, object] = {
+        "model": FAKE_MODEL,
+        "api_base": base_url,
+        "api_key": FAKE_API_KEY,
+        "num_retries": 2,
+        "timeout": 20.0,
+    }
+    values.update(llm)
+    return Settings(llm=LLMSettings.model_validate(values))
+
+
+@pytest.fixture
+def fake_settings(fake_llm: FakeLLMThread) -> Settings:
+    """Settings whose model is ``openai/fake-model`` served by ``fake_llm``."""
+    return make_fake_settings(fake_llm.base_url)
