@@ -1,0 +1,130 @@
+"""The headless frontend port: no person to ask, edits go straight to disk.
+
+Used by ``pygent run`` and by tests. Edits are applied with
+:func:`pygent.edits.apply.apply_change_set` (atomic, all or nothing); permission requests are answered
+by a policy (a fixed option id, or a callable); every emitted update is collected in
+:attr:`HeadlessPort.updates`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TextIO
+
+from pygent.agent.port import PermissionOutcome, PermissionRequest
+from pygent.edits.apply import apply_change_set
+from pygent.edits.changes import ApplyResult, ChangeSet
+
+__all__ = ["HeadlessPort", "PermissionPolicy"]
+
+PolicyResult = PermissionOutcome | str | None
+PermissionPolicy = str | Callable[[PermissionRequest], PolicyResult | Awaitable[PolicyResult]]
+"""An option id to always pick (``"reject_once"``, ``"allow_once"``, ...), or a callable returning an
+outcome dict, an option id, or None (= cancelled)."""
+
+
+class HeadlessPort:
+    """A :class:`~pygent.agent.port.FrontendPort` that needs nobody.
+
+    Args:
+        policy: How permission requests are answered: an option id (default ``"reject_once"``) or a
+            callable ``(request) -> outcome | option id | None`` (may be async).
+        on_update: Called with every emitted update (after it is appended to :attr:`updates`).
+        stderr: Where rejection notes go (default ``sys.stderr``; pass None to stay silent).
+        mode: The permission mode named in rejection notes when the request does not say.
+    """
+
+    def __init__(
+        self,
+        policy: PermissionPolicy = "reject_once",
+        *,
+        on_update: Callable[[dict[str, Any]], None] | None = None,
+        stderr: TextIO | None = sys.stderr,
+        mode: str = "ask",
+    ) -> None:
+        self.policy = policy
+        self.on_update = on_update
+        self.stderr = stderr
+        self.mode = mode
+        self.updates: list[dict[str, Any]] = []
+        """Every update emitted, in order."""
+        self.permission_requests: list[PermissionRequest] = []
+        """Every permission request received, in order."""
+        self.applied: list[ChangeSet] = []
+        """Change sets applied to disk."""
+
+    @property
+    def reviews_edits(self) -> bool:
+        """Always False: nobody reviews edits here."""
+        return False
+
+    def emit(self, update: dict[str, Any]) -> None:
+        """Record an update and pass it to ``on_update``."""
+        self.updates.append(update)
+        if self.on_update is not None:
+            self.on_update(update)
+
+    async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
+        """Apply ``change_set`` to disk (validated, atomic, all or nothing)."""
+        result = await asyncio.to_thread(apply_change_set, change_set)
+        if result.applied:
+            self.applied.append(change_set)
+        return result
+
+    async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
+        """Answer from the policy; a rejection writes a note to ``stderr``."""
+        self.permission_requests.append(request)
+        policy = self.policy
+        answer: Any
+        if callable(policy):
+            answer = policy(request)
+            if inspect.isawaitable(answer):
+                answer = await answer
+        else:
+            answer = policy
+        outcome = self._outcome(request, answer)
+        if outcome.get("outcome") != "selected" or str(outcome.get("optionId", "")).startswith(
+            "reject"
+        ):
+            self._note_rejection(request)
+        return outcome
+
+    @staticmethod
+    def _outcome(request: PermissionRequest, answer: Any) -> PermissionOutcome:
+        if answer is None:
+            return {"outcome": "cancelled"}
+        if isinstance(answer, dict):
+            return answer  # type: ignore[return-value]
+        option_id = str(answer)
+        offered = {o["optionId"] for o in request.get("options", [])}
+        if offered and option_id not in offered:
+            # A policy naming an option that was not offered: pick the matching kind, else cancel.
+            by_kind = {o["kind"]: o["optionId"] for o in request.get("options", [])}
+            if option_id in by_kind:
+                return {"outcome": "selected", "optionId": by_kind[option_id]}
+            return {"outcome": "cancelled"}
+        return {"outcome": "selected", "optionId": option_id}
+
+    def _note_rejection(self, request: PermissionRequest) -> None:
+        if self.stderr is None:
+            return
+        meta: dict[str, Any] = dict(request.get("_meta") or {})
+        call = request.get("toolCall") or {}
+        mode = meta.get("mode") or self.mode
+        tool_name = meta.get("tool") or call.get("kind") or "tool"
+        raw = call.get("rawInput") or {}
+        arg = meta.get("arg")
+        if arg is None and isinstance(raw, dict) and raw:
+            arg = (
+                raw.get("command") or raw.get("path") or raw.get("url") or next(iter(raw.values()))
+            )
+        what = f"{tool_name}(`{arg}`)" if arg is not None else str(call.get("title") or tool_name)
+        print(
+            f"pygent: {what} needs permission; rejected (mode {mode!r}). "
+            "Use --mode auto or an allow rule.",
+            file=self.stderr,
+            flush=True,
+        )
