@@ -1,0 +1,54 @@
+"""Benchmark: loading a 1,000-message session (target < 50 ms) and listing sessions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pygent.agent.session import SessionStore
+
+
+def _fill(store: SessionStore, messages: int) -> str:
+    session = store.create("openai/fake-model")
+    for i in range(messages // 4):
+        session.append({"role": "user", "content": f"Question {i}: " + "words " * 40})
+        session.append(
+            {
+                "role": "assistant",
+                "content": "Let me check.",
+                "tool_calls": [
+                    {
+                        "id": f"call_{i}",
+                        "type": "function",
+                        "function": {"name": "read_file", "arguments": '{"path": "src/app.py"}'},
+                    }
+                ],
+            }
+        )
+        session.append(
+            {"role": "tool", "tool_call_id": f"call_{i}", "content": "line of code\n" * 60}
+        )
+        session.append({"role": "assistant", "content": "Here is the answer. " * 30})
+    return session.id
+
+
+def test_load_1000_message_session(benchmark: Any, tmp_path: Path) -> None:
+    store = SessionStore(tmp_path)
+    session_id = _fill(store, 1000)
+    loaded = benchmark(store.load, session_id)
+    assert len(loaded.messages) == 1000
+    assert benchmark.stats.stats.mean < 0.050
+
+
+def test_list_50_sessions_uncached(benchmark: Any, tmp_path: Path) -> None:
+    import pygent.agent.session as session_module
+
+    store = SessionStore(tmp_path)
+    for _ in range(50):
+        _fill(store, 40)
+
+    def list_uncached() -> int:
+        session_module._info_cache.clear()
+        return len(store.list())
+
+    assert benchmark(list_uncached) == 50
