@@ -25,7 +25,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from pygent.agent.updates import ToolKind, diff_content, tool_call_update
-from pygent.edits.changes import ApplyResult, ChangeSet, CreateFile, DeleteFile, RenameFile, TextChange
+from pygent.edits.changes import (
+    ApplyResult,
+    ChangeSet,
+    CreateFile,
+    DeleteFile,
+    RenameFile,
+    TextChange,
+)
 from pygent.tools.errors import ToolError
 
 if TYPE_CHECKING:
@@ -213,6 +220,8 @@ class ToolSpec:
 
 _ARGS_HEADER = re.compile(r"^\s*(Args|Arguments|Parameters):\s*$")
 _SECTION_HEADER = re.compile(r"^\s*(Returns|Raises|Yields|Examples?|Notes?):\s*$")
+# Any other unindented "Word:" / "Two Words:" line also ends the ``Args:`` section (Google style).
+_ANY_SECTION = re.compile(r"^[A-Z][A-Za-z ]{0,30}:\s*$")
 _ARG_LINE = re.compile(r"^\s+(\*{0,2}\w+)(?:\s*\([^)]*\))?:\s*(.*)$")
 
 
@@ -233,6 +242,9 @@ def parse_docstring(doc: str) -> tuple[str, dict[str, str]]:
         if section == "desc":
             description.append(line)
         elif section == "args":
+            if _ANY_SECTION.match(line):
+                section = "other"
+                continue
             m = _ARG_LINE.match(line)
             indent = len(line) - len(line.lstrip())
             if m and indent <= 4:
@@ -360,6 +372,21 @@ def tool(
     return decorate
 
 
+def _type_hints(func: ToolFunc) -> dict[str, Any]:
+    """The function's resolved hints, keeping ``Annotated`` metadata (``Field`` constraints).
+
+    Tool modules often import ``ToolContext`` only under ``TYPE_CHECKING``; it is supplied here.
+    """
+    try:
+        return get_type_hints(func, include_extras=True)
+    except NameError:
+        return get_type_hints(
+            func,
+            localns={"ToolContext": ToolContext, "ToolOutput": ToolOutput},
+            include_extras=True,
+        )
+
+
 def build_spec(
     func: ToolFunc,
     *,
@@ -374,7 +401,7 @@ def build_spec(
     """Build a :class:`ToolSpec` from a function's signature and docstring."""
     tool_name = name or func.__name__
     description, arg_docs = parse_docstring(func.__doc__ or "")
-    hints = get_type_hints(func)
+    hints = _type_hints(func)
     params = list(inspect.signature(func).parameters.values())
     if not params:
         raise TypeError(f"tool {tool_name} must take the ToolContext as first parameter")
@@ -505,6 +532,8 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
         return {}
     if isinstance(raw, dict):
         return raw
+    if not isinstance(raw, (str, bytes, bytearray)):
+        raise ToolError("The tool arguments must be a JSON object.")
     try:
         value = json.loads(raw)
     except json.JSONDecodeError as exc:
@@ -517,7 +546,9 @@ def parse_arguments(raw: str | dict[str, Any] | None) -> dict[str, Any]:
     return value
 
 
-def locations_for(spec: ToolSpec, args: dict[str, Any], workspace: Workspace) -> list[dict[str, Any]]:
+def locations_for(
+    spec: ToolSpec, args: dict[str, Any], workspace: Workspace
+) -> list[dict[str, Any]]:
     """ACP ``locations`` for a call: the absolute paths its path arguments name."""
     out = []
     for arg in spec.path_args:
@@ -553,9 +584,25 @@ async def dispatch(
         return ToolResult(call_id, name, str(exc), True)
     except ValidationError as exc:
         return ToolResult(call_id, name, format_validation_error(name, exc), True)
-    values = validated.model_dump()
+    # Field values as validated (nested models stay models; no dump/re-validate round trip).
+    values = {key: getattr(validated, key) for key in type(validated).model_fields}
     if gate is not None:
-        decision = await gate.check(spec, values, ctx)
+        try:
+            decision = await gate.check(spec, values, ctx)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "CancelledError":
+                raise
+            from loguru import logger
+
+            logger.opt(exception=exc).error("permission check for {} failed", name)
+            return ToolResult(
+                call_id,
+                name,
+                f"{name} was not run: the permission check failed ({type(exc).__name__}: {exc}).",
+                True,
+            )
         if not decision.allowed:
             return ToolResult(call_id, name, decision.message, True)
     started = time.perf_counter()
@@ -590,7 +637,13 @@ async def dispatch(
             output.content,
             _ms(started),
         )
-    return ToolResult(call_id, name, cap_output(str(output), limit, _more_hint(spec)), False, duration_ms=_ms(started))
+    return ToolResult(
+        call_id,
+        name,
+        cap_output(str(output), limit, _more_hint(spec)),
+        False,
+        duration_ms=_ms(started),
+    )
 
 
 def _more_hint(spec: ToolSpec) -> str:

@@ -5,11 +5,14 @@ One place owns path confinement: :meth:`Workspace.resolve`. Every tool calls it.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from pygent.tools.errors import ToolError
 
@@ -42,6 +45,13 @@ class Workspace:
 
     def contains(self, path: Path) -> bool:
         """True when the already-resolved ``path`` lies inside one of the roots."""
+        if sys.platform == "win32":  # case-insensitive file system, mixed separators
+            norm = os.path.normcase(str(path))
+            for root in self.roots:
+                base = os.path.normcase(str(root))
+                if norm == base or norm.startswith(base.rstrip("\\") + "\\"):
+                    return True
+            return False
         return any(path == root or path.is_relative_to(root) for root in self.roots)
 
     def resolve(
@@ -49,7 +59,7 @@ class Workspace:
         path: str | Path,
         *,
         must_exist: bool = False,
-        kind: str = "any",
+        kind: Literal["file", "dir", "any"] = "any",
     ) -> Path:
         """Resolve ``path`` (relative to the root, or absolute) and check it stays inside.
 
@@ -74,18 +84,33 @@ class Workspace:
             candidate = self.root / candidate
         try:
             resolved = candidate.resolve(strict=False)
-        except (OSError, RuntimeError) as exc:  # symlink loops
-            raise ToolError(f"Cannot resolve {raw!r}: {exc}.") from exc
+        except RuntimeError:  # symlink loops (Python < 3.13 raises)
+            raise ToolError(
+                f"Cannot resolve {raw!r}: it is a symbolic link loop. Use a path that is not a loop."
+            ) from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise ToolError(
+                    f"Cannot resolve {raw!r}: it is a symbolic link loop. Use a path that is not a loop."
+                ) from None
+            raise ToolError(f"Cannot resolve {raw!r}: {exc.strerror or exc}.") from None
+        if resolved.is_symlink():  # Python >= 3.13 returns an unresolvable loop unchanged
+            raise ToolError(
+                f"Cannot resolve {raw!r}: it is a symbolic link loop. Use a path that is not a loop."
+            )
         if not self.contains(resolved):
             roots = ", ".join(str(r) for r in self.roots)
             raise ToolError(
                 f"{raw!r} resolves to {resolved}, which is outside the workspace ({roots}). "
                 "Only paths inside the workspace can be used."
             )
-        if must_exist and not resolved.exists() and resolved not in self._overlay:
-            raise ToolError(f"{self.display(resolved)} does not exist.")
-        if resolved.exists():
-            mode = resolved.stat().st_mode
+        try:
+            mode: int | None = resolved.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise ToolError(f"Cannot access {self.display(resolved)}: {exc.strerror}.") from None
+        if mode is not None:
             if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 raise ToolError(
                     f"{self.display(resolved)} is not a regular file or directory (device, FIFO or socket)."
@@ -94,6 +119,8 @@ class Workspace:
                 raise ToolError(f"{self.display(resolved)} is a directory, not a file.")
             if kind == "dir" and not stat.S_ISDIR(mode):
                 raise ToolError(f"{self.display(resolved)} is a file, not a directory.")
+        elif must_exist and resolved not in self._overlay:
+            raise ToolError(f"{self.display(resolved)} does not exist.")
         return resolved
 
     def display(self, path: Path) -> str:
@@ -107,21 +134,30 @@ class Workspace:
 
     # -- buffer overlay -------------------------------------------------------------------
 
+    @staticmethod
+    def _key(path: Path) -> Path:
+        # Overlay keys are resolved paths, the same form :meth:`resolve` returns.
+        try:
+            return Path(path).resolve(strict=False)
+        except (OSError, RuntimeError):
+            return Path(path)
+
     def open_document(self, path: Path, text: str, version: int | None) -> None:
         """Record an editor buffer (LSP ``didOpen``)."""
-        self._overlay[path] = OpenDocument(text, version)
+        self._overlay[self._key(path)] = OpenDocument(text, version)
 
     def change_document(self, path: Path, text: str, version: int | None) -> None:
         """Replace a buffer's text (LSP ``didChange``, already applied to full text)."""
-        self._overlay[path] = OpenDocument(text, version)
+        self._overlay[self._key(path)] = OpenDocument(text, version)
 
     def close_document(self, path: Path) -> None:
         """Forget a buffer (LSP ``didClose``): reads go to disk again."""
-        self._overlay.pop(path, None)
+        self._overlay.pop(self._key(path), None)
 
     def document(self, path: Path) -> OpenDocument | None:
         """The open buffer for ``path``, if any."""
-        return self._overlay.get(path)
+        doc = self._overlay.get(path)
+        return doc if doc is not None else self._overlay.get(self._key(path))
 
     def read_text(self, path: Path) -> tuple[str, int | None]:
         """The text tools should see (buffer if open, else disk decoded as UTF-8) and its version.
@@ -129,7 +165,7 @@ class Workspace:
         Raises:
             ToolError: missing file or undecodable content (binary files are refused by callers).
         """
-        doc = self._overlay.get(path)
+        doc = self.document(path)
         if doc is not None:
             return doc.text, doc.version
         try:
@@ -140,4 +176,6 @@ class Workspace:
             raise ToolError(f"{self.display(path)} is a directory, not a file.") from None
         except PermissionError:
             raise ToolError(f"{self.display(path)} is not readable (permission denied).") from None
+        except OSError as exc:
+            raise ToolError(f"Cannot read {self.display(path)}: {exc.strerror or exc}.") from None
         return data.decode("utf-8", errors="replace"), None
