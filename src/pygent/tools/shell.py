@@ -1,0 +1,143 @@
+"""The ``shell`` tool: run a command through the platform shell inside the workspace.
+
+The command runs in its own process group (see :mod:`pygent.tools.process`) with stdin from the
+null device, a working directory inside the workspace, and an environment without API keys. Its
+merged stdout/stderr is read while it runs and kept head + tail, so a command printing 100 MB
+neither fills memory nor the model's context. A timeout or a cancelled turn stops the whole group.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from pydantic import Field
+
+from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, tool
+from pygent.tools.errors import ToolError
+from pygent.tools.process import (
+    IS_WINDOWS,
+    KILL_GRACE,
+    OutputBuffer,
+    child_env,
+    run_bounded,
+    spawn_shell,
+)
+
+__all__ = ["MAX_TIMEOUT", "shell", "shell_title"]
+
+#: The largest timeout the model may ask for, in seconds.
+MAX_TIMEOUT = 600
+_TITLE_CHARS = 60
+#: Exit codes meaning "command not found" (POSIX shells; cmd.exe).
+_NOT_FOUND_CODES = (127, 9009)
+
+
+def shell_title(args: dict[str, object]) -> str:
+    """``Run `command``` with the command's first line, shortened to fit a title."""
+    command = str(args.get("command", "")).strip()
+    first = command.splitlines()[0] if command else ""
+    if len(first) > _TITLE_CHARS or first != command:
+        first = first[: _TITLE_CHARS - 1].rstrip() + "…"
+    return f"Run `{first}`"
+
+
+def _format_seconds(seconds: float) -> str:
+    return f"{seconds:g} s" if seconds < 10 else f"{math.ceil(seconds)} s"
+
+
+@tool(risk=ToolRisk.EXECUTE, kind="execute", title=shell_title, rule_arg="command")
+async def shell(
+    ctx: ToolContext,
+    command: str,
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT),
+    cwd: str | None = None,
+) -> ToolOutput:
+    """Run a shell command in the workspace and return its exit code and output.
+
+    Uses bash (or /bin/sh) on Linux and macOS and cmd.exe on Windows. stdout and stderr are
+    merged. stdin is empty, so interactive commands fail instead of waiting: pass flags such as
+    `--yes`, `-y` or `--no-pager`. Long output keeps its beginning and end. A command that runs
+    longer than `timeout` is stopped together with every process it started. Background
+    processes that keep writing to the output are stopped when the command exits; redirect their
+    output to a file (`cmd > log 2>&1 &`) to keep them running.
+
+    Args:
+        command: The command line, e.g. `pytest -q tests/test_app.py` or `ls -la src`.
+        timeout: Seconds before the command is stopped (default 120, from settings
+            `tools.shell_timeout`; at most 600).
+        cwd: Directory to run in, relative to the workspace root (default: the root).
+    """
+    if not command.strip():
+        raise ToolError("The command is empty. Give the command line to run, e.g. `ls -la`.")
+    if "\x00" in command:
+        raise ToolError("The command contains a NUL byte, which no shell accepts.")
+    seconds = float(timeout) if timeout is not None else float(ctx.settings.tools.shell_timeout)
+    seconds = min(seconds, float(MAX_TIMEOUT))
+    workdir = ctx.workspace.root
+    if cwd is not None and cwd.strip() not in ("", "."):
+        workdir = ctx.workspace.resolve(cwd, must_exist=True, kind="dir")
+
+    env = child_env({"PYGENT_AGENT": "1", "GIT_TERMINAL_PROMPT": "0"})
+    limit = ctx.settings.tools.max_output_chars
+    budget = max(limit - 400, 600)
+    # The end of a command's output (errors, test summaries) usually matters most.
+    head_bytes = budget * 2 // 5
+    buffer = OutputBuffer(head_bytes, budget - head_bytes)
+
+    started = time.monotonic()
+    try:
+        proc = await spawn_shell(command, cwd=workdir, env=env)
+    except OSError as exc:
+        raise ToolError(f"Could not start the shell to run the command: {exc}.") from exc
+    result = await run_bounded(proc, buffer, timeout=seconds, grace=KILL_GRACE)
+    elapsed = time.monotonic() - started
+
+    marker = (
+        "\n\n[... {omitted} bytes of output omitted; redirect the output to a file and "
+        "search it (grep, head, tail) to see all of it ...]\n\n"
+    )
+    output = buffer.render(marker).rstrip("\n")
+    body = output if output else "(no output)"
+    raw = {
+        "exitCode": None if result.timed_out else result.exit_code,
+        "timedOut": result.timed_out,
+        "truncated": buffer.truncated,
+        "outputBytes": buffer.total,
+        "durationMs": round(elapsed * 1000),
+    }
+    if result.timed_out:
+        text = (
+            f"Command timed out after {_format_seconds(seconds)} and was stopped "
+            f"(with every process it started); output so far:\n{body}\n\n"
+            "If it needs more time, run it again with a larger timeout (at most "
+            f"{MAX_TIMEOUT} s); if it waits for input, pass a non-interactive flag."
+        )
+        return ToolOutput(text, raw_output=raw, is_error=True)
+
+    code = result.exit_code if result.exit_code is not None else -1
+    parts = [f"Exit code: {code}"]
+    if cwd is not None and workdir != ctx.workspace.root:
+        parts[0] += f" (in {ctx.workspace.display(workdir)})"
+    parts.append(body)
+    if code in _NOT_FOUND_CODES and _looks_not_found(output):
+        parts.append(
+            "Hint: the command was not found. Check the spelling, or whether the program is "
+            "installed and on PATH (`which NAME`" + (" / `where NAME`" if IS_WINDOWS else "") + ")."
+        )
+    elif code < 0 and not IS_WINDOWS:
+        parts.append(f"The command was killed by signal {-code}.")
+    if result.stray_killed:
+        parts.append(
+            "Note: the command exited but processes it started kept its output open; "
+            "they were stopped. Redirect their output to a file to keep them running."
+        )
+    return ToolOutput("\n".join(parts), raw_output=raw)
+
+
+def _looks_not_found(output: str) -> bool:
+    lowered = output.lower()
+    return any(
+        s in lowered
+        for s in ("not found", "no such file", "is not recognized", "cannot find", "not recognised")
+    )
