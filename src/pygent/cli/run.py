@@ -1,0 +1,406 @@
+"""``pygent run "PROMPT"``: one agent turn without a UI, for scripts and CI.
+
+Text streams to stdout as it arrives; tool calls show as short lines on stderr. With ``--json``
+every session update is one JSON line on stdout, followed by a final
+``{"type": "result", "stopReason": ..., "usage": ..., "sessionId": ...}`` line.
+
+Permission requests are answered by the mode and the rules: anything that would ask a person is
+rejected (with a note on stderr) unless ``--mode`` allows it. Edits are applied to disk through the
+headless port. Exit codes: 0 done, 1 error, 130 cancelled (Ctrl-C cancels the turn cleanly; the
+session stays consistent and can be continued).
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from pygent.settings.models import PERMISSION_MODES
+
+if TYPE_CHECKING:
+    from pygent.agent.session import Session, SessionStore
+    from pygent.settings.models import Settings
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CANCELLED = 130
+
+#: Stop reasons that end a turn normally but deserve a note on stderr.
+_STOP_NOTES = {
+    "max_tokens": "the model stopped at its output token limit (llm.max_tokens).",
+    "max_turn_requests": "the turn reached llm.max_turn_requests model requests.",
+    "refusal": "the model refused to continue.",
+}
+
+
+class _Printer:
+    """Renders updates: plain text (stdout) and tool lines (stderr), or JSON lines."""
+
+    def __init__(self, as_json: bool, out: TextIO, err: TextIO) -> None:
+        self.as_json = as_json
+        self.out = out
+        self.err = err
+        self.titles: dict[str, str] = {}
+        self.at_line_start = True
+
+    def _text(self, text: str) -> None:
+        if not text:
+            return
+        self.out.write(text)
+        self.out.flush()
+        self.at_line_start = text.endswith("\n")
+
+    def note(self, text: str) -> None:
+        if not self.as_json and not self.at_line_start:
+            # Keep stdout text and stderr notes on separate lines in a terminal.
+            self.out.write("\n")
+            self.out.flush()
+            self.at_line_start = True
+        self.err.write(text + "\n")
+        self.err.flush()
+
+    def update(self, update: dict[str, Any]) -> None:
+        if self.as_json:
+            self.out.write(json.dumps(update, ensure_ascii=False, default=str) + "\n")
+            self.out.flush()
+        kind = update.get("sessionUpdate")
+        if kind == "agent_message_chunk":
+            if not self.as_json:
+                content = update.get("content") or {}
+                self._text(str(content.get("text", "")))
+        elif kind == "tool_call":
+            call_id = str(update.get("toolCallId", ""))
+            title = str(update.get("title") or update.get("kind") or "tool")
+            self.titles[call_id] = title
+            if not self.as_json:
+                self.note(f"• {title}")
+        elif kind == "tool_call_update":
+            call_id = str(update.get("toolCallId", ""))
+            if update.get("title"):
+                self.titles[call_id] = str(update["title"])
+            if update.get("status") == "failed" and not self.as_json:
+                detail = _first_text(update.get("content"))
+                title = self.titles.get(call_id, "tool")
+                self.note(f"  ✗ {title} failed{': ' + detail if detail else ''}")
+        elif kind == "pygent_notice" and not self.as_json:
+            self.note(f"pygent: {update.get('message', '')}")
+
+    def finish(self) -> None:
+        if not self.as_json and not self.at_line_start:
+            self.out.write("\n")
+            self.out.flush()
+            self.at_line_start = True
+
+
+def _first_text(content: Any) -> str:
+    if not isinstance(content, list):
+        return ""
+    for item in content:
+        if isinstance(item, dict) and item.get("type") == "content":
+            text = str((item.get("content") or {}).get("text", "")).strip()
+            if text:
+                line = text.splitlines()[0]
+                return line if len(line) <= 200 else line[:197] + "..."
+    return ""
+
+
+def _read_prompt(prompt: str) -> str:
+    if prompt == "-":
+        data = sys.stdin.read()
+        return data.strip("\n")
+    return prompt
+
+
+def _fail(message: str) -> int:
+    click.echo(f"Error: {message}", err=True)
+    return EXIT_ERROR
+
+
+def _setup_logging(settings: Settings | None) -> None:
+    try:
+        from pygent.logs import setup_logging
+    except ImportError:
+        from loguru import logger
+
+        logger.remove()  # never write loguru's default stderr handler over our output
+        return
+    setup_logging(settings)
+
+
+def _check_api_key(settings: Settings) -> None:
+    """Fail before any session file is written when no key is configured."""
+    from pygent import errors
+    from pygent.settings.loader import provider_env_vars, resolve_api_key
+
+    env_vars = provider_env_vars(settings.llm.model)
+    if env_vars and resolve_api_key(settings) is None:
+        raise errors.no_api_key(settings.llm.model, env_vars)
+
+
+def _find_session(
+    store: SessionStore, session_id: str | None, continue_last: bool, err: TextIO
+) -> Session | None:
+    """The existing session to continue, or None for a new one (nothing is written here)."""
+    session: Session | None = None
+    if session_id is not None:
+        session = store.load(session_id)
+    elif continue_last:
+        session = store.latest()
+        if session is None:
+            err.write("pygent: no earlier session in this workspace; starting a new one.\n")
+    if session is not None:
+        for warning in session.warnings:
+            err.write(f"pygent: warning: {warning}\n")
+    return session
+
+
+async def _run_turn(
+    prompt: str,
+    settings: Settings,
+    session: Session,
+    root: Path,
+    printer: _Printer,
+    install_signals: Callable[[Callable[[], None]], Callable[[], None]],
+) -> tuple[str, dict[str, Any] | None]:
+    """Run one turn; returns (stop reason, usage)."""
+    import asyncio
+
+    from pygent.agent.headless import HeadlessPort
+    from pygent.agent.loop import Agent
+    from pygent.agent.updates import text_block
+    from pygent.permissions.engine import PermissionEngine
+    from pygent.tools.workspace import Workspace
+
+    mode = settings.permissions.mode
+    port = HeadlessPort("reject_once", stderr=printer.err, mode=mode)
+    gate = PermissionEngine(settings, root, mode=mode)
+    agent = Agent(settings, Workspace([root]), port, gate=gate)
+    turn = agent.prompt(session, [text_block(prompt)])
+    loop = asyncio.get_running_loop()
+    cancelled = False
+
+    def cancel_turn() -> None:
+        nonlocal cancelled
+        if cancelled:
+            return
+        cancelled = True
+        printer.note("pygent: cancelling the turn (Ctrl-C again to quit at once)...")
+        turn.cancel()
+
+    def on_interrupt() -> None:
+        # Runs in a signal handler: only schedule; the loop does the work.
+        loop.call_soon_threadsafe(cancel_turn)
+
+    restore = install_signals(on_interrupt)
+    try:
+        async for update in turn:
+            printer.update(update)
+    finally:
+        restore()
+    printer.finish()
+    stop_reason = str(
+        getattr(turn, "stop_reason", None) or ("cancelled" if cancelled else "end_turn")
+    )
+    usage = getattr(turn, "usage", None)
+    return stop_reason, usage if isinstance(usage, dict) else _as_dict(usage)
+
+
+def _as_dict(value: Any) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return value
+    for attr in ("to_dict", "model_dump", "_asdict"):
+        method = getattr(value, attr, None)
+        if callable(method):
+            result = method()
+            if isinstance(result, dict):
+                return result
+    if hasattr(value, "__dict__"):
+        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+    return {"value": str(value)}
+
+
+def _install_signal_handlers(on_interrupt: Callable[[], None]) -> Callable[[], None]:
+    """Route SIGINT (and SIGTERM on POSIX) to ``on_interrupt``; a second SIGINT exits at once."""
+    count = 0
+
+    def handler(signum: int, frame: Any) -> None:
+        nonlocal count
+        count += 1
+        if count > 1 and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        on_interrupt()
+
+    previous: dict[int, Any] = {}
+    signals = [signal.SIGINT]
+    if sys.platform != "win32":
+        signals.append(signal.SIGTERM)
+    for signum in signals:
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread (embedded use)
+            pass
+
+    def restore() -> None:
+        for signum, old in previous.items():
+            try:
+                signal.signal(signum, old)
+            except (ValueError, OSError):
+                pass
+
+    return restore
+
+
+def run_prompt(
+    prompt: str,
+    *,
+    session_id: str | None = None,
+    continue_last: bool = False,
+    mode: str | None = None,
+    model: str | None = None,
+    as_json: bool = False,
+    cwd: Path | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Run one headless turn and return the process exit code (0, 1 or 130).
+
+    Args:
+        prompt: The user's message.
+        session_id: Continue this session.
+        continue_last: Continue the most recently updated session of the workspace.
+        mode: Permission mode (``ask``, ``auto-edit``, ``plan``, ``auto``).
+        model: Model override.
+        as_json: Print every update as a JSON line, then a ``result`` line.
+        cwd: Working directory (default: the current one); its project root is the workspace.
+        out: Where text goes (default stdout).
+        err: Where notes and errors go (default stderr).
+    """
+    import asyncio
+
+    from pygent.agent.session import SessionStore
+    from pygent.errors import PygentError
+    from pygent.settings.paths import find_project_root
+
+    out = out or sys.stdout
+    err = err or sys.stderr
+    cwd = (cwd or Path.cwd()).resolve()
+    if session_id is not None and continue_last:
+        return _fail("Use either --session ID or --continue, not both.")
+    if not prompt.strip():
+        return _fail(
+            'The prompt is empty. Give it as an argument (pygent run "...") or on stdin with -.'
+        )
+    session: Session | None = None
+    try:
+        from pygent.settings.loader import load_settings
+
+        overrides: dict[str, Any] = {}
+        if model is not None:
+            overrides["llm"] = {"model": model}
+        if mode is not None:
+            overrides["permissions"] = {"mode": mode}
+        settings = load_settings(cwd, overrides)
+        _setup_logging(settings)
+        root = find_project_root(cwd)
+        store = SessionStore(root)
+        session = _find_session(store, session_id, continue_last, err)
+        # Checked before a new session file is written, so a missing key leaves nothing behind.
+        _check_api_key(settings)
+        if session is None:
+            session = store.create(settings.llm.model, cwd, mode=settings.permissions.mode)
+        elif session.model != settings.llm.model:
+            # The settings (flags > environment > config) choose the model; the session records it.
+            session.set_meta(model=settings.llm.model)
+        printer = _Printer(as_json, out, err)
+        try:
+            stop_reason, usage = asyncio.run(
+                _run_turn(prompt, settings, session, root, printer, _install_signal_handlers)
+            )
+        except KeyboardInterrupt:
+            printer.finish()
+            err.write("pygent: cancelled.\n")
+            return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        err.write("pygent: cancelled.\n")
+        return EXIT_CANCELLED
+    except PygentError as exc:
+        return _fail(str(exc))
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{exc.strerror or exc}{where}.")
+    except Exception as exc:
+        from loguru import logger
+
+        logger.opt(exception=exc).error("pygent run failed")
+        return _fail(
+            f"pygent failed unexpectedly: {type(exc).__name__}: {exc}. "
+            "Run `pygent report` to bundle the log for a bug report."
+        )
+    if as_json:
+        result = {
+            "type": "result",
+            "stopReason": stop_reason,
+            "usage": usage,
+            "sessionId": session.id,
+        }
+        out.write(json.dumps(result, default=str) + "\n")
+        out.flush()
+    if stop_reason == "cancelled":
+        err.write(f"pygent: cancelled; continue with `pygent run --session {session.id} ...`.\n")
+        return EXIT_CANCELLED
+    note = _STOP_NOTES.get(stop_reason)
+    if note:
+        err.write(f"pygent: {note}\n")
+    return EXIT_OK
+
+
+@click.command()
+@click.argument("prompt")
+@click.option("--session", "session_id", metavar="ID", help="Continue the session with this id.")
+@click.option(
+    "--continue", "-c", "continue_last", is_flag=True, help="Continue the most recent session."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(PERMISSION_MODES),
+    help="Permission mode: ask (default; anything that would ask is rejected), auto-edit, plan, auto.",
+)
+@click.option("--model", metavar="MODEL", help="Model to use, e.g. openai/gpt-4o.")
+@click.option("--json", "as_json", is_flag=True, help="Print every update as one JSON line.")
+def run(
+    prompt: str,
+    session_id: str | None,
+    continue_last: bool,
+    mode: str | None,
+    model: str | None,
+    as_json: bool,
+) -> None:
+    """Run one prompt without a UI (for scripts and CI).
+
+    PROMPT is the message; `-` reads it from stdin. Answer text streams to stdout, tool calls
+    appear on stderr. Exit status: 0 done, 1 error, 130 cancelled.
+
+    \b
+    Examples:
+      pygent run "Explain what src/app.py does"
+      pygent run --mode auto-edit "Fix the failing test in tests/test_io.py"
+      git diff | pygent run --json -
+      pygent run --continue "Now add a docstring"
+    """
+    code = run_prompt(
+        _read_prompt(prompt),
+        session_id=session_id,
+        continue_last=continue_last,
+        mode=mode,
+        model=model,
+        as_json=as_json,
+    )
+    sys.exit(code)
