@@ -117,8 +117,9 @@ def _read_prompt(prompt: str) -> str:
     return prompt
 
 
-def _fail(message: str) -> int:
-    click.echo(f"Error: {message}", err=True)
+def _fail(message: str, err: TextIO) -> int:
+    err.write(f"Error: {message}\n")
+    err.flush()
     return EXIT_ERROR
 
 
@@ -293,10 +294,11 @@ def run_prompt(
     err = err or sys.stderr
     cwd = (cwd or Path.cwd()).resolve()
     if session_id is not None and continue_last:
-        return _fail("Use either --session ID or --continue, not both.")
+        return _fail("Use either --session ID or --continue, not both.", err)
     if not prompt.strip():
         return _fail(
-            'The prompt is empty. Give it as an argument (pygent run "...") or on stdin with -.'
+            'The prompt is empty. Give it as an argument (pygent run "...") or on stdin with -.',
+            err,
         )
     session: Session | None = None
     try:
@@ -332,17 +334,18 @@ def run_prompt(
         err.write("pygent: cancelled.\n")
         return EXIT_CANCELLED
     except PygentError as exc:
-        return _fail(str(exc))
+        return _fail(str(exc), err)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        return _fail(f"{exc.strerror or exc}{where}.")
+        return _fail(f"{exc.strerror or exc}{where}.", err)
     except Exception as exc:
         from loguru import logger
 
         logger.opt(exception=exc).error("pygent run failed")
         return _fail(
             f"pygent failed unexpectedly: {type(exc).__name__}: {exc}. "
-            "Run `pygent report` to bundle the log for a bug report."
+            "Run `pygent report` to bundle the log for a bug report.",
+            err,
         )
     if as_json:
         result = {

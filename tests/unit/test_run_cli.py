@@ -1,0 +1,234 @@
+"""``pygent run``: bad input handled before any turn, output formats, sessions, exit codes.
+
+Tests that run a turn use the real agent loop through real litellm against the fake LLM server.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pygent.agent.session import SessionStore
+from pygent.cli.run import run_prompt
+from pygent.testing.fake_llm import FakeLLMThread
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = tmp_path / "proj"
+    (root / ".git").mkdir(parents=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def fake_env(fake_llm: FakeLLMThread, monkeypatch: pytest.MonkeyPatch) -> FakeLLMThread:
+    monkeypatch.setenv("PYGENT_MODEL", "openai/fake-model")
+    monkeypatch.setenv("PYGENT_API_BASE", fake_llm.base_url)
+    monkeypatch.setenv("PYGENT_API_KEY", "sk-fake-test")
+    return fake_llm
+
+
+def _run(*args: str, **kwargs: object) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run_prompt(*args, out=out, err=err, **kwargs)  # type: ignore[arg-type]
+    return code, out.getvalue(), err.getvalue()
+
+
+# -- bad input, before any turn ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "..", "", "x" * 300])
+def test_bad_session_id_is_a_clear_error_and_writes_nothing(
+    project: Path, fake_env: FakeLLMThread, bad: str
+) -> None:
+    code, out, err = _run("hello", session_id=bad)
+    assert code == 1
+    assert err.startswith("Error: ")
+    assert "session id" in err and "pygent sessions list" in err
+    assert out == ""
+    assert SessionStore(project).list() == []
+    assert fake_env.requests == []
+
+
+def test_unknown_session_id_is_session_not_found(project: Path, fake_env: FakeLLMThread) -> None:
+    code, _, err = _run("hello", session_id="01JDQ8M3V6Y5W1ZP9K4T2X7R0B")
+    assert code == 1
+    assert "No session '01JDQ8M3V6Y5W1ZP9K4T2X7R0B' in this workspace" in err
+    assert fake_env.requests == []
+
+
+def test_session_and_continue_together_are_refused(project: Path) -> None:
+    code, _, err = _run("hello", session_id="01JDQ8M3V6Y5W1ZP9K4T2X7R0B", continue_last=True)
+    assert code == 1 and "either --session ID or --continue" in err
+
+
+def test_empty_prompt_is_refused(project: Path) -> None:
+    code, _, err = _run("  \n")
+    assert code == 1 and "prompt is empty" in err
+
+
+def test_no_api_key_exits_1_with_the_no_api_key_message_and_no_session(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYGENT_MODEL", "openai/gpt-4o")
+    code, out, err = _run("hello")
+    assert code == 1
+    assert "No API key configured for model 'openai/gpt-4o'" in err
+    assert "OPENAI_API_KEY" in err
+    assert out == ""
+    assert SessionStore(project).list() == []
+
+
+def test_invalid_project_config_is_reported(project: Path) -> None:
+    (project / ".pygent").mkdir()
+    (project / ".pygent" / "config.toml").write_text("[llm]\nmodel = 42\n")
+    code, _, err = _run("hello")
+    assert code == 1
+    assert err.startswith("Error: ")
+    assert "config.toml" in err
+    assert "Traceback" not in err
+
+
+def test_cli_rejects_unknown_mode_with_usage_error(project: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pygent", "run", "--mode", "yolo", "hi"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2
+    assert "'yolo' is not one of" in proc.stderr
+
+
+# -- turns against the fake server ------------------------------------------------------------
+
+
+def test_text_streams_to_stdout_and_session_is_saved(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script([{"text": "Hello from the fake model."}])
+    code, out, err = _run("Say hello")
+    assert code == 0, err
+    assert out == "Hello from the fake model.\n"
+    infos = SessionStore(project).list()
+    assert len(infos) == 1 and infos[0]["title"] == "Say hello"
+    session = SessionStore(project).load(infos[0]["sessionId"])
+    assert session.messages[0]["role"] == "user"
+    assert session.messages[-1]["role"] == "assistant"
+    assert "Hello from the fake model." in str(session.messages[-1]["content"])
+
+
+def test_json_prints_every_update_and_a_result_line(project: Path, fake_env: FakeLLMThread) -> None:
+    fake_env.script(
+        [
+            {"tool_calls": [{"name": "list_directory", "arguments": {"path": "."}}]},
+            {"text": "Nothing much here."},
+        ]
+    )
+    (project / "a.txt").write_text("a\n")
+    code, out, err = _run("What is here?", as_json=True)
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    kinds = [line.get("sessionUpdate") for line in lines[:-1]]
+    assert "tool_call" in kinds and "agent_message_chunk" in kinds
+    text = "".join(
+        line["content"]["text"]
+        for line in lines
+        if line.get("sessionUpdate") == "agent_message_chunk"
+    )
+    assert text == "Nothing much here."
+    result = lines[-1]
+    assert result["type"] == "result"
+    assert result["stopReason"] == "end_turn"
+    assert result["sessionId"] == SessionStore(project).list()[0]["sessionId"]
+    assert "usage" in result
+
+
+def test_prompt_from_stdin_with_dash(project: Path, fake_env: FakeLLMThread) -> None:
+    fake_env.script([{"text": "got it"}])
+    proc = subprocess.run(
+        [sys.executable, "-m", "pygent", "run", "-"],
+        input="Summarise this diff\n+ added line\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "got it\n"
+    sent = fake_env.requests[0]["messages"]
+    assert "Summarise this diff\n+ added line" in json.dumps(sent[-1])
+
+
+def test_continue_and_session_resume_send_the_history(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script(
+        [{"text": "The answer is 42."}, {"text": "You asked about 42."}, {"text": "ok"}]
+    )
+    assert _run("What is the answer?")[0] == 0
+    code, out, _ = _run("What did I ask?", continue_last=True)
+    assert code == 0 and out == "You asked about 42.\n"
+    second = json.dumps(fake_env.requests[1]["messages"])
+    assert "What is the answer?" in second and "The answer is 42." in second
+    infos = SessionStore(project).list()
+    assert len(infos) == 1
+    code, _, _ = _run("Third", session_id=infos[0]["sessionId"].lower())
+    assert code == 0
+    assert "You asked about 42." in json.dumps(fake_env.requests[2]["messages"])
+
+
+def test_continue_without_sessions_starts_a_new_one(project: Path, fake_env: FakeLLMThread) -> None:
+    code, _, err = _run("hi", continue_last=True)
+    assert code == 0
+    assert "starting a new one" in err
+    assert len(SessionStore(project).list()) == 1
+
+
+def test_ask_mode_rejects_writes_with_a_note_and_keeps_disk_unchanged(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script(
+        [
+            {
+                "tool_calls": [
+                    {"name": "create_file", "arguments": {"path": "new.txt", "content": "x"}}
+                ]
+            },
+            {"text": "I could not create it."},
+        ]
+    )
+    code, out, err = _run("Create new.txt")
+    assert code == 0
+    assert "needs permission; rejected" in err
+    assert not (project / "new.txt").exists()
+    assert out.endswith("I could not create it.\n")
+
+
+def test_auto_edit_mode_applies_edits_to_disk(project: Path, fake_env: FakeLLMThread) -> None:
+    fake_env.script(
+        [
+            {
+                "tool_calls": [
+                    {"name": "create_file", "arguments": {"path": "new.txt", "content": "x\n"}}
+                ]
+            },
+            {"text": "Created."},
+        ]
+    )
+    code, _, err = _run("Create new.txt", mode="auto-edit")
+    assert code == 0, err
+    assert (project / "new.txt").read_text() == "x\n"
+
+
+def test_model_error_exits_1_with_friendly_message(project: Path, fake_env: FakeLLMThread) -> None:
+    fake_env.script([{"error": "auth"}])
+    code, _, err = _run("hello")
+    assert code == 1
+    assert "rejected the API key" in err
+    assert "Traceback" not in err
