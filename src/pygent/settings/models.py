@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
 PermissionMode = Literal["ask", "auto-edit", "plan", "auto"]
 PERMISSION_MODES: tuple[str, ...] = ("ask", "auto-edit", "plan", "auto")
@@ -128,3 +128,9 @@ class Settings(_Section):
     """Limits of the built-in tools."""
     ui: UISettings = Field(default_factory=UISettings)
     """Terminal UI choices."""
+
+    # Set by pygent.settings.loader: the validated raw dict of each layer ("user", "project",
+    # "env", "flag") and the project config file, so the prompt assembly can tell user-level
+    # from project-level [system_prompt] values. None when the Settings was built directly.
+    _layers: dict[str, dict[str, Any]] | None = PrivateAttr(default=None)
+    _project_config: Any = PrivateAttr(default=None)

@@ -1,0 +1,354 @@
+"""Editing config files in place with tomlkit: comments, order and formatting survive.
+
+Every change is validated against the schema before anything is written; the file is replaced
+atomically, so on any error it is left exactly as it was. A file that holds an API key gets
+mode 0600.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import SecretStr
+
+from pygent.errors import ConfigError
+from pygent.fsutil import atomic_write_text
+from pygent.settings.loader import (
+    _sections,
+    describe_type,
+    field_for_key,
+    parse_toml_text,
+    validate_layer,
+)
+
+__all__ = [
+    "SECRET_KEYS",
+    "append_to_list",
+    "default_config_text",
+    "parse_value",
+    "read_config_text",
+    "set_value",
+    "unset_value",
+    "validate_config_text",
+    "write_config_text",
+]
+
+#: Keys whose value is a secret: a file holding one is written with mode 0600.
+SECRET_KEYS: frozenset[str] = frozenset({"llm.api_key"})
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+
+
+def read_config_text(path: Path) -> str | None:
+    """The text of a config file, or None if it does not exist.
+
+    Raises:
+        ConfigError: The path is a directory or cannot be read.
+    """
+    if path.is_dir():
+        raise ConfigError(
+            f"The config path {path} is a directory, not a file.",
+            "Remove or rename that directory so pygent can create the file there.",
+            {"path": str(path)},
+        )
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        raise ConfigError(
+            f"Cannot read the config file {path}: permission denied.",
+            f"Make it readable and writable for your user (e.g. `chmod 600 {path}`).",
+            {"path": str(path)},
+        ) from None
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"The config file {path} is not valid UTF-8.", "Save it as UTF-8 text."
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}.") from None
+
+
+def validate_config_text(text: str, path: Path) -> dict[str, Any]:
+    """Parse and validate config ``text`` as if it were the file at ``path``.
+
+    Raises:
+        ConfigError: Broken TOML, unknown keys or wrong types (naming file, line, key).
+    """
+    data = parse_toml_text(text, path)
+    validate_layer(data, str(path))
+    return data
+
+
+def _holds_secret(data: dict[str, Any]) -> bool:
+    for dotted in SECRET_KEYS:
+        section, _, leaf = dotted.partition(".")
+        values = data.get(section)
+        if isinstance(values, dict) and values.get(leaf):
+            return True
+    return False
+
+
+def write_config_text(path: Path, text: str) -> None:
+    """Validate ``text`` and write it to ``path`` atomically (0600 if it holds a secret).
+
+    Raises:
+        ConfigError: The text is invalid or the file cannot be written; the file is unchanged.
+    """
+    data = validate_config_text(text, path)
+    mode: int | None = None
+    if _holds_secret(data):
+        mode = 0o600
+    elif path.exists():
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(path.stat().st_mode)
+    try:
+        atomic_write_text(path, text, mode=mode)
+    except PermissionError:
+        raise ConfigError(
+            f"Cannot write the config file {path}: permission denied.",
+            f"Check the permissions of {path.parent}.",
+            {"path": str(path)},
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the config file {path}: {exc.strerror or exc}.",
+            "Check that the directory exists and is writable.",
+            {"path": str(path)},
+        ) from None
+
+
+def _load_document(path: Path) -> Any:
+    import tomlkit
+    from tomlkit.exceptions import ParseError
+
+    text = read_config_text(path) or ""
+    try:
+        return tomlkit.parse(text)
+    except ParseError as exc:
+        raise ConfigError(
+            f"Invalid TOML in {path}:{exc.line}:{exc.col} (line {exc.line}, column {exc.col}).",
+            "Fix the syntax first (e.g. with `pygent config edit`).",
+            {"path": str(path), "line": exc.line, "column": exc.col},
+        ) from None
+
+
+def _section_table(doc: Any, section: str) -> Any:
+    import tomlkit
+
+    if section not in doc:
+        doc.add(section, tomlkit.table())
+    table = doc[section]
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"[{section}] in the config file is not a table.",
+            f"Fix the file so that `{section}` is a [{section}] table.",
+        )
+    return table
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _save_document(path: Path, doc: Any) -> None:
+    import tomlkit
+
+    try:
+        write_config_text(path, tomlkit.dumps(doc))
+    except ConfigError as exc:
+        raise ConfigError(exc.message, f"Nothing was changed in {path}.", exc.data) from None
+
+
+def set_value(path: Path, dotted_key: str, value: Any) -> None:
+    """Set ``dotted_key`` (e.g. ``llm.model``) to ``value`` in the TOML file at ``path``.
+
+    The file is created if missing; comments, order and formatting of the rest survive.
+
+    Raises:
+        ConfigError: Unknown key (with a suggestion), a value of the wrong type, or an
+            unreadable/broken file. The file is left unchanged.
+    """
+    field_for_key(dotted_key)
+    doc = _load_document(path)
+    section, _, leaf = dotted_key.partition(".")
+    table = _section_table(doc, section)
+    table[leaf] = _plain(value)
+    _save_document(path, doc)
+
+
+def unset_value(path: Path, dotted_key: str) -> bool:
+    """Remove ``dotted_key`` from the file at ``path``; True if it was there.
+
+    Raises:
+        ConfigError: Unknown key or an unreadable/broken file (the file is left unchanged).
+    """
+    field_for_key(dotted_key)
+    if read_config_text(path) is None:
+        return False
+    doc = _load_document(path)
+    section, _, leaf = dotted_key.partition(".")
+    table = doc.get(section)
+    if not isinstance(table, dict) or leaf not in table:
+        return False
+    del table[leaf]
+    _save_document(path, doc)
+    return True
+
+
+def append_to_list(path: Path, dotted_key: str, value: str) -> None:
+    """Append ``value`` to the list at ``dotted_key`` (e.g. ``permissions.allow``) if not present.
+
+    Raises:
+        ConfigError: The key is unknown or not a list, or the file is unreadable/broken.
+    """
+    info = field_for_key(dotted_key)
+    if get_origin(info.annotation) is not list:
+        raise ConfigError(
+            f"{dotted_key} is not a list setting.", "Use `pygent config set` for single values."
+        )
+    doc = _load_document(path)
+    section, _, leaf = dotted_key.partition(".")
+    table = _section_table(doc, section)
+    current = table.get(leaf)
+    if current is None:
+        import tomlkit
+
+        array = tomlkit.array()
+        array.append(value)
+        table[leaf] = array
+    else:
+        if value in list(current):
+            return
+        current.append(value)
+    _save_document(path, doc)
+
+
+def _is_type(annotation: Any, *types: Any) -> bool:
+    if annotation in types:
+        return True
+    origin = get_origin(annotation)
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        return any(_is_type(a, *types) for a in get_args(annotation) if a is not type(None))
+    return False
+
+
+def parse_value(dotted_key: str, raw: str) -> Any:
+    """Convert a command-line string to the type ``dotted_key`` expects.
+
+    Strings stay strings, ``true``/``false`` (also yes/no/on/off) become booleans, numbers are
+    parsed, and lists accept a TOML array (``'["a", "b"]'``) or a comma-separated string.
+
+    Raises:
+        ConfigError: Unknown key, or a value that is not of the expected type.
+    """
+    info = field_for_key(dotted_key)
+    annotation = info.annotation
+    expected = describe_type(annotation)
+    text = raw.strip()
+
+    def bad() -> ConfigError:
+        return ConfigError(
+            f"{dotted_key} must be {expected}, but found {raw!r}.",
+            f"Example: pygent config set {dotted_key} {_example(annotation)}",
+            {"key": dotted_key},
+        )
+
+    if get_origin(annotation) is Literal:
+        return text
+    if get_origin(annotation) is list:
+        if text.startswith("["):
+            try:
+                parsed = parse_toml_text(f"v = {text}", "<value>")["v"]
+            except ConfigError:
+                raise bad() from None
+            return parsed
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if _is_type(annotation, bool):
+        if text.lower() in _TRUE:
+            return True
+        if text.lower() in _FALSE:
+            return False
+        raise bad()
+    if _is_type(annotation, int):
+        try:
+            return int(text.replace("_", ""))
+        except ValueError:
+            raise bad() from None
+    if _is_type(annotation, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise bad() from None
+    return raw
+
+
+def _example(annotation: Any) -> str:
+    if get_origin(annotation) is Literal:
+        return str(get_args(annotation)[0])
+    if _is_type(annotation, bool):
+        return "true"
+    if _is_type(annotation, int):
+        return "4096"
+    if _is_type(annotation, float):
+        return "0.5"
+    if get_origin(annotation) is list:
+        return "'[\"shell(pytest*)\"]'"
+    return "VALUE"
+
+
+def _toml_literal(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_literal(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def default_config_text(*, project: bool = False) -> str:
+    """A commented config file listing every setting with its default (``config init``)."""
+    lines = [
+        "# pygent " + ("project" if project else "user") + " configuration.",
+        "# Every setting is listed with its default, commented out: uncomment to change it.",
+        "# Layers, lowest first: defaults < user file < project file < environment < flags.",
+        "# `pygent config show` prints the effective values and where each one comes from.",
+    ]
+    if project:
+        lines.append("# Project settings are shared with your team: never put API keys here.")
+    for section, model in _sections().items():
+        lines += ["", f"[{section}]"]
+        doc = (model.__doc__ or "").strip().splitlines()
+        if doc:
+            lines.insert(len(lines) - 1, f"# {doc[0]}")
+        for leaf, info in model.model_fields.items():
+            for text_line in (info.description or "").splitlines():
+                lines.append(f"# {text_line.strip()}".rstrip())
+            default = info.get_default(call_default_factory=True)
+            if default is None:
+                lines.append(f"# {leaf} = ...  ({describe_type(info.annotation)}; unset)")
+            else:
+                lines.append(f"# {leaf} = {_toml_literal(_plain(default))}")
+    return "\n".join(lines) + "\n"
+
+
+def ensure_private(path: Path) -> None:
+    """Give ``path`` mode 0600 (no-op where chmod is not supported)."""
+    with contextlib.suppress(OSError):
+        os.chmod(path, 0o600)

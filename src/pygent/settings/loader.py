@@ -1,0 +1,681 @@
+"""Layered settings: built-in defaults < user file < project file < environment < flags.
+
+Every layer is validated on its own, so an error names the file (or environment variable) it
+came from, the dotted key, the expected type and the value found. The result remembers where each
+value came from (``config show`` prints it).
+
+Nothing heavy is imported at module level beyond the settings models (pydantic).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Union, get_args, get_origin
+
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from pygent.errors import ConfigError
+from pygent.settings import paths
+from pygent.settings.models import Settings
+
+__all__ = [
+    "ENV_VARS",
+    "Layer",
+    "LoadedSettings",
+    "all_keys",
+    "field_for_key",
+    "find_project_config_path",
+    "load_layers",
+    "load_settings",
+    "provider_env_vars",
+    "provider_of",
+    "read_toml_file",
+    "resolve_api_key",
+    "toml_loads",
+    "validate_layer",
+]
+
+LayerName = Literal["default", "user", "project", "env", "flag"]
+
+#: Environment variable -> dotted settings key.
+ENV_VARS: dict[str, str] = {
+    "PYGENT_MODEL": "llm.model",
+    "PYGENT_API_KEY": "llm.api_key",
+    "PYGENT_API_BASE": "llm.api_base",
+    "PYGENT_MAX_TOKENS": "llm.max_tokens",
+    "PYGENT_LOG_LEVEL": "logging.level",
+    "PYGENT_PERMISSION_MODE": "permissions.mode",
+}
+
+#: litellm provider prefix -> the environment variables that hold its key (first wins).
+PROVIDER_KEY_VARS: dict[str, tuple[str, ...]] = {
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "openai": ("OPENAI_API_KEY",),
+    "text-completion-openai": ("OPENAI_API_KEY",),
+    "chatgpt": ("OPENAI_API_KEY",),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "openrouter": ("OPENROUTER_API_KEY",),
+    "mistral": ("MISTRAL_API_KEY",),
+    "codestral": ("CODESTRAL_API_KEY", "MISTRAL_API_KEY"),
+    "groq": ("GROQ_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "xai": ("XAI_API_KEY",),
+    "azure": ("AZURE_API_KEY",),
+    "azure_ai": ("AZURE_AI_API_KEY",),
+    "cohere": ("COHERE_API_KEY",),
+    "cohere_chat": ("COHERE_API_KEY",),
+    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "fireworks_ai": ("FIREWORKS_API_KEY", "FIREWORKS_AI_API_KEY"),
+    "perplexity": ("PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"),
+    "huggingface": ("HF_TOKEN", "HUGGINGFACE_API_KEY"),
+    "cerebras": ("CEREBRAS_API_KEY",),
+    "deepinfra": ("DEEPINFRA_API_KEY",),
+    "anyscale": ("ANYSCALE_API_KEY",),
+    "replicate": ("REPLICATE_API_KEY",),
+    "nvidia_nim": ("NVIDIA_NIM_API_KEY",),
+    "sambanova": ("SAMBANOVA_API_KEY",),
+    "moonshot": ("MOONSHOT_API_KEY",),
+    "dashscope": ("DASHSCOPE_API_KEY",),
+    "github": ("GITHUB_API_KEY",),
+    "ollama": (),
+    "ollama_chat": (),
+    "lm_studio": (),
+    "hosted_vllm": (),
+    "llamafile": (),
+    "vertex_ai": (),
+    "bedrock": (),
+}
+
+# Model names without a provider prefix that litellm routes to a provider other than OpenAI.
+_UNPREFIXED: tuple[tuple[str, str], ...] = (
+    ("claude", "anthropic"),
+    ("gemini", "gemini"),
+    ("mistral", "mistral"),
+    ("codestral", "mistral"),
+    ("deepseek", "deepseek"),
+    ("grok", "xai"),
+    ("command", "cohere"),
+)
+
+_LAYER_LABELS: dict[str, str] = {
+    "default": "built-in default",
+    "user": "user config",
+    "project": "project config",
+    "env": "environment",
+    "flag": "command-line flag",
+}
+
+
+@dataclass
+class Layer:
+    """One validated settings layer.
+
+    Attributes:
+        name: ``default``, ``user``, ``project``, ``env`` or ``flag``.
+        data: The layer's raw nested values (as read, validated against the schema).
+        path: The file the layer came from (``user`` and ``project``), else None.
+        origins: Dotted key -> a detail such as the environment variable's name.
+    """
+
+    name: LayerName
+    data: dict[str, Any]
+    path: Path | None = None
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoadedSettings:
+    """The effective settings plus where every value came from.
+
+    Attributes:
+        settings: The merged, validated settings.
+        layers: The layers that contributed, lowest first (``default`` is implicit).
+        sources: Dotted leaf key -> source label (``default``, ``user``, ``project``,
+            ``env (PYGENT_MODEL)``, ``flag``, or ``user+project`` for merged lists).
+        user_file: The user config path (whether or not it exists).
+        project_file: The project config in effect, or None.
+    """
+
+    settings: Settings
+    layers: list[Layer]
+    sources: dict[str, str]
+    user_file: Path
+    project_file: Path | None
+
+
+# --------------------------------------------------------------------------- schema helpers
+
+
+def _sections() -> dict[str, type[BaseModel]]:
+    out: dict[str, type[BaseModel]] = {}
+    for name, info in Settings.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            out[name] = annotation
+    return out
+
+
+def all_keys() -> list[str]:
+    """Every valid dotted leaf key, in schema order (``llm.model``, ``llm.api_key``, ...)."""
+    return [
+        f"{section}.{leaf}" for section, model in _sections().items() for leaf in model.model_fields
+    ]
+
+
+def field_for_key(dotted_key: str) -> Any:
+    """The pydantic ``FieldInfo`` of a dotted leaf key.
+
+    Raises:
+        ConfigError: The key does not exist (the message suggests the closest valid key).
+    """
+    section, _, leaf = dotted_key.partition(".")
+    model = _sections().get(section)
+    if model is None or leaf not in model.model_fields or "." in leaf:
+        raise ConfigError(
+            f"Unknown setting {dotted_key!r}.",
+            _suggest_hint(dotted_key) + " `pygent config show` lists every setting.",
+            {"key": dotted_key},
+        )
+    return model.model_fields[leaf]
+
+
+def _suggest(dotted_key: str) -> str | None:
+    keys = all_keys()
+    candidates = keys + list(_sections())
+    match = difflib.get_close_matches(dotted_key, candidates, n=1, cutoff=0.6)
+    if match:
+        return match[0]
+    leaf = dotted_key.rsplit(".", 1)[-1]
+    by_leaf = {key.rsplit(".", 1)[-1]: key for key in keys}
+    match = difflib.get_close_matches(leaf, list(by_leaf), n=1, cutoff=0.75)
+    return by_leaf[match[0]] if match else None
+
+
+def _suggest_hint(dotted_key: str) -> str:
+    best = _suggest(dotted_key)
+    return f"Did you mean {best!r}?" if best else ""
+
+
+def describe_type(annotation: Any) -> str:
+    """A person's description of a field type: ``an integer``, ``true or false``, ``one of ...``."""
+    origin = get_origin(annotation)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(annotation))
+    if origin is Union or type(annotation).__name__ == "UnionType":
+        parts = [a for a in get_args(annotation) if a is not type(None)]
+        if len(parts) == 1:
+            return describe_type(parts[0])
+        return " or ".join(describe_type(p) for p in parts)
+    if origin is list:
+        (item,) = get_args(annotation) or (Any,)
+        return f"a list of {describe_type(item).removeprefix('a ').removeprefix('an ')}s"
+    if annotation is bool:
+        return "true or false"
+    if annotation is int:
+        return "an integer"
+    if annotation is float:
+        return "a number"
+    if annotation in (str, SecretStr):
+        return "a string"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "a table"
+    return str(annotation)
+
+
+def _toml_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    if isinstance(value, dict):
+        return "table"
+    return type(value).__name__
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+def toml_loads(text: str) -> dict[str, Any]:
+    """Parse TOML text (``tomllib`` on Python 3.11+, ``tomli`` on 3.10)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.loads(text)
+    import tomli  # type: ignore[import-not-found, unused-ignore]
+
+    result: dict[str, Any] = tomli.loads(text)
+    return result
+
+
+def toml_decode_error() -> type[ValueError]:
+    """The TOML parser's decode error class (a ``ValueError`` subclass)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+
+        return tomllib.TOMLDecodeError
+    import tomli  # type: ignore[import-not-found, unused-ignore]
+
+    error: type[ValueError] = tomli.TOMLDecodeError
+    return error
+
+
+_AT_LINE = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
+_AT_END = re.compile(r"\s*\(at end of document\)\s*$")
+
+
+def read_toml_file(path: Path) -> dict[str, Any]:
+    """Read a TOML config file into a dict.
+
+    Raises:
+        ConfigError: The path is a directory, unreadable, not UTF-8, or not valid TOML. The
+            message names the file (and line and column for a syntax error).
+    """
+    if path.is_dir():
+        raise ConfigError(
+            f"The config path {path} is a directory, not a file.",
+            "Remove or rename that directory so pygent can create the file there.",
+            {"path": str(path)},
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except PermissionError:
+        raise ConfigError(
+            f"Cannot read the config file {path}: permission denied.",
+            f"Make it readable for your user (e.g. `chmod 600 {path}`).",
+            {"path": str(path)},
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"The config file {path} is not valid UTF-8 (byte {exc.start}).",
+            "Save it as UTF-8 text.",
+            {"path": str(path)},
+        ) from None
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot read the config file {path}: {exc.strerror or exc}.",
+            "Check that the file exists and is readable.",
+            {"path": str(path)},
+        ) from None
+    return parse_toml_text(text, path)
+
+
+def parse_toml_text(text: str, path: Path | str) -> dict[str, Any]:
+    """Parse TOML ``text`` read from ``path``; a syntax error names file, line and column.
+
+    Raises:
+        ConfigError: The text is not valid TOML.
+    """
+    try:
+        return toml_loads(text)
+    except toml_decode_error() as exc:
+        message = str(exc)
+        line = col = None
+        match = _AT_LINE.search(message)
+        if match:
+            line, col = int(match.group(1)), int(match.group(2))
+            message = message[: match.start()]
+        elif _AT_END.search(message):
+            line = text.count("\n") + 1
+            col = len(text.rsplit("\n", 1)[-1]) + 1
+            message = _AT_END.sub("", message)
+        where = f"{path}:{line}:{col}" if line is not None else str(path)
+        raise ConfigError(
+            f"Invalid TOML in {where} (line {line}, column {col}): {message}."
+            if line is not None
+            else f"Invalid TOML in {where}: {message}.",
+            "Fix the syntax (e.g. with `pygent config edit`) and try again.",
+            {"path": str(path), "line": line, "column": col},
+        ) from None
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _walk_unknown(data: Mapping[str, Any], source: str) -> None:
+    sections = _sections()
+    for key, value in data.items():
+        if key not in sections:
+            raise ConfigError(
+                f"{source}: unknown key {key!r}.",
+                (_suggest_hint(key) + " Valid sections: " + ", ".join(sections) + ".").strip(),
+                {"key": key},
+            )
+        if not isinstance(value, Mapping):
+            continue  # reported as a type error below
+        model = sections[key]
+        for leaf in value:
+            if leaf not in model.model_fields:
+                dotted = f"{key}.{leaf}"
+                raise ConfigError(
+                    f"{source}: unknown key {dotted!r}.",
+                    (
+                        _suggest_hint(dotted)
+                        + f" Valid keys in [{key}]: "
+                        + ", ".join(model.model_fields)
+                        + "."
+                    ).strip(),
+                    {"key": dotted},
+                )
+
+
+_TYPE_ERRORS = {
+    "int_type",
+    "int_parsing",
+    "int_from_float",
+    "float_type",
+    "float_parsing",
+    "bool_type",
+    "bool_parsing",
+    "string_type",
+    "list_type",
+    "model_type",
+    "dict_type",
+    "literal_error",
+    "model_attributes_type",
+}
+
+
+def _annotation_for(loc: tuple[Any, ...]) -> Any:
+    sections = _sections()
+    if not loc or loc[0] not in sections:
+        return Any
+    model = sections[loc[0]]
+    if len(loc) == 1:
+        return model
+    info = model.model_fields.get(str(loc[1]))
+    if info is None:
+        return Any
+    if len(loc) == 3:  # an item of a list
+        args = get_args(info.annotation)
+        return args[0] if args else Any
+    return info.annotation
+
+
+def validate_layer(
+    data: Mapping[str, Any],
+    source: str,
+    *,
+    strict: bool = True,
+    key_names: Mapping[str, str] | None = None,
+) -> Settings:
+    """Validate one layer's raw values against the schema.
+
+    Args:
+        data: The layer's nested values (e.g. a parsed TOML file).
+        source: What to call the layer in messages (a file path, "environment").
+        strict: Reject values of the wrong type instead of converting them (files: True).
+        key_names: Dotted key -> the name a person used for it (an environment variable).
+
+    Returns:
+        Settings built from defaults plus this layer alone.
+
+    Raises:
+        ConfigError: An unknown key (with the closest valid key), or a wrong type or value
+            (naming the key, the expected type and the value found).
+    """
+    _walk_unknown(data, source)
+    try:
+        return Settings.model_validate(dict(data), strict=strict)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = tuple(error["loc"])
+        dotted = ".".join(str(part) for part in loc)
+        value = error.get("input")
+        name = (key_names or {}).get(dotted, dotted)
+        if error["type"] in _TYPE_ERRORS:
+            expected = describe_type(_annotation_for(loc))
+            message = (
+                f"{source}: {name} must be {expected}, but found {value!r} ({_toml_type(value)})."
+            )
+        else:
+            detail = error["msg"]
+            detail = detail[0].lower() + detail[1:] if detail else detail
+            message = f"{source}: {name} is invalid: {detail}, but found {value!r}."
+        raise ConfigError(
+            message,
+            f"Fix it in {source}."
+            if key_names is None
+            else "Change or unset that variable and try again.",
+            {"key": dotted, "source": source},
+        ) from None
+
+
+# --------------------------------------------------------------------------- layers
+
+
+def find_project_config_path(cwd: Path) -> Path | None:
+    """The project ``.pygent/config.toml`` (walking up from ``cwd`` to the git root), or None.
+
+    Unlike :func:`pygent.settings.paths.find_project_config` this also returns a path that
+    exists but is not a regular file, so reading it reports a clear error.
+    """
+    start = cwd.resolve()
+    stop = paths.find_git_root(start)
+    home = Path.home().resolve()
+    for candidate in (start, *start.parents):
+        path = candidate / paths.PROJECT_DIR_NAME / paths.CONFIG_FILE_NAME
+        # The user's home .pygent is not a project (without a git root above, stop at home).
+        if path.exists() and not (stop is None and candidate == home):
+            return path
+        if candidate == stop or (stop is None and candidate == home):
+            break
+    return None
+
+
+def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+    section, _, leaf = dotted.partition(".")
+    target.setdefault(section, {})[leaf] = value
+
+
+def _env_layer(environ: Mapping[str, str]) -> Layer | None:
+    data: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for var, dotted in ENV_VARS.items():
+        raw = environ.get(var)
+        if raw is None or raw.strip() == "":
+            continue
+        value: Any = raw.strip()
+        if dotted == "llm.max_tokens":
+            try:
+                value = int(value)
+            except ValueError:
+                raise ConfigError(
+                    f"Environment variable {var} must be a positive integer, but found {raw!r}.",
+                    f"Set {var} to a number such as 4096, or unset it.",
+                    {"key": dotted, "source": var},
+                ) from None
+        elif dotted == "logging.level":
+            value = value.upper()
+        elif dotted == "permissions.mode":
+            value = value.lower()
+        _set_dotted(data, dotted, value)
+        origins[dotted] = var
+    if not data:
+        return None
+    validate_layer(
+        data,
+        "environment",
+        key_names={dotted: f"environment variable {var}" for dotted, var in origins.items()},
+    )
+    return Layer("env", data, None, origins)
+
+
+def _leaves(data: Mapping[str, Any]) -> Iterator[tuple[str, Any]]:
+    for section, values in data.items():
+        if isinstance(values, Mapping):
+            for leaf, value in values.items():
+                yield f"{section}.{leaf}", value
+
+
+def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
+    merged: dict[str, Any] = {}
+    sources: dict[str, str] = dict.fromkeys(all_keys(), "default")
+    for layer in layers:
+        for dotted, value in _leaves(layer.data):
+            section, _, leaf = dotted.partition(".")
+            label: str = layer.name
+            if layer.name == "env" and dotted in layer.origins:
+                label = f"env ({layer.origins[dotted]})"
+            current = merged.get(section, {}).get(leaf)
+            if isinstance(value, list) and isinstance(current, list):
+                # Rule lists add up across layers (a project adds to the user's allow/deny).
+                combined = list(current) + [item for item in value if item not in current]
+                _set_dotted(merged, dotted, combined)
+                sources[dotted] = f"{sources[dotted]}+{label}"
+            else:
+                _set_dotted(merged, dotted, value)
+                sources[dotted] = label
+    return merged, sources
+
+
+def load_layers(
+    cwd: Path | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Load every layer and merge them, remembering each value's source.
+
+    Args:
+        cwd: Where to look for the project config (default: the current directory).
+        overrides: Command-line flags as a nested dict, e.g. ``{"llm": {"model": "x"}}``.
+        environ: The environment (default: ``os.environ``).
+
+    Raises:
+        ConfigError: A layer is unreadable or invalid; the message says which and how to fix it.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    environ = os.environ if environ is None else environ
+    layers: list[Layer] = []
+
+    user_file = paths.user_config_file()
+    if user_file.exists() or user_file.is_symlink():
+        data = read_toml_file(user_file)
+        validate_layer(data, str(user_file))
+        layers.append(Layer("user", data, user_file))
+
+    project_file = find_project_config_path(cwd)
+    if project_file is not None and project_file.resolve() == user_file.resolve():
+        project_file = None
+    if project_file is not None:
+        data = read_toml_file(project_file)
+        validate_layer(data, str(project_file))
+        layers.append(Layer("project", data, project_file))
+
+    env_layer = _env_layer(environ)
+    if env_layer is not None:
+        layers.append(env_layer)
+
+    if overrides:
+        flag_data: dict[str, Any] = {}
+        for section, values in overrides.items():
+            if isinstance(values, Mapping):
+                kept = {key: value for key, value in values.items() if value is not None}
+                if kept:
+                    flag_data[section] = kept
+            elif values is not None:
+                flag_data[section] = values
+        if flag_data:
+            validate_layer(flag_data, "command-line flags", strict=False)
+            layers.append(Layer("flag", flag_data))
+
+    merged, sources = _merge(layers)
+    try:
+        settings = Settings.model_validate(merged)
+    except ValidationError as exc:  # pragma: no cover - each layer validated above
+        raise ConfigError(f"Invalid settings: {exc.errors()[0]['msg']}.") from None
+    settings._layers = {layer.name: layer.data for layer in layers}
+    settings._project_config = project_file
+    return LoadedSettings(settings, layers, sources, user_file, project_file)
+
+
+def load_settings(cwd: Path | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """The effective settings: defaults < user file < project file < environment < ``overrides``.
+
+    Args:
+        cwd: Where to look for the project ``.pygent/config.toml`` (default: current directory).
+        overrides: Command-line flags as a nested dict, e.g. ``{"llm": {"model": "x"}}``;
+            ``None`` values are ignored.
+
+    Raises:
+        ConfigError: A file or variable is invalid; the message names it and says what to do.
+    """
+    return load_layers(cwd, overrides).settings
+
+
+# --------------------------------------------------------------------------- providers and keys
+
+
+def provider_of(model: str) -> str:
+    """The litellm provider of a model string (``anthropic/claude-x`` -> ``anthropic``).
+
+    A model without a prefix is routed the way litellm does for well-known families
+    (``claude-*`` -> anthropic, ``gemini-*`` -> gemini, ...), else OpenAI.
+    """
+    prefix, sep, rest = model.partition("/")
+    if sep and rest:
+        return prefix.lower()
+    lowered = model.lower()
+    for start, provider in _UNPREFIXED:
+        if lowered.startswith(start):
+            return provider
+    return "openai"
+
+
+def provider_env_vars(model: str) -> list[str]:
+    """The environment variables that may hold the key for ``model``'s provider.
+
+    Example: ``provider_env_vars("anthropic/claude-sonnet-4-5") == ["ANTHROPIC_API_KEY"]``.
+    Local providers (ollama, lm_studio, hosted_vllm) return ``[]``; an unknown provider
+    ``foo`` returns ``["FOO_API_KEY"]`` (litellm's convention).
+    """
+    provider = provider_of(model)
+    if provider in PROVIDER_KEY_VARS:
+        return list(PROVIDER_KEY_VARS[provider])
+    return [re.sub(r"[^A-Z0-9]+", "_", provider.upper()) + "_API_KEY"]
+
+
+def resolve_api_key(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """The API key to use: ``llm.api_key``, else the provider's variable (e.g. ANTHROPIC_API_KEY).
+
+    Returns:
+        The key, or None when none is configured (local endpoints need none).
+    """
+    if settings.llm.api_key is not None:
+        secret = settings.llm.api_key.get_secret_value()
+        if secret:
+            return secret
+    environ = os.environ if environ is None else environ
+    for var in provider_env_vars(settings.llm.model):
+        value = environ.get(var, "").strip()
+        if value:
+            return value
+    return None
+
+
+def api_key_source(settings: Settings, environ: Mapping[str, str] | None = None) -> str | None:
+    """Where :func:`resolve_api_key` finds the key: ``llm.api_key``, a variable name, or None."""
+    if settings.llm.api_key is not None and settings.llm.api_key.get_secret_value():
+        return "llm.api_key"
+    environ = os.environ if environ is None else environ
+    for var in provider_env_vars(settings.llm.model):
+        if environ.get(var, "").strip():
+            return var
+    return None
+
+
+def layer_label(name: str) -> str:
+    """A person's name for a layer (``user`` -> ``user config``)."""
+    return _LAYER_LABELS.get(name, name)
