@@ -1,0 +1,407 @@
+"""The permission engine: decides, before every tool call, whether it runs, asks or is refused.
+
+Order of decisions (the first that applies wins):
+
+1. A **deny rule** that matches refuses the call (deny always wins, in every mode).
+2. **Plan mode** refuses anything above ``READ``.
+3. A ``WRITE`` tool whose every change is reviewed by the frontend (``spec.reviewed_edit`` and
+   ``port.reviews_edits``) runs: the edit review is the approval, so nobody is asked twice.
+4. An **allow rule** that covers the whole call lets it run (a destructive shell command only with
+   a rule that names it).
+5. A **destructive** shell command asks, even in ``auto`` mode.
+6. The **mode** decides by risk: ``ask`` runs READ, ``auto-edit`` READ and WRITE, ``auto`` all.
+
+A shell command whose every part is on the read-only allowlist counts as ``READ``. When the engine
+asks, the person's "always" answers become rules for this session and are saved to the project's
+``.pygent/config.toml``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from pygent.agent.port import (
+    ALLOW_ALWAYS,
+    ALLOW_ONCE,
+    REJECT_ALWAYS,
+    REJECT_ONCE,
+    PermissionOption,
+    PermissionRequest,
+)
+from pygent.errors import ConfigError
+from pygent.permissions.modes import mode_verdict, plan_refusal, validate_mode
+from pygent.permissions.rules import (
+    SESSION_ORIGIN,
+    CallSubject,
+    Rule,
+    RuleSet,
+    escape_pattern,
+    load_rule_origins,
+    parse_rule,
+    save_rule,
+)
+from pygent.permissions.shell import ShellAnalysis, classify_command
+from pygent.tools.base import PermissionDecision, ToolRisk
+from pygent.tools.errors import ToolError
+
+if TYPE_CHECKING:
+    from pygent.settings.models import Settings
+    from pygent.tools.base import ToolContext, ToolSpec
+    from pygent.tools.workspace import Workspace
+
+__all__ = ["PermissionEngine", "is_shell_tool"]
+
+# Tools whose first word(s) make a useful "always" rule: `git commit*`, `npm run*`.
+_TWO_WORD_PROGRAMS = frozenset(
+    {
+        "git",
+        "npm",
+        "pnpm",
+        "yarn",
+        "bun",
+        "cargo",
+        "go",
+        "uv",
+        "pip",
+        "pip3",
+        "poetry",
+        "docker",
+        "kubectl",
+        "make",
+        "just",
+        "hatch",
+        "tox",
+        "nox",
+        "dotnet",
+        "gradle",
+        "mvn",
+    }
+)
+
+
+def is_shell_tool(spec: ToolSpec) -> bool:
+    """True for the ``shell`` tool (and any execute tool whose rule argument is ``command``)."""
+    return spec.name in ("shell", "bash") or (spec.kind == "execute" and spec.rule_arg == "command")
+
+
+@dataclass
+class _Call:
+    subject: CallSubject
+    risk: ToolRisk
+    command: str | None = None
+
+    @property
+    def shell(self) -> ShellAnalysis | None:
+        return self.subject.shell
+
+
+class PermissionEngine:
+    """Implements :class:`pygent.tools.base.PermissionGate` with modes, rules and the person.
+
+    Args:
+        settings: Effective settings (``permissions.mode``, ``permissions.allow``/``deny``).
+        project_root: The project whose ``.pygent/config.toml`` "always" answers are saved to.
+        mode: Start in this mode instead of ``settings.permissions.mode``.
+
+    Raises:
+        ConfigError: a rule in the settings is malformed (the message names it and its file).
+        PygentError: ``mode`` is not a known mode.
+
+    Attributes:
+        rules: Allow and deny rules from the settings plus those added in this session.
+    """
+
+    def __init__(self, settings: Settings, project_root: Path, *, mode: str | None = None) -> None:
+        self.settings = settings
+        self.project_root = Path(project_root)
+        self._mode = validate_mode(mode or settings.permissions.mode)
+        perms = settings.permissions
+        origins = load_rule_origins(self.project_root) if (perms.allow or perms.deny) else {}
+        self.rules = RuleSet()
+        for effect, texts in (("allow", perms.allow), ("deny", perms.deny)):
+            for text in texts:
+                origin = origins.get((effect, str(text).strip()), "settings")
+                self.rules.add(parse_rule(text, effect, origin))  # type: ignore[arg-type]
+
+    # -- mode -----------------------------------------------------------------------------------
+
+    @property
+    def mode(self) -> str:
+        """The current mode (``ask``, ``auto-edit``, ``plan``, ``auto``); settable at runtime."""
+        return self._mode
+
+    @mode.setter
+    def mode(self, value: str) -> None:
+        self._mode = validate_mode(value)
+
+    @property
+    def config_path(self) -> Path:
+        """Where "always" answers are saved: the project's ``.pygent/config.toml``."""
+        from pygent.settings.paths import project_config_file
+
+        return project_config_file(self.project_root)
+
+    def add_rule(self, text: str, effect: str = "allow", *, origin: str = SESSION_ORIGIN) -> Rule:
+        """Add a rule for the rest of this engine's life (not saved).
+
+        Raises:
+            ConfigError: the rule is malformed.
+        """
+        if effect not in ("allow", "deny"):
+            raise ValueError(f"effect must be 'allow' or 'deny', not {effect!r}")
+        rule = parse_rule(text, effect, origin)  # type: ignore[arg-type]
+        self.rules.add(rule)
+        return rule
+
+    # -- the gate -------------------------------------------------------------------------------
+
+    async def check(
+        self, spec: ToolSpec, args: dict[str, Any], ctx: ToolContext
+    ) -> PermissionDecision:
+        """Allow or refuse the validated call ``spec(args)``; may ask through ``ctx.port``."""
+        call = self._describe(spec, args, ctx.workspace)
+        subject = call.subject
+        deny = self.rules.find_deny(spec, subject) if self.rules.deny else None
+        if deny is not None:
+            return PermissionDecision(
+                False,
+                f"{subject.display()} was not run: the {deny.describe()} forbids it. "
+                "Do not retry it; find another way or ask the user to change the rule.",
+            )
+        verdict = mode_verdict(self._mode, call.risk)
+        if verdict == "refuse":
+            return PermissionDecision(False, plan_refusal(subject.display()))
+        if call.risk is ToolRisk.WRITE and spec.reviewed_edit and _reviews_edits(ctx):
+            return PermissionDecision(True)
+        allow = self.rules.find_allow(spec, subject) if self.rules.allow else None
+        if allow is not None:
+            return PermissionDecision(True)
+        shell = call.shell
+        if shell is not None and shell.destructive:
+            reason = "destructive command: " + ", ".join(shell.destructive_reasons)
+            return await self._ask(spec, args, ctx, call, reason)
+        if verdict == "run":
+            return PermissionDecision(True)
+        return await self._ask(spec, args, ctx, call, f"mode '{self._mode}'")
+
+    # -- describing a call ----------------------------------------------------------------------
+
+    def _describe(self, spec: ToolSpec, args: dict[str, Any], workspace: Workspace) -> _Call:
+        subject = CallSubject(tool=spec.name)
+        risk = spec.risk
+        command: str | None = None
+        if is_shell_tool(spec):
+            value = args.get(spec.rule_arg or "command")
+            if isinstance(value, str):
+                command = value
+                subject.shell = classify_command(value)
+                if subject.shell.read_only:
+                    risk = ToolRisk.READ
+            return _Call(subject, risk, command)
+        if spec.rule_arg and spec.rule_arg not in spec.path_args:
+            value = args.get(spec.rule_arg)
+            if value is not None:
+                subject.values.append((str(value),))
+            return _Call(subject, risk)
+        names = (spec.rule_arg,) if spec.rule_arg else spec.path_args
+        subject.is_path = bool(names)
+        for name in names:
+            value = args.get(name)
+            items = value if isinstance(value, (list, tuple)) else [value]
+            for item in items:
+                if isinstance(item, (str, Path)) and str(item):
+                    subject.values.append(_path_forms(str(item), workspace))
+        return _Call(subject, risk)
+
+    # -- asking ----------------------------------------------------------------------------------
+
+    async def _ask(
+        self,
+        spec: ToolSpec,
+        args: dict[str, Any],
+        ctx: ToolContext,
+        call: _Call,
+        reason: str,
+    ) -> PermissionDecision:
+        subject = call.subject
+        allow_rules = self._derive_rules(spec, call, "allow")
+        deny_rules = self._derive_rules(spec, call, "deny")
+        options: list[PermissionOption] = [ALLOW_ONCE]
+        if allow_rules:
+            options.append(ALLOW_ALWAYS)
+        options.append(REJECT_ONCE)
+        if deny_rules:
+            options.append(REJECT_ALWAYS)
+        request: PermissionRequest = {
+            "toolCall": {
+                "toolCallId": ctx.tool_call_id,
+                "title": spec.make_title(args),
+                "kind": spec.kind,
+                "rawInput": _jsonable(args),
+            },
+            "options": options,
+            "_meta": {
+                "reason": reason,
+                "pygent": {
+                    "mode": self._mode,
+                    "risk": call.risk.value,
+                    "call": subject.display(),
+                    "alwaysAllowRules": allow_rules,
+                    "alwaysRejectRules": deny_rules,
+                    "destructive": list(call.shell.destructive_reasons) if call.shell else [],
+                },
+            },
+        }
+        try:
+            outcome = await ctx.port.request_permission(request)
+        except (KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if type(exc).__name__ == "CancelledError":
+                raise
+            from loguru import logger
+
+            logger.opt(exception=exc).error("permission request failed")
+            return PermissionDecision(
+                False,
+                f"{subject.display()} was not run: pygent could not ask the user for permission "
+                f"({type(exc).__name__}: {exc}).",
+            )
+        outcome = outcome if isinstance(outcome, dict) else {}
+        if outcome.get("outcome") != "selected":
+            return PermissionDecision(
+                False,
+                f"The permission request was cancelled, so {subject.display()} was not run.",
+            )
+        option_id = outcome.get("optionId")
+        offered = {o["optionId"]: o["kind"] for o in options}
+        kind = offered.get(str(option_id), "reject_once")
+        if kind == "allow_once":
+            return PermissionDecision(True)
+        if kind == "allow_always":
+            self._remember(allow_rules, "allow", ctx)
+            return PermissionDecision(True)
+        declined = f"The user declined to run {subject.display()}."
+        if kind == "reject_always":
+            self._remember(deny_rules, "deny", ctx)
+            rules = ", ".join(f"`{r}`" for r in deny_rules)
+            return PermissionDecision(
+                False,
+                f"{declined} They asked not to be asked again ({rules} now denies it). "
+                "Do not retry it; find another way or ask the user how to proceed.",
+            )
+        return PermissionDecision(
+            False, f"{declined} Do not retry it unchanged; ask the user how to proceed."
+        )
+
+    def _remember(self, texts: list[str], effect: str, ctx: ToolContext) -> None:
+        for text in texts:
+            self.add_rule(text, effect)
+        path = self.config_path
+        try:
+            for text in texts:
+                save_rule(path, effect, text)  # type: ignore[arg-type]
+        except (ConfigError, OSError) as exc:
+            from loguru import logger
+
+            logger.warning("could not save permission rule to {}: {}", path, exc)
+            from pygent.agent.updates import notice
+
+            with contextlib.suppress(Exception):
+                ctx.send(
+                    notice(
+                        f"The rule {', '.join(texts)} applies to this session only: "
+                        f"saving it to {path} failed ({exc}).",
+                        "warning",
+                    )
+                )
+
+    def _derive_rules(self, spec: ToolSpec, call: _Call, effect: str) -> list[str]:
+        """Rules that an "always" answer would add (empty: nothing can be remembered)."""
+        subject = call.subject
+        name = spec.name
+        shell = call.shell
+        if shell is not None:
+            command = (call.command or "").strip()
+            if not command:
+                return []
+            exact = [f"{name}({escape_pattern(command)})"]
+            if shell.parse_error is not None or shell.destructive:
+                return exact
+            if effect == "deny":
+                top = [c for c in shell.commands if not c.nested]
+                if len(top) != 1:
+                    return exact
+            out: list[str] = []
+            for cmd in shell.commands:
+                if cmd.read_only:
+                    continue
+                rule = f"{name}({escape_pattern(_command_prefix(cmd.argv))}*)"
+                if rule not in out:
+                    out.append(rule)
+            return out or exact
+        if subject.values:
+            out = []
+            for forms in subject.values:
+                value = forms[0]
+                if not subject.is_path and "://" in value:
+                    parts = urlsplit(value)
+                    if parts.scheme and parts.netloc:
+                        rule = f"{name}({escape_pattern(f'{parts.scheme}://{parts.netloc}/')}*)"
+                        if rule not in out:
+                            out.append(rule)
+                        continue
+                rule = f"{name}({escape_pattern(value)})"
+                if rule not in out:
+                    out.append(rule)
+            return out
+        return [name]
+
+
+def _command_prefix(argv: list[str]) -> str:
+    """``pytest`` for ``pytest -q``; ``git commit`` for ``git commit -m x``; ``python -m pytest``."""
+    words = list(argv)
+    if not words:
+        return ""
+    first = words[0]
+    base = first.rsplit("/", 1)[-1]
+    take = 1
+    if base in _TWO_WORD_PROGRAMS and len(words) > 1 and not words[1].startswith("-"):
+        take = 2
+    elif base.startswith("python") and len(words) > 2 and words[1] == "-m":
+        take = 3
+    prefix = " ".join(shlex.quote(w) for w in words[:take])
+    return prefix
+
+
+def _path_forms(value: str, workspace: Workspace) -> tuple[str, ...]:
+    """Spellings of a path argument rules may match: workspace-relative and absolute."""
+    try:
+        resolved = workspace.resolve(value)
+    except ToolError:
+        return (value.replace("\\", "/"),)
+    return (workspace.display(resolved), resolved.as_posix())
+
+
+def _reviews_edits(ctx: ToolContext) -> bool:
+    try:
+        return bool(ctx.port.reviews_edits)
+    except Exception:
+        return False
+
+
+def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in args.items():
+        if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+            out[key] = value
+        elif hasattr(value, "model_dump"):
+            out[key] = value.model_dump(mode="json")
+        else:
+            out[key] = str(value)
+    return out
