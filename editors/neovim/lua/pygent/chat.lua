@@ -1,0 +1,485 @@
+--- pygent.chat: the chat buffer (filetype `pygent`): a transcript that streams session updates,
+--- tool calls as one line each with folded details, and a prompt area below a separator line.
+local config = require('pygent.config')
+
+local M = {}
+
+local ns = vim.api.nvim_create_namespace('pygent.chat')
+
+M.SEPARATOR = '──── prompt ────'
+M.DETAIL_PREFIX = '  │ '
+M.TOOL_PREFIX = '▸ '
+local MAX_DETAIL_LINES = 40
+
+---@type integer?
+M.bufnr = nil
+local sep_mark = nil ---@type integer?
+--- toolCallId -> { mark = extmark id, title = string, status = string }
+local tools = {} ---@type table<string, { mark: integer, title: string, status: string }>
+--- Kind of the last transcript element: 'user' | 'agent' | 'thought' | 'tool' | 'note' | nil.
+local last_kind = nil ---@type string?
+M.busy = false
+---@type string?
+M.mode = nil
+
+local STATUS_TEXT = {
+  pending = 'pending',
+  in_progress = 'running',
+  completed = 'done',
+  failed = 'failed',
+}
+local STATUS_HL = {
+  pending = 'PygentToolPending',
+  in_progress = 'PygentToolRunning',
+  completed = 'PygentToolDone',
+  failed = 'PygentToolFailed',
+}
+
+local function valid()
+  return M.bufnr ~= nil and vim.api.nvim_buf_is_valid(M.bufnr)
+end
+
+local function separator_text()
+  local keys = config.options.keymaps.chat
+  local hint = M.busy and ('working… %s cancels'):format(keys.cancel or ':PygentCancel')
+    or ('%s sends'):format(keys.send or ':PygentSend')
+  return ('%s %s%s ────'):format(M.SEPARATOR, hint, M.mode and (' · mode ' .. M.mode) or '')
+end
+
+--- Row (0-based) of the separator line.
+---@return integer
+function M.separator_row()
+  local pos = vim.api.nvim_buf_get_extmark_by_id(M.bufnr, ns, sep_mark, {})
+  return pos[1]
+end
+
+local function set_separator()
+  local row = M.separator_row()
+  vim.api.nvim_buf_set_lines(M.bufnr, row, row + 1, false, { separator_text() })
+  sep_mark = vim.api.nvim_buf_set_extmark(M.bufnr, ns, row, 0, { id = sep_mark, hl_group = 'PygentSeparator',
+    end_row = row, end_col = #separator_text(), hl_eol = true })
+end
+
+local function scroll_to_end()
+  local row = M.separator_row()
+  for _, win in ipairs(vim.fn.win_findbuf(M.bufnr)) do
+    if win ~= vim.api.nvim_get_current_win() then
+      pcall(vim.api.nvim_win_set_cursor, win, { math.max(row, 1), 0 })
+    end
+  end
+end
+
+local function setup_keymaps(buf)
+  local keys = config.options.keymaps.chat
+  local function map(lhs, fn, desc)
+    if lhs then
+      vim.keymap.set('n', lhs, fn, { buffer = buf, desc = desc, nowait = true })
+    end
+  end
+  map(keys.send, M.send, 'pygent: send the prompt area')
+  map(keys.cancel, function()
+    require('pygent').cancel()
+  end, 'pygent: cancel the running turn')
+  map(keys.close, M.close, 'pygent: close the chat window')
+end
+
+--- The chat buffer, created on first use.
+---@return integer bufnr
+function M.ensure_buffer()
+  if valid() then
+    return M.bufnr --[[@as integer]]
+  end
+  local buf = vim.api.nvim_create_buf(false, true)
+  M.bufnr = buf
+  vim.api.nvim_buf_set_name(buf, 'pygent://chat')
+  vim.bo[buf].bufhidden = 'hide'
+  vim.bo[buf].swapfile = false
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { M.SEPARATOR, '' })
+  sep_mark = vim.api.nvim_buf_set_extmark(buf, ns, 0, 0, {})
+  set_separator()
+  vim.bo[buf].filetype = 'pygent'
+  setup_keymaps(buf)
+  tools, last_kind = {}, nil
+  return buf
+end
+
+--- Fold expression of the chat window: a tool line and its detail lines form one closed fold.
+---@param lnum integer?
+---@return string
+function M.foldexpr(lnum)
+  lnum = lnum or vim.v.lnum
+  local line = vim.fn.getline(lnum)
+  if vim.startswith(line, M.DETAIL_PREFIX) then
+    return '1'
+  end
+  if vim.startswith(line, M.TOOL_PREFIX) and vim.startswith(vim.fn.getline(lnum + 1), M.DETAIL_PREFIX) then
+    return '>1'
+  end
+  return '0'
+end
+
+local function setup_window(win)
+  local wo = vim.wo[win][0]
+  wo.wrap = true
+  wo.linebreak = true
+  wo.number = false
+  wo.relativenumber = false
+  wo.signcolumn = 'no'
+  wo.foldmethod = 'expr'
+  wo.foldexpr = "v:lua.require'pygent.chat'.foldexpr()"
+  wo.foldtext = ''
+  wo.foldlevel = 0
+  wo.foldenable = true
+  wo.winfixwidth = true
+end
+
+--- Window showing the chat in the current tab, if any.
+---@return integer?
+function M.window()
+  if not valid() then
+    return nil
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if vim.api.nvim_win_get_buf(win) == M.bufnr then
+      return win
+    end
+  end
+  return nil
+end
+
+--- Open (or focus) the chat window; `opts.focus = false` keeps the cursor where it is.
+---@param opts { focus: boolean? }?
+---@return integer win
+function M.open(opts)
+  opts = opts or {}
+  local buf = M.ensure_buffer()
+  local win = M.window()
+  if not win then
+    local prev = vim.api.nvim_get_current_win()
+    local chat = config.options.chat
+    local pos = chat.position
+    if pos == 'tab' then
+      vim.cmd('tab split')
+    else
+      local vertical = pos == 'right' or pos == 'left'
+      local side = (pos == 'right' or pos == 'below') and 'botright' or 'topleft'
+      vim.cmd(('%s %s%ssplit'):format(side, vertical and 'vertical ' or '', chat.size or ''))
+    end
+    win = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_buf(win, buf)
+    setup_window(win)
+    pcall(vim.api.nvim_win_set_cursor, win, { vim.api.nvim_buf_line_count(buf), 0 })
+    if opts.focus == false then
+      vim.api.nvim_set_current_win(prev)
+    end
+  elseif opts.focus ~= false then
+    vim.api.nvim_set_current_win(win)
+  end
+  return win
+end
+
+function M.close()
+  local win = M.window()
+  if win and #vim.api.nvim_tabpage_list_wins(0) > 1 then
+    vim.api.nvim_win_close(win, false)
+  end
+end
+
+--- Clear the transcript (keeps the prompt area).
+function M.reset()
+  local buf = M.ensure_buffer()
+  local row = M.separator_row()
+  vim.api.nvim_buf_clear_namespace(buf, ns, 0, row)
+  vim.api.nvim_buf_set_lines(buf, 0, row, false, {})
+  tools, last_kind = {}, nil
+end
+
+--- Transcript lines (everything above the separator).
+---@return string[]
+function M.transcript()
+  if not valid() then
+    return {}
+  end
+  return vim.api.nvim_buf_get_lines(M.bufnr, 0, M.separator_row(), false)
+end
+
+--- Text of the prompt area (everything below the separator).
+---@return string
+function M.prompt_text()
+  if not valid() then
+    return ''
+  end
+  local lines = vim.api.nvim_buf_get_lines(M.bufnr, M.separator_row() + 1, -1, false)
+  return vim.trim(table.concat(lines, '\n'))
+end
+
+--- Insert whole lines at the end of the transcript.
+---@param lines string[]
+---@return integer first_row 0-based row of the first inserted line
+local function insert_lines(lines)
+  local row = M.separator_row()
+  vim.api.nvim_buf_set_lines(M.bufnr, row, row, false, lines)
+  scroll_to_end()
+  return row
+end
+
+--- Append text to the end of the last transcript line (newlines start new lines).
+---@param text string
+---@param prefix string? prefix for each new line (e.g. '> ' for thoughts)
+local function append_text(text, prefix)
+  local row = M.separator_row() - 1
+  if row < 0 then
+    insert_lines({ '' })
+    row = 0
+  end
+  local line = vim.api.nvim_buf_get_lines(M.bufnr, row, row + 1, false)[1] or ''
+  local pieces = vim.split(text, '\n', { plain = true })
+  if prefix then
+    for i = 2, #pieces do
+      pieces[i] = prefix .. pieces[i]
+    end
+  end
+  vim.api.nvim_buf_set_text(M.bufnr, row, #line, row, #line, pieces)
+  scroll_to_end()
+end
+
+--- Start a transcript element of `kind` unless the last element already is one.
+---@param kind string
+local function start(kind)
+  if last_kind == kind then
+    return
+  end
+  if kind == 'user' then
+    insert_lines({ '', '### You', '' })
+  elseif kind == 'agent' then
+    if last_kind == 'tool' or last_kind == 'thought' or last_kind == 'note' then
+      insert_lines({ '' })
+    else
+      insert_lines({ '', '### pygent', '' })
+    end
+  elseif kind == 'thought' then
+    if last_kind ~= 'agent' and last_kind ~= 'tool' and last_kind ~= 'note' then
+      insert_lines({ '', '### pygent' })
+    end
+    insert_lines({ '> ' })
+  end
+  last_kind = kind
+end
+
+--- Append a user message (typed, or replayed from history).
+---@param text string
+function M.user_message(text)
+  M.ensure_buffer()
+  start('user')
+  append_text(text)
+end
+
+---@param title string
+---@param status string
+---@return string
+local function tool_line(title, status)
+  return ('%s%s [%s]'):format(M.TOOL_PREFIX, (title:gsub('\n', ' ')), STATUS_TEXT[status] or status)
+end
+
+local function detail_lines(content)
+  local out = {}
+  for _, item in ipairs(content or {}) do
+    if item.type == 'diff' then
+      table.insert(out, ('diff %s'):format(item.path or ''))
+      local old = item.oldText ~= vim.NIL and item.oldText or ''
+      local new = item.newText ~= vim.NIL and item.newText or ''
+      local ok, diff = pcall(vim.diff, old, new, { result_type = 'unified', ctxlen = 1 })
+      if ok and type(diff) == 'string' then
+        vim.list_extend(out, vim.split(diff, '\n', { plain = true, trimempty = true }))
+      end
+    elseif item.type == 'content' and type(item.content) == 'table' and item.content.type == 'text' then
+      vim.list_extend(out, vim.split(item.content.text or '', '\n', { plain = true, trimempty = true }))
+    elseif item.type == 'terminal' then
+      table.insert(out, 'terminal ' .. tostring(item.terminalId))
+    end
+  end
+  if #out > MAX_DETAIL_LINES then
+    local total = #out
+    out = vim.list_slice(out, 1, MAX_DETAIL_LINES)
+    table.insert(out, ('… %d more lines'):format(total - MAX_DETAIL_LINES))
+  end
+  for i, l in ipairs(out) do
+    out[i] = M.DETAIL_PREFIX .. l
+  end
+  return out
+end
+
+local function render_tool(id, row, title, status)
+  local text = tool_line(title, status)
+  vim.api.nvim_buf_set_lines(M.bufnr, row, row + 1, false, { text })
+  tools[id].mark = vim.api.nvim_buf_set_extmark(M.bufnr, ns, row, 0, {
+    id = tools[id].mark,
+    end_row = row,
+    end_col = #text,
+    hl_group = STATUS_HL[status] or 'PygentTool',
+  })
+end
+
+---@param update table ACP tool_call
+local function on_tool_call(update)
+  local id = update.toolCallId or ('tool-' .. tostring(vim.tbl_count(tools) + 1))
+  if tools[id] then
+    return M.on_tool_call_update(update)
+  end
+  if last_kind ~= 'agent' and last_kind ~= 'tool' and last_kind ~= 'thought' and last_kind ~= 'note' then
+    insert_lines({ '', '### pygent' })
+  end
+  local row = insert_lines({ '' })
+  tools[id] = { title = update.title or id, status = update.status or 'pending' }
+  render_tool(id, row, tools[id].title, tools[id].status)
+  last_kind = 'tool'
+  if update.content then
+    M.on_tool_call_update(update)
+  end
+end
+
+---@param update table ACP tool_call_update
+function M.on_tool_call_update(update)
+  local tool = tools[update.toolCallId]
+  if not tool then
+    return on_tool_call(vim.tbl_extend('force', { title = update.title or update.toolCallId }, update,
+      { sessionUpdate = 'tool_call' }))
+  end
+  local row = vim.api.nvim_buf_get_extmark_by_id(M.bufnr, ns, tool.mark, {})[1]
+  if not row then
+    return
+  end
+  tool.title = update.title or tool.title
+  tool.status = update.status or tool.status
+  render_tool(update.toolCallId, row, tool.title, tool.status)
+  if update.content then
+    local first, last = row + 1, row + 1
+    local lines = vim.api.nvim_buf_get_lines(M.bufnr, first, M.separator_row(), false)
+    for _, l in ipairs(lines) do
+      if not vim.startswith(l, M.DETAIL_PREFIX) then
+        break
+      end
+      last = last + 1
+    end
+    vim.api.nvim_buf_set_lines(M.bufnr, first, last, false, detail_lines(update.content))
+  end
+end
+
+--- Show one line saying a permission is being asked.
+---@param params table
+function M.note_permission(params)
+  if not valid() then
+    return
+  end
+  local title = vim.tbl_get(params, 'toolCall', 'title') or 'a tool call'
+  M.note(('pygent asks permission: %s'):format(title))
+end
+
+--- A one-line italic note in the transcript.
+---@param text string
+function M.note(text)
+  M.ensure_buffer()
+  insert_lines({ '', ('_%s_'):format(text) })
+  last_kind = 'note'
+end
+
+local function render_plan(entries)
+  local lines = { '', '**Plan**' }
+  for _, entry in ipairs(entries or {}) do
+    local mark = entry.status == 'completed' and 'x' or (entry.status == 'in_progress' and '~' or ' ')
+    table.insert(lines, ('- [%s] %s'):format(mark, entry.content or ''))
+  end
+  insert_lines(lines)
+  last_kind = 'note'
+end
+
+--- Handle one `pygent/session/update` notification.
+---@param params { sessionId: string, update: table }
+function M.on_update(params)
+  local client = require('pygent.client')
+  if type(params) ~= 'table' or type(params.update) ~= 'table' then
+    return
+  end
+  if client.session_id and params.sessionId ~= client.session_id then
+    return
+  end
+  M.ensure_buffer()
+  local update = params.update
+  local kind = update.sessionUpdate
+  local content = update.content
+  if kind == 'agent_message_chunk' or kind == 'agent_thought_chunk' or kind == 'user_message_chunk' then
+    if type(content) ~= 'table' then
+      return
+    end
+    local text = content.type == 'text' and content.text
+      or (content.type == 'resource_link' and ('[%s](%s)'):format(content.name or content.uri, content.uri))
+      or nil
+    if not text then
+      return
+    end
+    if kind == 'agent_message_chunk' then
+      start('agent')
+      append_text(text)
+    elseif kind == 'agent_thought_chunk' then
+      start('thought')
+      append_text(text, '> ')
+    else
+      start('user')
+      append_text(text)
+    end
+  elseif kind == 'tool_call' then
+    on_tool_call(update)
+  elseif kind == 'tool_call_update' then
+    M.on_tool_call_update(update)
+  elseif kind == 'plan' then
+    render_plan(update.entries)
+  elseif kind == 'current_mode_update' then
+    M.mode = update.currentModeId or update.modeId or M.mode
+    set_separator()
+  end
+end
+
+--- Mark the chat busy (a turn is running) or idle.
+---@param busy boolean
+function M.set_busy(busy)
+  M.busy = busy
+  if valid() then
+    set_separator()
+  end
+end
+
+--- Called when a prompt turn ends.
+---@param err string?
+---@param result table?
+function M.on_turn_done(err, result)
+  M.set_busy(false)
+  if err then
+    M.note('Error: ' .. err)
+    vim.notify('pygent: ' .. err, vim.log.levels.ERROR)
+  elseif result and result.stopReason and result.stopReason ~= 'end_turn' then
+    M.note(('turn ended: %s'):format(result.stopReason))
+  end
+end
+
+--- Called when the server process exits.
+function M.on_server_exit(code, signal)
+  if M.busy then
+    M.set_busy(false)
+  end
+  if code ~= 0 and valid() then
+    M.note(('pygent serve exited (code %s, signal %s); the next prompt restarts it'):format(code, signal))
+  end
+end
+
+--- Send the prompt area (the `<CR>` mapping).
+function M.send()
+  local text = M.prompt_text()
+  if text == '' then
+    vim.notify('pygent: the prompt area (below the separator) is empty', vim.log.levels.WARN)
+    return
+  end
+  vim.api.nvim_buf_set_lines(M.bufnr, M.separator_row() + 1, -1, false, { '' })
+  require('pygent').prompt(text, { context = false })
+end
+
+return M

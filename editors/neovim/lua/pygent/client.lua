@@ -1,0 +1,307 @@
+--- pygent.client: starts `pygent serve` with vim.lsp.start and owns the session.
+---
+--- Server-to-client requests that need a person (permission prompts, edit review) are answered
+--- asynchronously: Neovim (0.10+) runs every server request handler inside a coroutine
+--- (`vim.lsp.rpc`: `vim.schedule(coroutine.wrap(...))`), so a handler may `coroutine.yield()` while
+--- the UI is up and is resumed with the answer, exactly like the built-in
+--- `window/showMessageRequest` handler. Outside a coroutine (a handler called by hand), `await`
+--- falls back to `vim.wait`, which keeps the event loop running.
+local config = require('pygent.config')
+
+local M = {}
+
+M.NAME = 'pygent'
+
+---@type integer?
+M.client_id = nil
+---@type string?
+M.session_id = nil
+---@type string?
+M.root_dir = nil
+--- Prompt request in flight: { id = request id, session_id = string }.
+---@type { id: integer, session_id: string }?
+M.pending = nil
+
+local waiting_init = {} ---@type fun(client: vim.lsp.Client?, err: string?)[]
+local token_counter = 0
+
+--- Run `start(resolve)` and return what `resolve` is called with, without blocking the editor.
+--- Inside a coroutine (every server request handler) the coroutine yields until `resolve` runs;
+--- elsewhere `vim.wait` pumps the event loop until then.
+---@param start fun(resolve: fun(value: any))
+---@return any
+function M.await(start)
+  local co, is_main = coroutine.running()
+  if co and not is_main then
+    start(function(value)
+      -- Schedule: a synchronous vim.ui.select would otherwise resume us before we yield.
+      vim.schedule(function()
+        local ok, err = coroutine.resume(co, value)
+        if not ok then
+          vim.notify('pygent: ' .. tostring(err), vim.log.levels.ERROR)
+        end
+      end)
+    end)
+    return coroutine.yield()
+  end
+  local done, result = false, nil
+  start(function(value)
+    done, result = true, value
+  end)
+  vim.wait(2 ^ 31 - 1, function()
+    return done
+  end, 20)
+  return result
+end
+
+--- Client capabilities: Neovim's defaults plus what pygent's protocol looks for.
+---@return lsp.ClientCapabilities
+function M.capabilities()
+  return vim.tbl_deep_extend('force', vim.lsp.protocol.make_client_capabilities(), {
+    workspace = {
+      applyEdit = true,
+      workspaceEdit = {
+        documentChanges = true,
+        resourceOperations = { 'create', 'rename', 'delete' },
+        changeAnnotationSupport = { groupsOnLabel = true },
+      },
+    },
+    window = { workDoneProgress = true, showMessage = {}, showDocument = { support = true } },
+    experimental = { pygent = { permissionRequests = true } },
+  })
+end
+
+--- Answer a `pygent/session/requestPermission` with `vim.ui.select` over the server's options.
+---@param params table ACP RequestPermissionRequest
+---@return table outcome
+function M.request_permission(params)
+  local options = params.options or {}
+  local tool = params.toolCall or {}
+  local title = tool.title or tool.toolCallId or 'a tool call'
+  local reason = vim.tbl_get(params, '_meta', 'reason')
+  local prompt = 'pygent wants to: ' .. title .. (reason and (' (' .. reason .. ')') or '')
+  require('pygent.chat').note_permission(params)
+  local choice = M.await(function(resolve)
+    vim.ui.select(options, {
+      prompt = prompt,
+      kind = 'pygent_permission',
+      format_item = function(option)
+        return option.name or option.optionId
+      end,
+    }, function(item)
+      resolve(item or vim.NIL)
+    end)
+  end)
+  if type(choice) == 'table' and choice.optionId then
+    return { outcome = { outcome = 'selected', optionId = choice.optionId } }
+  end
+  return { outcome = { outcome = 'cancelled' } }
+end
+
+M.handlers = {
+  ['pygent/session/update'] = function(_, params)
+    require('pygent.chat').on_update(params)
+  end,
+  ['pygent/session/requestPermission'] = function(_, params)
+    return M.request_permission(params)
+  end,
+  ['workspace/applyEdit'] = function(_, params, ctx)
+    return require('pygent.review').on_apply_edit(params, ctx)
+  end,
+}
+
+--- The workspace root for `bufnr`: the nearest ancestor holding a root marker, else the cwd.
+---@param bufnr integer?
+---@return string
+function M.find_root(bufnr)
+  local markers = config.options.root_markers
+  local name = vim.api.nvim_buf_get_name(bufnr or 0)
+  local start = (name ~= '' and vim.bo[bufnr or 0].buftype == '') and vim.fs.dirname(name) or vim.fn.getcwd()
+  local found = vim.fs.root(start, markers)
+  return vim.fs.normalize(found or vim.fn.getcwd())
+end
+
+---@return vim.lsp.Client?
+function M.get()
+  if M.client_id then
+    local client = vim.lsp.get_client_by_id(M.client_id)
+    if client and not client:is_stopped() then
+      return client
+    end
+  end
+  M.client_id = nil
+  return nil
+end
+
+local function flush_waiters(client, err)
+  local waiters = waiting_init
+  waiting_init = {}
+  for _, cb in ipairs(waiters) do
+    cb(client, err)
+  end
+end
+
+--- Start the server (once) and call `cb(client)` when it is initialized, or `cb(nil, err)`.
+---@param cb fun(client: vim.lsp.Client?, err: string?)
+function M.with_client(cb)
+  local client = M.get()
+  if client and client.initialized then
+    return cb(client)
+  end
+  table.insert(waiting_init, cb)
+  if client then
+    return
+  end
+  local opts = config.options
+  local cmd = opts.cmd
+  if vim.fn.executable(cmd[1]) ~= 1 then
+    return flush_waiters(nil, ('cannot start the server: %q is not an executable on $PATH. Install pygent '
+      .. '(pipx install pygent) or set cmd in require("pygent").setup(), then run :checkhealth pygent'):format(cmd[1]))
+  end
+  M.root_dir = M.root_dir or M.find_root(0)
+  local init_options = vim.tbl_deep_extend('force', {}, opts.init_options or {})
+  init_options.model = init_options.model or opts.model
+  init_options.permissionMode = init_options.permissionMode or opts.mode
+  if vim.tbl_isempty(init_options) then
+    init_options = vim.empty_dict() -- {} would encode as a JSON array
+  end
+  local ok, id = pcall(vim.lsp.start, {
+    name = M.NAME,
+    cmd = cmd,
+    cmd_env = opts.cmd_env,
+    root_dir = M.root_dir,
+    capabilities = M.capabilities(),
+    handlers = M.handlers,
+    init_options = init_options,
+    on_init = function(c)
+      vim.schedule(function()
+        flush_waiters(c)
+      end)
+    end,
+    on_exit = function(code, signal, id_)
+      vim.schedule(function()
+        if M.client_id == id_ then
+          M.client_id = nil
+          M.session_id = nil
+          M.pending = nil
+          require('pygent.chat').on_server_exit(code, signal)
+        end
+        if #waiting_init > 0 then
+          flush_waiters(nil, ('pygent serve exited (code %s) before it was ready; see :checkhealth pygent '
+            .. 'and the log (pygent logs)'):format(tostring(code)))
+        end
+      end)
+    end,
+  }, { attach = false })
+  if not ok or not id then
+    return flush_waiters(nil, 'cannot start the server: ' .. tostring(id))
+  end
+  M.client_id = id
+end
+
+--- Call `cb(client, session_id)` once a session exists (created on first use), or `cb(nil, nil, err)`.
+---@param cb fun(client: vim.lsp.Client?, session_id: string?, err: string?)
+function M.with_session(cb)
+  M.with_client(function(client, err)
+    if not client then
+      return cb(nil, nil, err)
+    end
+    if M.session_id then
+      return cb(client, M.session_id)
+    end
+    client:request('pygent/session/new', { cwd = M.root_dir }, function(rerr, result)
+      if rerr or type(result) ~= 'table' or not result.sessionId then
+        return cb(nil, nil, 'could not create a session: ' .. (rerr and rerr.message or vim.inspect(result)))
+      end
+      M.session_id = result.sessionId
+      cb(client, M.session_id)
+    end)
+  end)
+end
+
+--- Send a server request once a client exists; `cb(err, result)` with err a string.
+---@param method string
+---@param params table|fun(session_id: string): table
+---@param cb fun(err: string?, result: any)?
+function M.session_request(method, params, cb)
+  cb = cb or function() end
+  M.with_session(function(client, sid, err)
+    if not client or not sid then
+      return cb(err)
+    end
+    local p = type(params) == 'function' and params(sid) or params
+    client:request(method, p, function(rerr, result)
+      if rerr then
+        return cb(rerr.message or vim.inspect(rerr), nil)
+      end
+      cb(nil, result)
+    end)
+  end)
+end
+
+--- Send one prompt turn. `on_done(err, result)` runs when the turn ends (result.stopReason).
+---@param blocks table[] ACP content blocks
+---@param on_done fun(err: string?, result: table?)?
+function M.prompt(blocks, on_done)
+  on_done = on_done or function() end
+  M.with_session(function(client, sid, err)
+    if not client or not sid then
+      return on_done(err)
+    end
+    token_counter = token_counter + 1
+    local ok, req_id = client:request('pygent/session/prompt', {
+      sessionId = sid,
+      prompt = blocks,
+      workDoneToken = ('pygent-%d'):format(token_counter),
+    }, function(rerr, result)
+      if M.pending and M.pending.session_id == sid then
+        M.pending = nil
+      end
+      if rerr then
+        return on_done(rerr.message or vim.inspect(rerr))
+      end
+      on_done(nil, result)
+    end)
+    if ok then
+      M.pending = { id = req_id, session_id = sid }
+    else
+      on_done('the server connection is closed')
+    end
+  end)
+end
+
+--- Cancel the running turn (the prompt then answers `{stopReason = "cancelled"}`).
+---@return boolean sent
+function M.cancel()
+  local client = M.get()
+  if not client or not M.session_id then
+    return false
+  end
+  client:notify('pygent/session/cancel', { sessionId = M.session_id })
+  return true
+end
+
+--- Attach a file buffer so the server sees its unsaved text (textDocument/didOpen + didChange).
+---@param bufnr integer
+function M.attach_buffer(bufnr)
+  if not config.options.attach_buffers or not M.client_id then
+    return
+  end
+  if vim.bo[bufnr].buftype ~= '' or vim.api.nvim_buf_get_name(bufnr) == '' then
+    return
+  end
+  if not vim.lsp.buf_is_attached(bufnr, M.client_id) then
+    pcall(vim.lsp.buf_attach_client, bufnr, M.client_id)
+  end
+end
+
+--- Stop the server (used by tests and :PygentStop-like flows).
+function M.stop()
+  local client = M.get()
+  if client then
+    client:stop(true)
+  end
+  M.client_id, M.session_id, M.pending = nil, nil, nil
+end
+
+return M
