@@ -1,0 +1,187 @@
+"""Sessions across processes: resume with history, a kill mid-turn, Ctrl-C (exit 130)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from run_helpers import (
+    assert_request_is_valid,
+    call,
+    make_repo,
+    pygent_command,
+    pygent_env,
+    run_pygent,
+)
+
+from pygent.agent.session import SessionStore
+from pygent.testing.fake_llm import FakeLLMThread
+
+LONG_TEXT = "This answer streams very slowly. " * 40
+
+
+def _wait_for(predicate: object, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for the condition")
+
+
+def test_resume_in_a_new_process_sends_the_first_turns_history(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"data.txt": "secret number: 7\n"})
+    fake_llm.script(
+        [
+            {"tool_calls": [call("read_file", path="data.txt")]},
+            {"text": "The number is 7."},
+            {"text": "You asked me to read data.txt; it said 7."},
+        ]
+    )
+    env = pygent_env(fake_llm.base_url)
+    first = run_pygent("Read data.txt", cwd=repo, env=env)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "The number is 7.\n"
+
+    second = run_pygent("--continue", "What did you read?", cwd=repo / ".", env=env)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout == "You asked me to read data.txt; it said 7.\n"
+
+    request = fake_llm.requests[2]
+    messages = request["messages"]
+    text = json.dumps(messages)
+    for expected in ("Read data.txt", "secret number: 7", "The number is 7.", "What did you read?"):
+        assert expected in text
+    assert messages[-1]["role"] == "user"
+    assert_request_is_valid(request)
+    assert len(SessionStore(repo).list()) == 1
+
+
+def test_process_killed_mid_turn_leaves_a_loadable_session(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "alpha\n"})
+    fake_llm.script(
+        [
+            {"tool_calls": [call("read_file", path="a.txt")]},
+            {"text": LONG_TEXT, "delay": 0.05},
+            {"text": "Recovered."},
+        ]
+    )
+    env = pygent_env(fake_llm.base_url)
+    proc = subprocess.Popen(
+        pygent_command("Read a.txt and explain"),
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        _wait_for(lambda: len(fake_llm.requests) >= 2)
+        time.sleep(0.5)  # mid-stream of the slow answer
+        assert proc.poll() is None, "pygent finished before it could be killed"
+        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)
+
+    store = SessionStore(repo)
+    (info,) = store.list()
+    session = store.load(info["sessionId"])
+    roles = [m["role"] for m in session.messages]
+    assert roles[:3] == ["user", "assistant", "tool"]
+    assert "alpha" in str(session.messages[2]["content"])
+    assert session.replay_updates()  # frontends can show it
+
+    resumed = run_pygent("--continue", "Go on", cwd=repo, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == "Recovered.\n"
+    request = fake_llm.requests[-1]
+    assert "Read a.txt and explain" in json.dumps(request["messages"])
+    assert_request_is_valid(request)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child on Windows")
+def test_ctrl_c_cancels_the_turn_exits_130_and_keeps_the_session_consistent(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    fake_llm.script([{"text": LONG_TEXT, "delay": 0.05}, {"text": "Continued fine."}])
+    env = pygent_env(fake_llm.base_url)
+    proc = subprocess.Popen(
+        pygent_command("Explain slowly"),
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: len(fake_llm.requests) >= 1)
+        time.sleep(0.6)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert out.startswith("This answer")  # the partial text was streamed
+    assert "Traceback" not in err
+    assert "cancel" in err.lower()
+
+    session = SessionStore(repo).latest()
+    assert session is not None and session.warnings == []
+    assert session.messages[0]["role"] == "user"
+    assert session.messages[-1]["role"] == "assistant"  # partial text kept
+    assert "This answer" in str(session.messages[-1]["content"])
+
+    resumed = run_pygent("--continue", "Please finish", cwd=repo, env=env)
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout == "Continued fine.\n"
+    assert_request_is_valid(fake_llm.requests[-1])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child on Windows")
+def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    marker = repo / "finished.txt"
+    command = f"{sys.executable} -c \"import time; time.sleep(30); open('finished.txt', 'w')\""
+    fake_llm.script([{"tool_calls": [call("shell", command=command)]}, {"text": "ok"}])
+    env = pygent_env(fake_llm.base_url)
+    proc = subprocess.Popen(
+        pygent_command("--mode", "auto", "Run the slow thing"),
+        cwd=repo,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        _wait_for(lambda: len(fake_llm.requests) >= 1)
+        time.sleep(1.5)  # the shell command is running
+        started = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - started
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert elapsed < 20
+    assert not marker.exists()
+    session = SessionStore(repo).latest()
+    assert session is not None
+    call_ids = [tc["id"] for m in session.messages for tc in m.get("tool_calls") or []]
+    results = [m.get("tool_call_id") for m in session.messages if m["role"] == "tool"]
+    assert call_ids and set(call_ids) <= set(results)
