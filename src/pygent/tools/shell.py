@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Annotated
 
 from pydantic import Field
 
@@ -50,7 +51,7 @@ def _format_seconds(seconds: float) -> str:
 async def shell(
     ctx: ToolContext,
     command: str,
-    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT),
+    timeout: Annotated[float | None, Field(gt=0, le=MAX_TIMEOUT)] = None,
     cwd: str | None = None,
 ) -> ToolOutput:
     """Run a shell command in the workspace and return its exit code and output.
