@@ -70,14 +70,13 @@ def test_corrupt_session_file_middle_and_last_line_still_resumes(
 
 def test_no_api_key_exits_1_with_the_no_api_key_message(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo")
-    with FakeLLMThread() as fake:
-        env = pygent_env(None, PYGENT_MODEL="openai/fake-model", PYGENT_API_BASE=fake.base_url)
-        proc = run_pygent("hello", cwd=repo, env=env)
-        assert fake.requests == []
+    env = pygent_env(None, PYGENT_MODEL="openai/fake-model")
+    proc = run_pygent("hello", cwd=repo, env=env)
     assert proc.returncode == 1
-    assert "No API key configured for model 'openai/fake-model'" in proc.stderr
+    assert proc.stderr.startswith("Error: No API key configured for model 'openai/fake-model'")
     assert "OPENAI_API_KEY" in proc.stderr and "pygent setup" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
     assert SessionStore(repo).list() == []
 
 

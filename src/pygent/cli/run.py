@@ -135,13 +135,10 @@ def _setup_logging(settings: Settings | None) -> None:
 
 
 def _check_api_key(settings: Settings) -> None:
-    """Fail before any session file is written when no key is configured."""
-    from pygent import errors
-    from pygent.settings.loader import provider_env_vars, resolve_api_key
+    """Fail before any session file is written when no key is configured (same rule as the LLM)."""
+    from pygent.agent.llm import check_api_key
 
-    env_vars = provider_env_vars(settings.llm.model)
-    if env_vars and resolve_api_key(settings) is None:
-        raise errors.no_api_key(settings.llm.model, env_vars)
+    check_api_key(settings)
 
 
 def _find_session(
