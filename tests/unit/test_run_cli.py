@@ -162,7 +162,8 @@ def test_prompt_from_stdin_with_dash(project: Path, fake_env: FakeLLMThread) -> 
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "got it\n"
     sent = fake_env.requests[0]["messages"]
-    assert "Summarise this diff\n+ added line" in json.dumps(sent[-1])
+    assert sent[-1]["role"] == "user"
+    assert "Summarise this diff\n+ added line" in str(sent[-1]["content"])
 
 
 def test_continue_and_session_resume_send_the_history(

@@ -25,6 +25,7 @@ from pygent.settings.models import PERMISSION_MODES
 
 if TYPE_CHECKING:
     from pygent.agent.session import Session, SessionStore
+    from pygent.permissions.engine import PermissionEngine
     from pygent.settings.models import Settings
 
 EXIT_OK = 0
@@ -163,6 +164,7 @@ async def _run_turn(
     settings: Settings,
     session: Session,
     root: Path,
+    gate: PermissionEngine,
     printer: _Printer,
     install_signals: Callable[[Callable[[], None]], Callable[[], None]],
 ) -> tuple[str, dict[str, Any] | None]:
@@ -172,12 +174,9 @@ async def _run_turn(
     from pygent.agent.headless import HeadlessPort
     from pygent.agent.loop import Agent
     from pygent.agent.updates import text_block
-    from pygent.permissions.engine import PermissionEngine
     from pygent.tools.workspace import Workspace
 
-    mode = settings.permissions.mode
-    port = HeadlessPort("reject_once", stderr=printer.err, mode=mode)
-    gate = PermissionEngine(settings, root, mode=mode)
+    port = HeadlessPort("reject_once", stderr=printer.err, mode=settings.permissions.mode)
     agent = Agent(settings, Workspace([root]), port, gate=gate)
     turn = agent.prompt(session, [text_block(prompt)])
     loop = asyncio.get_running_loop()
@@ -313,6 +312,9 @@ def run_prompt(
         session = _find_session(store, session_id, continue_last, err)
         # Checked before a new session file is written, so a missing key leaves nothing behind.
         _check_api_key(settings)
+        from pygent.permissions.engine import PermissionEngine
+
+        gate = PermissionEngine(settings, root)  # validates the rules before anything is written
         if session is None:
             session = store.create(settings.llm.model, cwd, mode=settings.permissions.mode)
         elif session.model != settings.llm.model:
@@ -321,7 +323,7 @@ def run_prompt(
         printer = _Printer(as_json, out, err)
         try:
             stop_reason, usage = asyncio.run(
-                _run_turn(prompt, settings, session, root, printer, _install_signal_handlers)
+                _run_turn(prompt, settings, session, root, gate, printer, _install_signal_handlers)
             )
         except KeyboardInterrupt:
             printer.finish()
