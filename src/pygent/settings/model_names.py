@@ -91,6 +91,8 @@ def check_model(model: str, api_base: str | None = None) -> str | None:
     provider, sep, rest = model.partition("/")
     if sep and provider.lower() in LOCAL_PROVIDERS:
         return None
+    if model in FALLBACK_MODELS:  # common names: no need to read litellm's table
+        return None
     names = known_models()
     if model in names or (sep and provider in _PREFIXLESS_PROVIDERS and rest in names):
         return None

@@ -1,0 +1,150 @@
+"""``pygent setup``: a plain-terminal first-run wizard (provider, model, key) writing the user config."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import click
+
+from pygent.cli._common import friendly_errors, warn
+
+__all__ = ["PROVIDERS", "Provider", "setup"]
+
+
+@dataclass(frozen=True)
+class Provider:
+    """A choice in the wizard.
+
+    Attributes:
+        label: What the menu shows.
+        prefix: The litellm provider prefix prepended to the model name.
+        default_model: The suggested model (without prefix).
+        env_var: The provider's own key variable (None: no key needed by default).
+        local: An OpenAI-compatible server of the user's (asks for the base URL).
+    """
+
+    label: str
+    prefix: str
+    default_model: str
+    env_var: str | None
+    local: bool = False
+
+
+PROVIDERS: tuple[Provider, ...] = (
+    Provider("Anthropic (Claude)", "anthropic", "claude-sonnet-4-5", "ANTHROPIC_API_KEY"),
+    Provider("OpenAI (GPT)", "openai", "gpt-4.1", "OPENAI_API_KEY"),
+    Provider("Google Gemini", "gemini", "gemini-2.5-pro", "GEMINI_API_KEY"),
+    Provider(
+        "OpenRouter (many models)",
+        "openrouter",
+        "anthropic/claude-sonnet-4.5",
+        "OPENROUTER_API_KEY",
+    ),
+    Provider(
+        "Local OpenAI-compatible server (Ollama, LM Studio, vLLM, llama.cpp)",
+        "openai",
+        "qwen2.5-coder",
+        None,
+        local=True,
+    ),
+)
+
+
+def _choose_provider() -> Provider:
+    click.echo("Which model provider do you want to use?")
+    for index, provider in enumerate(PROVIDERS, 1):
+        click.echo(f"  {index}) {provider.label}")
+    number = click.prompt(
+        "Provider", type=click.IntRange(1, len(PROVIDERS)), default=1, show_default=True
+    )
+    return PROVIDERS[number - 1]
+
+
+def _model_string(provider: Provider, name: str) -> str:
+    name = name.strip()
+    if name.startswith(provider.prefix + "/"):
+        return name
+    return f"{provider.prefix}/{name}"
+
+
+@click.command()
+@friendly_errors
+def setup() -> None:
+    """First-run wizard: choose a provider, a model and how to supply the API key.
+
+    Writes your user config file (comments and other settings in it are kept).
+    """
+    from pygent.settings import paths
+    from pygent.settings.editing import read_config_text, set_value, unset_value
+    from pygent.settings.model_names import check_model
+
+    config_file = paths.user_config_file()
+    read_config_text(config_file)  # a directory or unreadable file fails here, before any question
+    click.echo(f"pygent setup: this writes {config_file}\n")
+    provider = _choose_provider()
+
+    api_base: str | None = None
+    if provider.local:
+        api_base = click.prompt(
+            "Base URL of the server's OpenAI-compatible API",
+            default="http://localhost:11434/v1",
+            show_default=True,
+        ).strip()
+        if not api_base.startswith(("http://", "https://")):
+            raise click.BadParameter("the base URL must start with http:// or https://")
+
+    name = click.prompt("Model", default=provider.default_model, show_default=True)
+    model = _model_string(provider, name)
+
+    api_key: str | None = None
+    key_note = ""
+    if provider.local:
+        entered = click.prompt(
+            "API key (leave empty if the server needs none)",
+            default="",
+            show_default=False,
+            hide_input=True,
+        ).strip()
+        api_key = entered or None
+        key_note = "stored in the config file" if api_key else "none"
+    else:
+        assert provider.env_var is not None
+        present = bool(os.environ.get(provider.env_var, "").strip())
+        click.echo("\nHow should pygent get your API key?")
+        click.echo(
+            f"  1) use the environment variable {provider.env_var}"
+            + (" (it is set now)" if present else " (not set in this shell)")
+        )
+        click.echo("  2) enter the key now (stored in the config file, readable only by you)")
+        choice = click.prompt(
+            "Choice", type=click.IntRange(1, 2), default=1 if present else 2, show_default=True
+        )
+        if choice == 2:
+            while not api_key:
+                api_key = click.prompt("API key", hide_input=True).strip() or None
+            key_note = "stored in the config file (mode 0600)"
+        else:
+            key_note = f"from ${provider.env_var}"
+            if not present:
+                key_note += f" (set it before starting: export {provider.env_var}=...)"
+
+    set_value(config_file, "llm.model", model)
+    if api_base:
+        set_value(config_file, "llm.api_base", api_base)
+    else:
+        unset_value(config_file, "llm.api_base")
+    if api_key:
+        set_value(config_file, "llm.api_key", api_key)
+    else:
+        unset_value(config_file, "llm.api_key")
+
+    click.echo(f"\nSaved {config_file}")
+    click.echo(f"  model:   {model}")
+    if api_base:
+        click.echo(f"  server:  {api_base}")
+    click.echo(f"  API key: {key_note}")
+    warning = check_model(model, api_base)
+    if warning:
+        warn(warning)
+    click.echo("\nNext: `pygent chat` (terminal UI), or `pygent config show` to check everything.")
