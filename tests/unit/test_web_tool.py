@@ -1,0 +1,395 @@
+"""``web_fetch`` against a real local HTTP server (http.server in a thread on 127.0.0.1)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pygent.settings.models import Settings
+from pygent.tools import web
+from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, ToolRisk, dispatch
+from pygent.tools.workspace import Workspace
+
+HTML = """<!doctype html>
+<html><head><title>Doc</title>
+<style>body { color: red; }</style>
+<script>var secret = "do not show"; alert(1);</script>
+</head><body>
+<noscript>enable javascript please</noscript>
+<h1>Main Title</h1>
+<p>Hello <b>world</b>, see <a href="/plain.txt">the notes</a>.</p>
+<ul><li>first</li><li>second</li></ul>
+<pre><code>print("hi")</code></pre>
+</body></html>
+"""
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+LONG_TEXT = "".join(f"line {i:05d}\n" for i in range(5000))
+
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes for every case the tests need."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: bytes, ctype: str | None, **headers: str) -> None:
+        self.send_response(status)
+        if ctype is not None:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for key, value in headers.items():
+            self.send_header(key.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _redirect(self, location: str, status: int = 302) -> None:
+        self.send_response(status)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def do_GET(self) -> None:
+        path = self.path
+        if path == "/page.html":
+            self._send(200, HTML.encode(), "text/html; charset=utf-8")
+        elif path == "/plain.txt":
+            self._send(200, b"plain notes\nsecond line\n", "text/plain")
+        elif path == "/latin1.txt":
+            self._send(200, "café crème".encode("latin-1"), "text/plain; charset=iso-8859-1")
+        elif path == "/data.json":
+            self._send(200, json.dumps({"a": 1, "b": [1, 2]}).encode(), "application/json")
+        elif path == "/problem.json":
+            self._send(200, b'{"title": "x"}', "application/problem+json")
+        elif path == "/image.png":
+            self._send(200, PNG, "image/png")
+        elif path == "/untyped-text":
+            self._send(200, b"no content type here\n", None)
+        elif path == "/untyped-binary":
+            self._send(200, PNG, None)
+        elif path == "/long.txt":
+            self._send(200, LONG_TEXT.encode(), "text/plain")
+        elif path == "/gzip.txt":
+            self._send(
+                200, gzip.compress(b"compressed text " * 100), "text/plain", Content_Encoding="gzip"
+            )
+        elif path == "/empty.html":
+            self._send(200, b"<html><body><script>x()</script></body></html>", "text/html")
+        elif path == "/loop":
+            self._redirect("/loop")
+        elif path.startswith("/hops/"):
+            n = int(path.rsplit("/", 1)[1])
+            self._redirect(f"/hops/{n - 1}" if n > 1 else "/plain.txt", 301)
+        elif path == "/to-file":
+            self._redirect("file:///etc/passwd")
+        elif path == "/no-location":
+            self.send_response(302)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif path == "/missing":
+            self._send(404, b"<html><body><h1>Not here</h1></body></html>", "text/html")
+        elif path == "/boom":
+            self._send(500, b"database on fire", "text/plain")
+        elif path == "/huge-declared":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(50 * 1024 * 1024))
+            self.end_headers()
+            self.wfile.write(b"x" * 1024)
+        elif path == "/endless":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()  # HTTP/1.0: the body runs until the connection closes
+            chunk = b"y" * 65536
+            sent = 0
+            try:
+                while sent < 200 * 1024 * 1024:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass
+            self.server.endless_sent = sent  # type: ignore[attr-defined]
+        elif path == "/slow":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.end_headers()
+            try:
+                for _ in range(100):
+                    self.wfile.write(b"drip\n")
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            except OSError:
+                pass
+        else:
+            self._send(404, b"unknown route", "text/plain")
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ThreadingHTTPServer]:
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def base(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    host, port = server.server_address[:2]
+    return f"http://{host}:{port}"
+
+
+class StubPort:
+    reviews_edits = False
+
+    def emit(self, update: dict[str, Any]) -> None:
+        pass
+
+    async def request_permission(self, request: Any) -> Any:
+        raise AssertionError("not used")
+
+    async def apply_edit(self, change_set: Any) -> Any:
+        raise AssertionError("not used")
+
+
+@pytest.fixture
+def registry() -> ToolRegistry:
+    reg = ToolRegistry()
+    reg.register(web.web_fetch.__pygent_tool__)  # type: ignore[attr-defined]
+    return reg
+
+
+async def fetch(
+    reg: ToolRegistry, root: Path, settings: Settings | None = None, **args: Any
+) -> ToolResult:
+    ctx = ToolContext(Workspace([root]), settings or Settings(), StubPort())  # type: ignore[arg-type]
+    return await dispatch(reg, "web_fetch", args, ctx)
+
+
+def test_spec_is_network_fetch_with_url_rule() -> None:
+    spec = web.web_fetch.__pygent_tool__  # type: ignore[attr-defined]
+    assert spec.risk is ToolRisk.NETWORK
+    assert spec.kind == "fetch"
+    assert spec.rule_arg == "url"
+    assert spec.make_title({"url": "https://x.org/a"}) == "Fetch https://x.org/a"
+
+
+async def test_html_becomes_markdown_without_scripts(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/page.html")
+    assert not result.is_error, result.text
+    text = result.text
+    assert text.startswith(f"URL: {base}/page.html\nContent-Type: text/html")
+    assert "# Main Title" in text
+    assert "Hello **world**" in text
+    assert f"[the notes]({base}/plain.txt)" in text
+    assert "Title: Doc" in text
+    assert "- first" in text
+    assert 'print("hi")' in text
+    for hidden in ("do not show", "alert(1)", "color: red", "enable javascript"):
+        assert hidden not in text
+    assert result.raw_output is not None and result.raw_output["status"] == 200
+
+
+@pytest.mark.parametrize(
+    ("route", "expected"),
+    [
+        ("/plain.txt", "plain notes\nsecond line"),
+        ("/data.json", '{"a": 1, "b": [1, 2]}'),
+        ("/problem.json", '{"title": "x"}'),
+        ("/latin1.txt", "café crème"),
+        ("/untyped-text", "no content type here"),
+        ("/gzip.txt", "compressed text compressed text"),
+    ],
+)
+async def test_text_types_pass_through(
+    registry: ToolRegistry, base: str, tmp_path: Path, route: str, expected: str
+) -> None:
+    result = await fetch(registry, tmp_path, url=base + route)
+    assert not result.is_error, result.text
+    assert expected in result.text
+
+
+async def test_page_without_text(registry: ToolRegistry, base: str, tmp_path: Path) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/empty.html")
+    assert not result.is_error
+    assert "(the page has no text content)" in result.text
+
+
+@pytest.mark.parametrize("route", ["/image.png", "/untyped-binary"])
+async def test_binary_content_is_refused(
+    registry: ToolRegistry, base: str, tmp_path: Path, route: str
+) -> None:
+    result = await fetch(registry, tmp_path, url=base + route)
+    assert result.is_error
+    assert "binary content" in result.text and "text only" in result.text
+    assert f"{len(PNG) / 1024:.1f} KB" in result.text
+    if route == "/image.png":
+        assert "image/png" in result.text
+
+
+async def test_long_text_is_truncated_to_max_chars(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/long.txt", max_chars=1000)
+    assert not result.is_error
+    assert "line 00000" in result.text and "line 04999" not in result.text
+    assert f"showing the first 1000 of {len(LONG_TEXT)} characters" in result.text
+    assert "larger max_chars" in result.text
+    assert result.raw_output is not None and result.raw_output["truncated"] is True
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("file:///etc/passwd", "file: URLs are refused"),
+        ("ftp://example.com/file.txt", "ftp: URLs are refused"),
+        ("javascript:alert(1)", "javascript: URLs are refused"),
+        ("data:text/plain,hello", "data: URLs are refused"),
+        ("example.com/page", "has no scheme"),
+        ("   ", "URL is empty"),
+        ("http://", "has no host name"),
+        ("just words", "is not a URL"),
+    ],
+)
+async def test_bad_urls_are_refused(
+    registry: ToolRegistry, tmp_path: Path, url: str, message: str
+) -> None:
+    result = await fetch(registry, tmp_path, url=url)
+    assert result.is_error
+    assert message in result.text
+
+
+async def test_unreachable_host_says_why(registry: ToolRegistry, tmp_path: Path) -> None:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    result = await fetch(registry, tmp_path, url=f"http://127.0.0.1:{port}/x")
+    assert result.is_error
+    assert f"Could not connect to 127.0.0.1:{port}" in result.text
+    assert "Connection refused" in result.text
+
+
+async def test_redirects_are_followed_up_to_five(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/hops/5")
+    assert not result.is_error, result.text
+    assert "plain notes" in result.text
+    assert f"URL: {base}/plain.txt (redirected from {base}/hops/5)" in result.text
+    assert result.raw_output is not None and len(result.raw_output["redirects"]) == 5
+
+    too_many = await fetch(registry, tmp_path, url=f"{base}/hops/6")
+    assert too_many.is_error and "Too many redirects" in too_many.text
+
+
+async def test_endless_redirect_loop(registry: ToolRegistry, base: str, tmp_path: Path) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/loop")
+    assert result.is_error
+    assert "Too many redirects: gave up after 5" in result.text
+    assert f"{base}/loop -> {base}/loop" in result.text
+
+
+async def test_redirect_to_other_scheme_is_not_followed(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/to-file")
+    assert result.is_error
+    assert "redirects to file:///etc/passwd" in result.text
+    missing = await fetch(registry, tmp_path, url=f"{base}/no-location")
+    assert missing.is_error and "no Location header" in missing.text
+
+
+async def test_http_errors_say_the_status(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    not_found = await fetch(registry, tmp_path, url=f"{base}/missing")
+    assert not_found.is_error
+    assert not_found.text.startswith(f"HTTP 404 Not Found for {base}/missing")
+    assert "Not here" in not_found.text
+    boom = await fetch(registry, tmp_path, url=f"{base}/boom")
+    assert boom.is_error
+    assert boom.text.startswith("HTTP 500 Internal Server Error")
+    assert "database on fire" in boom.text
+    assert boom.raw_output is not None and boom.raw_output["status"] == 500
+
+
+async def test_declared_huge_body_is_refused_before_download(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/huge-declared")
+    assert result.is_error
+    assert "50.0 MB, more than the 5.0 MB download limit" in result.text
+    assert "nothing was downloaded" in result.text
+
+
+async def test_endless_body_is_cut_off_at_the_cap(
+    registry: ToolRegistry, base: str, tmp_path: Path, server: ThreadingHTTPServer
+) -> None:
+    settings = Settings.model_validate({"tools": {"web_max_bytes": 256 * 1024}})
+    result = await fetch(registry, tmp_path, settings, url=f"{base}/endless")
+    assert result.is_error
+    assert "sent more than the 256.0 KB download limit" in result.text
+    assert "download was stopped" in result.text
+
+
+async def test_endless_body_with_default_cap(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    result = await fetch(registry, tmp_path, url=f"{base}/endless")
+    assert result.is_error
+    assert "more than the 5.0 MB download limit" in result.text
+
+
+async def test_slow_response_times_out(
+    registry: ToolRegistry, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web, "TOTAL_TIMEOUT", 1.0)
+    started = time.monotonic()
+    result = await fetch(registry, tmp_path, url=f"{base}/slow")
+    assert result.is_error
+    assert "took longer than 1 s and was stopped" in result.text
+    assert time.monotonic() - started < 5
+
+
+def test_web_module_imports_no_httpx_at_import_time() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pygent.tools.web; "
+        "print('httpx' in sys.modules, 'markdownify' in sys.modules, 'bs4' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False False"
+
+
+def test_html_to_markdown_resolves_links_against_base() -> None:
+    md = web.html_to_markdown(
+        '<head><base href="/docs/"></head><a href="intro.html">Intro</a> <a href="#top">Top</a>',
+        "https://example.com/start",
+    )
+    assert "[Intro](https://example.com/docs/intro.html)" in md
+    assert "[Top](#top)" in md
+
+
+def test_html_to_markdown_drops_non_content() -> None:
+    md = web.html_to_markdown(
+        "<h2>T</h2><svg><text>icon</text></svg><template>t</template><p>a<br>b</p>"
+    )
+    assert md.startswith("## T")
+    assert "icon" not in md and "t\n" not in md
