@@ -96,7 +96,7 @@ def test_all_env_vars(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_bad_env_values_name_the_variable(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PYGENT_MAX_TOKENS", "lots")
-    with pytest.raises(ConfigError, match="PYGENT_MAX_TOKENS.*'lots'"):
+    with pytest.raises(ConfigError, match=r"PYGENT_MAX_TOKENS.*'lots'"):
         load_settings(project)
     monkeypatch.setenv("PYGENT_MAX_TOKENS", "10")
     monkeypatch.setenv("PYGENT_PERMISSION_MODE", "yolo")
@@ -190,7 +190,7 @@ def test_unknown_section_suggests_closest(project: Path, user_file: Path) -> Non
     with pytest.raises(ConfigError, match="Did you mean 'permissions'"):
         load_settings(project)
     write(user_file, 'model = "x"\n')
-    with pytest.raises(ConfigError, match="llm.model"):
+    with pytest.raises(ConfigError, match=r"llm\.model"):
         load_settings(project)
 
 

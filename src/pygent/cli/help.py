@@ -26,8 +26,7 @@ def help_command(ctx: click.Context, topic: str | None) -> None:
         click.echo("\nCommands: pygent --help, or pygent COMMAND --help.")
         return
     key = topic.strip().lower()
-    text = TOPICS.get(key)
-    if text is None:
+    if key not in TOPICS:
         close = difflib.get_close_matches(key, list(TOPICS), n=1, cutoff=0.5)
         message = f"Unknown help topic {topic!r}."
         if close:
@@ -35,4 +34,4 @@ def help_command(ctx: click.Context, topic: str | None) -> None:
         click.echo(click.style("Error: ", fg="red", bold=True) + message, err=True)
         click.echo("Topics: " + ", ".join(TOPICS), err=True)
         ctx.exit(2)
-    click.echo(text.rstrip("\n"))
+    click.echo(TOPICS[key].rstrip("\n"))
