@@ -196,9 +196,9 @@ def _compile(pattern: str, path: bool) -> re.Pattern[str]:
                 i += 1
                 continue
             body = pattern[i + 1 : end]
-            if body[:1] in ("!", "^"):
-                body = "^" + body[1:]
-            out.append("[" + body.replace("\\", "\\\\") + "]")
+            negate = body[:1] in ("!", "^")
+            body = re.sub(r"([\\\[&~|^])", r"\\\1", body[1:] if negate else body)
+            out.append("[" + ("^" if negate else "") + body + "]")
             i = end + 1
         else:
             out.append(re.escape(c))

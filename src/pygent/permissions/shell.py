@@ -590,7 +590,9 @@ def _analyze_unparsable(command: str, error: str, depth: int) -> ShellAnalysis:
 def _render(word: str, subs: list[str]) -> str:
     if _SUBST_MARK in word:
         return re.sub(
-            f"{_SUBST_MARK}(\\d+){_SUBST_MARK}", lambda m: f"$({subs[int(m.group(1))]})", word
+            f"{_SUBST_MARK}(\\d+){_SUBST_MARK}",
+            lambda m: f"$({subs[int(m.group(1))]})" if int(m.group(1)) < len(subs) else "$(...)",
+            word,
         )
     return shlex.quote(word)
 
@@ -741,7 +743,7 @@ def _check_destructive(words: list[str], found: list[str], depth: int) -> None:
         return
     if base in _SHELLS and "-c" in args:
         idx = args.index("-c")
-        if idx + 1 < len(args):
+        if idx + 1 < len(args) and _SUBST_MARK not in args[idx + 1]:
             nested = _analyze(args[idx + 1], depth + 1)
             for reason in nested.destructive_reasons:
                 add(reason)
@@ -823,7 +825,7 @@ def _is_read_only(words: list[str], depth: int) -> tuple[bool, str]:
     if base in _SHELLS:
         if "-c" in args:
             idx = args.index("-c")
-            if idx + 1 < len(args):
+            if idx + 1 < len(args) and _SUBST_MARK not in args[idx + 1]:
                 nested = _analyze(args[idx + 1], depth + 1)
                 if nested.read_only:
                     return True, ""
