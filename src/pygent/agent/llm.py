@@ -1,0 +1,690 @@
+"""LLM access: the lazy litellm import, one streamed model call with retries, and error mapping.
+
+Everything that touches litellm goes through this module.
+
+* :func:`import_litellm` imports litellm once, quietly: ``LITELLM_LOCAL_MODEL_COST_MAP=True`` first
+  (no network at import; a stalled network otherwise blocks the import for 5 s),
+  ``suppress_debug_info``, ``drop_params``, its loggers moved off stdout into our log file, and
+  ``gc.freeze()`` afterwards (interpreter exit drops from ~1 s to ~50 ms).
+* :func:`stream_completion` runs one ``litellm.acompletion(stream=True, ...)`` and yields
+  normalised :data:`LLMEvent` objects: text and reasoning deltas as they arrive, then each tool call
+  fully reassembled, the usage and the finish reason.
+
+Event loops: litellm caches its HTTP clients per event loop, so a process should run all its model
+calls on one loop (the server's loop; ``asyncio.run`` once in ``pygent run``). Calls from a new
+loop still work (litellm keys loop-bound clients by loop) but pay for a new connection pool.
+
+Retries: a 429, a 5xx, a timeout or a dropped connection is retried with exponential backoff and
+jitter (``retry-after`` honoured), up to ``settings.llm.num_retries`` times, each announced by a
+:class:`RetryNotice` event. A retry happens only while nothing of the attempt has been shown: once
+text or reasoning was yielded, a dropped stream ends the turn with a ``network`` error instead of
+retrying (a retry would repeat text the person has already seen). Tool-call fragments are never
+yielded before the stream completes, so a stream cut in the middle of a tool call never produces a
+half call: it is retried when no text came before it, else the turn fails without running it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import gc
+import logging
+import os
+import random
+import threading
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from pygent import errors
+
+if TYPE_CHECKING:
+    from pygent.settings.models import Settings
+
+__all__ = [
+    "KEYLESS_PROVIDERS",
+    "FinishEvent",
+    "LLMEvent",
+    "ReasoningDelta",
+    "RetryNotice",
+    "TextDelta",
+    "ToolCallEvent",
+    "UsageEvent",
+    "check_api_key",
+    "import_litellm",
+    "is_anthropic",
+    "map_exception",
+    "model_provider",
+    "start_background_import",
+    "stream_completion",
+]
+
+#: Providers that need no API key (local servers, or cloud auth from the environment).
+KEYLESS_PROVIDERS = frozenset(
+    {
+        "ollama",
+        "ollama_chat",
+        "lm_studio",
+        "llamafile",
+        "hosted_vllm",
+        "vllm",
+        "xinference",
+        "oobabooga",
+        "bedrock",
+        "sagemaker",
+        "vertex_ai",
+        "vertex_ai_beta",
+    }
+)
+
+#: Provider prefix -> environment variables holding its key (fallback when the loader lacks one).
+_PROVIDER_ENV = {
+    "anthropic": ["ANTHROPIC_API_KEY"],
+    "openai": ["OPENAI_API_KEY"],
+    "gemini": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+    "openrouter": ["OPENROUTER_API_KEY"],
+    "mistral": ["MISTRAL_API_KEY"],
+    "groq": ["GROQ_API_KEY"],
+    "deepseek": ["DEEPSEEK_API_KEY"],
+    "xai": ["XAI_API_KEY"],
+    "azure": ["AZURE_API_KEY"],
+    "cohere": ["COHERE_API_KEY"],
+    "together_ai": ["TOGETHERAI_API_KEY"],
+}
+
+#: First backoff delay in seconds (doubled per attempt, with jitter); tests may lower it.
+RETRY_BASE_DELAY = float(os.environ.get("PYGENT_RETRY_BASE_DELAY", "1.0"))
+#: Longest single backoff delay in seconds.
+RETRY_MAX_DELAY = 30.0
+
+_LITELLM: Any = None
+_IMPORT_LOCK = threading.Lock()
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "LiteLLM Proxy Stdout")
+
+
+class _ToLoguru(logging.Handler):
+    """Forwards litellm's stdlib log records to loguru (our log file), never to stdout."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from loguru import logger
+
+            logger.opt(depth=0).log(
+                record.levelname if record.levelno >= logging.DEBUG else "DEBUG",
+                "litellm: {}",
+                record.getMessage(),
+            )
+        except Exception:
+            pass
+
+
+def _quiet_litellm_loggers() -> None:
+    handler = _ToLoguru(logging.WARNING)
+    for name in list(logging.root.manager.loggerDict) + list(_LITELLM_LOGGERS):
+        if not name.startswith("LiteLLM"):
+            continue
+        log = logging.getLogger(name)
+        for existing in list(log.handlers):
+            log.removeHandler(existing)
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+        log.propagate = False
+
+
+def import_litellm() -> Any:
+    """Import and configure litellm once per process (thread-safe); returns the module.
+
+    Sets ``LITELLM_LOCAL_MODEL_COST_MAP=True`` before the import so it never touches the network,
+    silences litellm's stdout output and freezes the GC afterwards.
+    """
+    global _LITELLM
+    if _LITELLM is not None:
+        return _LITELLM
+    with _IMPORT_LOCK:
+        if _LITELLM is None:
+            os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+            os.environ.setdefault("LITELLM_LOG", "ERROR")
+            import litellm as module
+
+            litellm: Any = module
+            litellm.suppress_debug_info = True
+            litellm.drop_params = True
+            litellm.telemetry = False
+            litellm.set_verbose = False
+            _quiet_litellm_loggers()
+            gc.freeze()
+            _LITELLM = litellm
+    return _LITELLM
+
+
+def start_background_import() -> threading.Thread:
+    """Import litellm in a daemon thread (the server does this right after ``initialized``)."""
+    thread = threading.Thread(target=import_litellm, name="import-litellm", daemon=True)
+    thread.start()
+    return thread
+
+
+# -- events -------------------------------------------------------------------------------
+
+
+@dataclass
+class TextDelta:
+    """A piece of the answer text."""
+
+    text: str
+
+
+@dataclass
+class ReasoningDelta:
+    """A piece of the model's visible reasoning."""
+
+    text: str
+
+
+@dataclass
+class ToolCallEvent:
+    """One complete tool call (yielded only after the stream ended normally).
+
+    Attributes:
+        id: The model's call id.
+        name: Tool name as the model wrote it.
+        arguments: The raw argument JSON (may be malformed: dispatch reports that to the model).
+    """
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class UsageEvent:
+    """Token counts of one model call, and its cost when litellm knows the model's prices."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+
+
+@dataclass
+class FinishEvent:
+    """The model stopped: ``stop``, ``tool_calls``, ``length``, ``content_filter``."""
+
+    reason: str
+
+
+@dataclass
+class RetryNotice:
+    """A retryable failure; the call is repeated after ``delay`` seconds."""
+
+    message: str
+    delay: float
+    attempt: int
+    error_code: str
+
+
+LLMEvent = TextDelta | ReasoningDelta | ToolCallEvent | UsageEvent | FinishEvent | RetryNotice
+
+
+# -- keys and models ----------------------------------------------------------------------
+
+
+def model_provider(model: str) -> str:
+    """The provider prefix of a litellm model string (``anthropic/claude-x`` -> ``anthropic``)."""
+    if "/" in model:
+        return model.split("/", 1)[0].lower()
+    lowered = model.lower()
+    if lowered.startswith("claude"):
+        return "anthropic"
+    if lowered.startswith(("gpt-", "o1", "o3", "o4", "chatgpt")):
+        return "openai"
+    if lowered.startswith("gemini"):
+        return "gemini"
+    return ""
+
+
+def is_anthropic(model: str) -> bool:
+    """True for models served by Anthropic's API (prompt caching with ``cache_control``)."""
+    provider = model_provider(model)
+    return provider == "anthropic" or (
+        provider in ("", "bedrock", "vertex_ai") and "claude" in model
+    )
+
+
+def _provider_env_vars(model: str) -> list[str]:
+    try:
+        from pygent.settings import loader
+
+        return list(loader.provider_env_vars(model))
+    except (ImportError, AttributeError):
+        provider = model_provider(model)
+        return _PROVIDER_ENV.get(provider, [f"{provider.upper()}_API_KEY"] if provider else [])
+
+
+def resolve_key(settings: Settings) -> str | None:
+    """The API key to use: ``llm.api_key``, else the provider's environment variable."""
+    try:
+        from pygent.settings import loader
+
+        key: str | None = loader.resolve_api_key(settings)
+        return key
+    except (ImportError, AttributeError):
+        pass
+    if settings.llm.api_key is not None:
+        value = settings.llm.api_key.get_secret_value()
+        if value:
+            return value
+    for var in _provider_env_vars(settings.llm.model):
+        value = os.environ.get(var, "")
+        if value:
+            return value
+    return None
+
+
+def check_api_key(settings: Settings) -> str | None:
+    """Return the key for the configured model, or raise ``no_api_key`` before any request.
+
+    A key is not required with ``llm.api_base`` (a local or self-hosted endpoint) or for a
+    provider in :data:`KEYLESS_PROVIDERS`; ``None`` is returned then when none is set.
+    """
+    key = resolve_key(settings)
+    if key:
+        return key
+    model = settings.llm.model
+    if settings.llm.api_base or model_provider(model) in KEYLESS_PROVIDERS:
+        return None
+    raise errors.no_api_key(model, _provider_env_vars(model))
+
+
+# -- errors -------------------------------------------------------------------------------
+
+_RETRYABLE = ("rate_limited", "server", "network")
+
+
+def _classify(exc: BaseException) -> str:
+    """``rate_limited`` | ``server`` | ``network`` (retryable) or a final error code."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    status = getattr(exc, "status_code", None)
+    if "ContextWindowExceededError" in names:
+        return "context_overflow"
+    if "ContentPolicyViolationError" in names:
+        return "refusal"
+    if "AuthenticationError" in names or status == 401:
+        return "auth_failed"
+    if "PermissionDeniedError" in names or status == 403:
+        return "auth_failed"
+    if "NotFoundError" in names or status == 404:
+        return "model_not_found"
+    if "RateLimitError" in names or status == 429:
+        return "rate_limited"
+    if "LiteLLMUnknownProvider" in names:
+        return "model_not_found"
+    if "BadRequestError" in names and "LLM Provider NOT provided" in str(exc):
+        return "model_not_found"
+    if names & {"MidStreamFallbackError", "APIConnectionError", "Timeout", "APITimeoutError"}:
+        return "network"
+    if names & {
+        "TimeoutError",
+        "ConnectError",
+        "ReadError",
+        "RemoteProtocolError",
+        "ConnectionError",
+    }:
+        return "network"
+    if names & {"InternalServerError", "ServiceUnavailableError", "BadGatewayError"}:
+        return "server"
+    if isinstance(status, int) and status >= 500:
+        return "server"
+    return "llm_error"
+
+
+def _detail(exc: BaseException) -> str:
+    message = str(getattr(exc, "message", "") or exc)
+    # litellm prefixes messages with its class names ("litellm.RateLimitError: RateLimitError: ...").
+    for marker in ("OpenAIException - ", "AnthropicException - ", "Exception - "):
+        if marker in message:
+            message = message.split(marker, 1)[1]
+            break
+    message = message.strip()
+    return message[:300] + ("…" if len(message) > 300 else "")
+
+
+def map_exception(exc: BaseException, model: str) -> errors.PygentError:
+    """The user-facing :class:`~pygent.errors.PygentError` for a litellm (or transport) error."""
+    if isinstance(exc, errors.PygentError):
+        return exc
+    kind = _classify(exc)
+    detail = _detail(exc)
+    if kind == "context_overflow":
+        return errors.context_overflow(detail)
+    if kind == "auth_failed":
+        return errors.auth_failed(model, detail)
+    if kind == "model_not_found":
+        return errors.model_not_found(model)
+    if kind == "rate_limited":
+        return errors.rate_limited(detail)
+    if kind == "network":
+        return errors.network_error(detail)
+    if kind == "server":
+        return errors.PygentError(
+            "llm_error",
+            f"The model provider failed: {detail}.",
+            "This is usually temporary; try again in a moment.",
+            {"model": model},
+        )
+    if kind == "refusal":
+        return errors.PygentError(
+            "llm_error", f"The provider refused the request: {detail}.", "", {"model": model}
+        )
+    return errors.PygentError(
+        "llm_error",
+        f"The model call failed: {detail}.",
+        "Check `llm.model` and `llm.api_base` (`pygent config show`).",
+        {"model": model},
+    )
+
+
+def _retry_after(exc: BaseException) -> float | None:
+    headers: Any = None
+    response = getattr(exc, "response", None)
+    if response is not None:
+        headers = getattr(response, "headers", None)
+    if headers is None:
+        headers = getattr(exc, "litellm_response_headers", None)
+    if headers is None:
+        return None
+    try:
+        value = headers.get("retry-after") or headers.get("Retry-After")
+    except Exception:
+        return None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def backoff_delay(attempt: int, retry_after: float | None = None) -> float:
+    """Seconds to wait before retry ``attempt`` (1-based): ``retry-after`` or exponential + jitter."""
+    if retry_after is not None:
+        return min(retry_after, RETRY_MAX_DELAY * 4)
+    base: float = RETRY_BASE_DELAY * 2.0 ** (attempt - 1)
+    return min(RETRY_MAX_DELAY, base) * (0.5 + random.random() / 2)
+
+
+def _retry_message(kind: str, delay: float, attempt: int, total: int) -> str:
+    what = {
+        "rate_limited": "rate limited",
+        "server": "the provider failed",
+        "network": "connection problem",
+    }.get(kind, "request failed")
+    shown = f"{delay:.0f} s" if delay >= 1 else f"{delay:.1f} s"
+    return f"{what}, retrying in {shown} (attempt {attempt} of {total})"
+
+
+# -- request building ---------------------------------------------------------------------
+
+
+def with_cache_control(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A copy of ``messages`` with Anthropic ``cache_control`` on the system prompt and the prefix.
+
+    Marks the system message and the last message with text content (the conversation prefix
+    up to there is cached; the next request reuses it).
+    """
+    out = copy.deepcopy(messages)
+
+    def mark(message: dict[str, Any]) -> bool:
+        content = message.get("content")
+        if isinstance(content, str) and content:
+            message["content"] = [
+                {"type": "text", "text": content, "cache_control": {"type": "ephemeral"}}
+            ]
+            return True
+        if isinstance(content, list) and content and isinstance(content[-1], dict):
+            content[-1]["cache_control"] = {"type": "ephemeral"}
+            return True
+        return False
+
+    for message in out:
+        if message.get("role") == "system":
+            mark(message)
+            break
+    for message in reversed(out):
+        if message.get("role") != "system" and mark(message):
+            break
+    return out
+
+
+def build_request(
+    settings: Settings,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    api_key: str | None,
+    *,
+    stream: bool = True,
+) -> dict[str, Any]:
+    """The keyword arguments for ``litellm.acompletion``."""
+    llm = settings.llm
+    if llm.prompt_caching and is_anthropic(llm.model):
+        messages = with_cache_control(messages)
+    kwargs: dict[str, Any] = {
+        "model": llm.model,
+        "messages": messages,
+        "timeout": llm.timeout,
+        # Our retry loop owns retries (and reports them); no hidden ones below it.
+        "num_retries": 0,
+        "max_retries": 0,
+    }
+    if stream:
+        kwargs["stream"] = True
+        kwargs["stream_options"] = {"include_usage": True}
+    if tools:
+        kwargs["tools"] = tools
+    if llm.api_base:
+        kwargs["api_base"] = llm.api_base
+    if api_key:
+        kwargs["api_key"] = api_key
+    if llm.max_tokens is not None:
+        kwargs["max_tokens"] = llm.max_tokens
+    if llm.temperature is not None:
+        kwargs["temperature"] = llm.temperature
+    return kwargs
+
+
+# -- streaming ----------------------------------------------------------------------------
+
+
+@dataclass
+class _PartialCall:
+    id: str = ""
+    name: str = ""
+    arguments: list[str] = field(default_factory=list)
+
+
+class _Assembler:
+    """Reassembles tool calls whose id, name and arguments arrive split across chunks."""
+
+    def __init__(self) -> None:
+        self.calls: dict[int, _PartialCall] = {}
+
+    def add(self, fragment: Any) -> None:
+        index = _get(fragment, "index")
+        call_id = _get(fragment, "id")
+        if index is None:
+            index = next((i for i, c in self.calls.items() if call_id and c.id == call_id), None)
+            if index is None:
+                index = len(self.calls) if call_id or not self.calls else max(self.calls)
+        partial = self.calls.setdefault(int(index), _PartialCall())
+        if call_id:
+            partial.id = str(call_id)
+        function = _get(fragment, "function")
+        if function is None:
+            return
+        name = _get(function, "name")
+        if name:
+            # Most providers send the name once; some repeat it on every fragment.
+            if not partial.name or name == partial.name:
+                partial.name = str(name)
+            elif not partial.name.endswith(str(name)):
+                partial.name += str(name)
+        arguments = _get(function, "arguments")
+        if arguments:
+            partial.arguments.append(str(arguments))
+
+    def finished(self, prefix: str) -> list[ToolCallEvent]:
+        out = []
+        for n, index in enumerate(sorted(self.calls)):
+            partial = self.calls[index]
+            if not partial.name and not partial.arguments:
+                continue
+            call_id = partial.id or f"{prefix}_{n}"
+            out.append(ToolCallEvent(call_id, partial.name, "".join(partial.arguments)))
+        return out
+
+
+def _get(obj: Any, name: str) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name)
+    return getattr(obj, name, None)
+
+
+def _usage_event(usage: Any, model: str) -> UsageEvent:
+    prompt = int(_get(usage, "prompt_tokens") or 0)
+    completion = int(_get(usage, "completion_tokens") or 0)
+    details = _get(usage, "prompt_tokens_details")
+    cached = int((_get(details, "cached_tokens") if details is not None else 0) or 0)
+    cached = cached or int(_get(usage, "cache_read_input_tokens") or 0)
+    return UsageEvent(prompt, completion, cached, _cost(model, prompt, completion, cached))
+
+
+def _cost(model: str, prompt: int, completion: int, cached: int) -> float | None:
+    """Cost in USD when litellm knows the model's prices (None otherwise; never raises)."""
+    litellm = import_litellm()
+    try:
+        kwargs: dict[str, Any] = {
+            "model": model,
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+        }
+        if cached:
+            kwargs["cache_read_input_tokens"] = cached
+        try:
+            prompt_cost, completion_cost = litellm.cost_per_token(**kwargs)
+        except TypeError:
+            kwargs.pop("cache_read_input_tokens", None)
+            prompt_cost, completion_cost = litellm.cost_per_token(**kwargs)
+        total = float(prompt_cost) + float(completion_cost)
+    except Exception:
+        return None
+    return total if total > 0 else None
+
+
+async def _close_stream(response: Any) -> None:
+    closer = getattr(response, "aclose", None)
+    if closer is None:
+        return
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.shield(closer()), 2)
+
+
+async def stream_completion(
+    settings: Settings,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None = None,
+    *,
+    api_key: str | None = None,
+    sleep: Callable[[float], Any] = asyncio.sleep,
+) -> AsyncGenerator[LLMEvent, None]:
+    """Stream one model call as normalised events, retrying transient failures.
+
+    Yields text and reasoning deltas as they arrive; after the stream ended normally, each tool
+    call (complete), the usage, then the finish reason. Retries are announced by
+    :class:`RetryNotice` events before the wait.
+
+    Args:
+        settings: Effective settings (``llm.*``).
+        messages: OpenAI-format messages.
+        tools: OpenAI-format tool schemas.
+        api_key: A key already checked with :func:`check_api_key` (checked here when None).
+        sleep: The wait function (tests may replace it).
+
+    Raises:
+        PygentError: ``no_api_key`` before any request, ``auth_failed``, ``model_not_found``,
+            ``context_overflow``, ``rate_limited`` / ``network`` / ``llm_error`` after the retries.
+    """
+    key = api_key if api_key is not None else check_api_key(settings)
+    litellm = import_litellm()
+    model = settings.llm.model
+    total = settings.llm.num_retries
+    kwargs = build_request(settings, messages, tools, key)
+    attempt = 0
+    while True:
+        shown = False
+        response: Any = None
+        try:
+            response = await litellm.acompletion(**kwargs)
+            assembler = _Assembler()
+            finish: str | None = None
+            usage: UsageEvent | None = None
+            completion_id = "call"
+            async for chunk in response:
+                completion_id = str(_get(chunk, "id") or completion_id)
+                chunk_usage = _get(chunk, "usage")
+                if chunk_usage is not None and (
+                    _get(chunk_usage, "prompt_tokens") or _get(chunk_usage, "completion_tokens")
+                ):
+                    usage = _usage_event(chunk_usage, model)
+                choices = _get(chunk, "choices") or []
+                if not choices:
+                    continue
+                choice = choices[0]
+                delta = _get(choice, "delta")
+                if delta is not None:
+                    reasoning = _get(delta, "reasoning_content")
+                    if reasoning:
+                        shown = True
+                        yield ReasoningDelta(str(reasoning))
+                    text = _get(delta, "content")
+                    if text:
+                        shown = True
+                        yield TextDelta(str(text))
+                    for fragment in _get(delta, "tool_calls") or []:
+                        assembler.add(fragment)
+                reason = _get(choice, "finish_reason")
+                if reason:
+                    finish = str(reason)
+            for call in assembler.finished(completion_id):
+                yield call
+            if usage is not None:
+                yield usage
+            if finish is None:
+                finish = "tool_calls" if assembler.calls else "stop"
+            if finish == "tool_calls" and not assembler.calls:
+                finish = "stop"
+            yield FinishEvent(finish)
+            return
+        except (asyncio.CancelledError, GeneratorExit):
+            if response is not None:
+                await _close_stream(response)
+            raise
+        except Exception as exc:
+            if response is not None:
+                await _close_stream(response)
+            kind = _classify(exc)
+            if kind == "refusal":
+                yield FinishEvent("content_filter")
+                return
+            if kind not in _RETRYABLE or attempt >= total or shown:
+                error = map_exception(exc, model)
+                if shown and kind == "network":
+                    error = errors.network_error(
+                        "the connection dropped in the middle of the answer"
+                    )
+                error.data.setdefault("attempts", attempt + 1)
+                raise error from None
+            attempt += 1
+            delay = backoff_delay(attempt, _retry_after(exc))
+            yield RetryNotice(_retry_message(kind, delay, attempt, total), delay, attempt, kind)
+            await sleep(delay)

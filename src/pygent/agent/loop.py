@@ -1,0 +1,772 @@
+"""The conversation loop: one turn = model calls, tool runs and results fed back, until done.
+
+``async for update in agent.prompt(session, blocks)`` runs a turn and yields ACP session updates
+(:mod:`pygent.agent.updates`): ``agent_message_chunk``, ``agent_thought_chunk``, ``tool_call``,
+``tool_call_update`` (with diffs from edit tools), ``usage_update`` and ``pygent_notice``. The loop
+never calls ``port.emit`` itself: every update comes out of the iterator, and the frontend decides
+where it goes. When the iteration ends, :attr:`Turn.stop_reason` and :attr:`Turn.usage` are set.
+
+The history stays valid for the next request whatever happens: every assistant tool call gets a
+result in the history (a synthetic one if it never ran), partial text is kept with a note when a
+turn is cancelled or fails, and errors leave the loop only after that.
+
+Example::
+
+    agent = Agent(settings, Workspace([root]), HeadlessPort())
+    turn = agent.prompt(session, [{"type": "text", "text": "Explain main.py"}])
+    async for update in turn:
+        print(update)
+    print(turn.stop_reason, turn.usage)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+from urllib.parse import unquote, urlparse
+
+from pygent import errors
+from pygent.agent import updates
+from pygent.agent.llm import (
+    FinishEvent,
+    ReasoningDelta,
+    RetryNotice,
+    TextDelta,
+    ToolCallEvent,
+    UsageEvent,
+)
+
+if TYPE_CHECKING:
+    from pygent.agent.port import FrontendPort
+    from pygent.settings.models import Settings
+    from pygent.tools.base import PermissionGate, ToolRegistry, ToolResult
+    from pygent.tools.workspace import Workspace
+
+__all__ = ["CANCELLED_RESULT", "INTERRUPTED_NOTE", "Agent", "SessionLike", "StopReason", "Turn"]
+
+StopReason = Literal["end_turn", "max_tokens", "max_turn_requests", "refusal", "cancelled"]
+
+#: Appended to partial assistant text when the person cancels the turn.
+INTERRUPTED_NOTE = "[interrupted by user]"
+#: The result recorded for a tool call that was cancelled or never ran because of a cancel.
+CANCELLED_RESULT = "Cancelled by the user."
+#: Characters of a tool's text output shown in the final ``tool_call_update`` (the model gets more).
+UI_OUTPUT_CHARS = 8_000
+#: Characters of an attached file included in the prompt.
+ATTACHMENT_CHARS = 100_000
+
+_FALLBACK_SYSTEM_PROMPT = (
+    "You are pygent, an AI coding agent working in the repository at {root}. Use the tools to "
+    "read, search and change files and to run commands. Keep answers short and concrete."
+)
+
+
+class SessionLike(Protocol):
+    """What the loop needs from a session (:class:`pygent.agent.session.Session` provides it)."""
+
+    id: str
+    messages: list[dict[str, Any]]
+
+    def append(self, message: dict[str, Any]) -> None:
+        """Persist one OpenAI-format message and add it to :attr:`messages`."""
+        ...
+
+
+@dataclass
+class _Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, event: UsageEvent) -> None:
+        self.input_tokens += event.prompt_tokens
+        self.output_tokens += event.completion_tokens
+        self.cached_tokens += event.cached_tokens
+        if event.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + event.cost_usd
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "inputTokens": self.input_tokens,
+            "outputTokens": self.output_tokens,
+            "cachedReadTokens": self.cached_tokens,
+            "totalTokens": self.input_tokens + self.output_tokens,
+            "costUsd": self.cost_usd,
+        }
+
+
+_END = object()
+
+
+@dataclass
+class _CallState:
+    """Bookkeeping for the tool calls of the current assistant message."""
+
+    calls: list[ToolCallEvent] = field(default_factory=list)
+    results: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    recorded: set[str] = field(default_factory=set)
+    diffs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+class Turn:
+    """One running turn: an async iterator of ACP update dicts.
+
+    Attributes:
+        stop_reason: Set when the iteration ends normally: ``end_turn``, ``max_tokens``,
+            ``max_turn_requests``, ``refusal`` or ``cancelled``.
+        usage: ``{inputTokens, outputTokens, cachedReadTokens, totalTokens, costUsd}`` of every
+            model call of the turn (``costUsd`` None when litellm does not know the prices).
+        error: The :class:`~pygent.errors.PygentError` that ended the turn, if any (also raised
+            out of the iteration).
+    """
+
+    def __init__(
+        self, agent: Agent, session: SessionLike, blocks: Sequence[dict[str, Any]]
+    ) -> None:
+        self._agent = agent
+        self._session = session
+        self._blocks = list(blocks)
+        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_requested = False
+        self._usage = _Usage()
+        self.stop_reason: StopReason | None = None
+        self.error: errors.PygentError | None = None
+        # What is in flight, so a cancel or an error can make the history consistent.
+        self._partial_text: list[str] = []
+        self._calls: _CallState | None = None
+        self._user_appended = False
+
+    # -- public -----------------------------------------------------------------------------
+
+    @property
+    def usage(self) -> dict[str, Any]:
+        """Token usage of the turn so far."""
+        return self._usage.as_dict()
+
+    @property
+    def done(self) -> bool:
+        """True once the turn has finished (normally, cancelled, or with an error)."""
+        return self._task is not None and self._task.done()
+
+    def cancel(self) -> None:
+        """Stop the turn at once: the stream, a running tool, a pending permission request.
+
+        Safe to call from the event loop's thread at any time (signal handlers should schedule it
+        with ``loop.call_soon_threadsafe``). The iteration then ends with ``stop_reason ==
+        "cancelled"`` after the history was made consistent.
+        """
+        self._cancel_requested = True
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+
+    def __aiter__(self) -> Turn:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        if self._task is None:
+            self._task = asyncio.ensure_future(self._run())
+        try:
+            item = await self._queue.get()
+        except asyncio.CancelledError:
+            # The consumer was cancelled: cancel the turn and let it clean up before leaving.
+            self.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.shield(self._task)
+            raise
+        if item is _END:
+            self._queue.put_nowait(_END)  # later calls end too
+            if self.error is not None:
+                raise self.error
+            raise StopAsyncIteration
+        update: dict[str, Any] = item
+        return update
+
+    async def aclose(self) -> None:
+        """Cancel the turn (if running) and wait until it has cleaned up."""
+        if self._task is None:
+            self._cancel_requested = True
+            return
+        self.cancel()
+        with contextlib.suppress(BaseException):
+            await self._task
+
+    async def collect(self) -> list[dict[str, Any]]:
+        """Run the turn to the end and return every update (convenience for scripts and tests)."""
+        return [update async for update in self]
+
+    # -- internals --------------------------------------------------------------------------
+
+    def emit(self, update: dict[str, Any]) -> None:
+        """Queue an update for the consumer (also used as the tools' ``emit``)."""
+        calls = self._calls
+        if (
+            calls is not None
+            and update.get("sessionUpdate") == "tool_call_update"
+            and update.get("content")
+        ):
+            diffs = [
+                c for c in update["content"] if isinstance(c, dict) and c.get("type") == "diff"
+            ]
+            if diffs:
+                calls.diffs[str(update.get("toolCallId", ""))] = diffs
+        self._queue.put_nowait(update)
+
+    def add_usage(self, event: UsageEvent) -> None:
+        self._usage.add(event)
+        self.emit(updates.usage_update(self.usage))
+
+    async def _run(self) -> None:
+        try:
+            if self._cancel_requested:
+                raise asyncio.CancelledError
+            self.stop_reason = await self._agent._run_turn(self, self._session, self._blocks)
+        except asyncio.CancelledError:
+            self._settle(INTERRUPTED_NOTE, CANCELLED_RESULT)
+            self.stop_reason = "cancelled"
+        except errors.PygentError as exc:
+            self._settle(
+                f"[interrupted: {exc.message}]", f"Not run: the turn stopped ({exc.message})"
+            )
+            self.error = exc
+        except Exception as exc:
+            from loguru import logger
+
+            logger.opt(exception=exc).error("agent turn crashed")
+            self._settle(
+                "[interrupted: internal error]", "Not run: the turn stopped (internal error)."
+            )
+            self.error = errors.PygentError(
+                "internal",
+                f"The agent failed unexpectedly: {type(exc).__name__}: {exc}.",
+                "This is a bug in pygent; `pygent report` bundles the logs for a report.",
+            )
+        finally:
+            self._queue.put_nowait(_END)
+
+    def _settle(self, text_note: str, result_text: str) -> None:
+        """Make the history valid after an interruption (see the module docstring)."""
+        session = self._session
+        if self._partial_text:
+            text = "".join(self._partial_text).rstrip()
+            self._partial_text = []
+            _append(session, {"role": "assistant", "content": f"{text}\n\n{text_note}"})
+        elif (
+            self._user_appended
+            and self._calls is None
+            and session.messages
+            and session.messages[-1].get("role") == "user"
+        ):
+            _append(session, {"role": "assistant", "content": text_note})
+        calls = self._calls
+        if calls is not None:
+            for call in calls.calls:
+                if call.id in calls.recorded:
+                    continue
+                text, failed = calls.results.get(call.id, (result_text, True))
+                _append(
+                    session,
+                    {"role": "tool", "tool_call_id": call.id, "content": text},
+                    failed=failed,
+                )
+                calls.recorded.add(call.id)
+                if call.id not in calls.results:
+                    self.emit(
+                        updates.tool_call_update(
+                            call.id, "failed", [updates.text_content(result_text)]
+                        )
+                    )
+            self._calls = None
+
+
+def _append(session: SessionLike, message: dict[str, Any], *, failed: bool = False) -> None:
+    if failed:
+        try:
+            session.append(message, status="failed")  # type: ignore[call-arg]
+            return
+        except TypeError:
+            pass
+    session.append(message)
+
+
+class Agent:
+    """Runs turns of a conversation: the model, the tools, the permission gate and the port.
+
+    Args:
+        settings: Effective settings (model, limits, ...).
+        workspace: Workspace roots and the editor buffer overlay.
+        port: The frontend port (permission requests and edits go through it; updates do not).
+        registry: Tools the model may call (default: every built-in tool).
+        gate: Permission gate (default: none, every call runs; the server and ``pygent run``
+            pass a :class:`pygent.permissions.engine.PermissionEngine`).
+        system_prompt: A fixed system prompt (default: built from the settings every turn).
+        context_window: Override the model's context window in tokens (default: litellm's model
+            map, else 128k).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        workspace: Workspace,
+        port: FrontendPort,
+        *,
+        registry: ToolRegistry | None = None,
+        gate: PermissionGate | None = None,
+        system_prompt: str | None = None,
+        context_window: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.workspace = workspace
+        self.port = port
+        self.registry = registry if registry is not None else _default_registry()
+        self.gate = gate
+        self.system_prompt = system_prompt
+        self._context_window = context_window
+
+    # -- public -----------------------------------------------------------------------------
+
+    def prompt(self, session: SessionLike, blocks: Sequence[dict[str, Any]]) -> Turn:
+        """Start a turn with the user's content blocks (ACP ``ContentBlock`` dicts).
+
+        Nothing runs until the returned :class:`Turn` is iterated.
+        """
+        return Turn(self, session, blocks)
+
+    @property
+    def context_window(self) -> int:
+        """The model's context window in tokens."""
+        if self._context_window is None:
+            from pygent.agent.context import context_window
+
+            self._context_window = context_window(self.settings.llm.model)
+        return self._context_window
+
+    async def compact(self, session: SessionLike) -> bool:
+        """Summarise older turns of ``session`` now; False when there was nothing to compact."""
+        from pygent.agent.llm import check_api_key
+
+        key = check_api_key(self.settings)
+        return await self._compact(session, key, None)
+
+    def build_system_prompt(self) -> str:
+        """The system prompt for the next request (rebuilt every turn: settings may change)."""
+        if self.system_prompt is not None:
+            return self.system_prompt
+        try:
+            from pygent.prompts import build_system_prompt
+        except ImportError:  # pragma: no cover - prompts ship with pygent
+            return _FALLBACK_SYSTEM_PROMPT.format(root=self.workspace.root)
+        return build_system_prompt(self.settings, self.workspace.root)
+
+    def user_message(self, blocks: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """The OpenAI user message for ACP content blocks (files and selections inlined)."""
+        texts: list[str] = []
+        images: list[dict[str, Any]] = []
+        for block in blocks:
+            kind = block.get("type")
+            if kind == "text":
+                texts.append(str(block.get("text", "")))
+            elif kind == "resource_link":
+                texts.append(self._attached_file(block))
+            elif kind == "resource":
+                texts.append(_embedded_resource(block))
+            elif kind == "image" and block.get("data"):
+                mime = block.get("mimeType", "image/png")
+                images.append(
+                    {
+                        "type": "image_url",
+                        "image_url": {"url": f"data:{mime};base64,{block['data']}"},
+                    }
+                )
+            else:
+                raise errors.invalid_params(
+                    f"Unsupported content block type {kind!r}: use text, resource_link, resource or image."
+                )
+        text = "\n\n".join(t for t in texts if t)
+        if images:
+            parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
+            return {"role": "user", "content": parts + images}
+        return {"role": "user", "content": text}
+
+    # -- the turn ---------------------------------------------------------------------------
+
+    async def _run_turn(
+        self, turn: Turn, session: SessionLike, blocks: Sequence[dict[str, Any]]
+    ) -> StopReason:
+        from pygent.agent.llm import check_api_key
+
+        key = check_api_key(self.settings)  # no_api_key before anything is sent or saved
+        user = self.user_message(blocks)
+        system = self.build_system_prompt()
+        session.append(user)
+        turn._user_appended = True
+        tools = self.registry.schemas()
+        limit = self.settings.llm.max_turn_requests
+        requests = 0
+        while True:
+            if requests >= limit:
+                turn.emit(
+                    updates.notice(
+                        f"Stopped after {limit} model requests in one turn "
+                        "(llm.max_turn_requests); send a message to continue.",
+                        "warning",
+                    )
+                )
+                return "max_turn_requests"
+            requests += 1
+            finish, calls = await self._model_call(turn, session, system, tools, key)
+            if finish == "content_filter":
+                self._record_assistant(turn, session, calls)
+                if calls:
+                    await self._skip_calls(turn, session, calls, "Not run: the provider refused.")
+                return "refusal"
+            if finish == "length":
+                self._record_assistant(turn, session, calls)
+                if calls:
+                    await self._skip_calls(
+                        turn, session, calls, "Not run: the answer was cut off (max_tokens)."
+                    )
+                return "max_tokens"
+            self._record_assistant(turn, session, calls)
+            if not calls:
+                return "end_turn"
+            await self._run_tools(turn, session, calls)
+
+    async def _model_call(
+        self,
+        turn: Turn,
+        session: SessionLike,
+        system: str,
+        tools: list[dict[str, Any]],
+        key: str | None,
+    ) -> tuple[str, list[ToolCallEvent]]:
+        """Stream one model request; returns (finish reason, tool calls). Text stays in the turn."""
+        from pygent.agent.llm import stream_completion
+
+        await self._maybe_compact(turn, session, system, tools, key)
+        compacted = False
+        while True:
+            messages = [{"role": "system", "content": system}, *valid_history(session.messages)]
+            calls: list[ToolCallEvent] = []
+            finish = "stop"
+            turn._partial_text = []
+            try:
+                async with contextlib.aclosing(
+                    stream_completion(self.settings, messages, tools or None, api_key=key)
+                ) as stream:
+                    async for event in stream:
+                        if isinstance(event, TextDelta):
+                            turn._partial_text.append(event.text)
+                            turn.emit(updates.agent_message_chunk(event.text))
+                        elif isinstance(event, ReasoningDelta):
+                            turn.emit(updates.agent_thought_chunk(event.text))
+                        elif isinstance(event, ToolCallEvent):
+                            calls.append(event)
+                        elif isinstance(event, UsageEvent):
+                            turn.add_usage(event)
+                        elif isinstance(event, FinishEvent):
+                            finish = event.reason
+                        elif isinstance(event, RetryNotice):
+                            turn.emit(updates.notice(event.message, "warning"))
+            except errors.PygentError as exc:
+                if exc.code != "context_overflow" or compacted or turn._partial_text:
+                    raise
+                compacted = True
+                turn.emit(
+                    updates.notice("The context window is full: compacting the conversation.")
+                )
+                if not await self._compact(session, key, turn):
+                    raise
+                continue
+            return finish, calls
+
+    def _record_assistant(
+        self, turn: Turn, session: SessionLike, calls: list[ToolCallEvent]
+    ) -> None:
+        text = "".join(turn._partial_text)
+        turn._partial_text = []
+        message: dict[str, Any] = {"role": "assistant", "content": text or None}
+        if calls:
+            message["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments or "{}"},
+                }
+                for call in calls
+            ]
+            turn._calls = _CallState(calls=list(calls))
+        elif not text:
+            message["content"] = ""
+        session.append(message)
+
+    async def _skip_calls(
+        self, turn: Turn, session: SessionLike, calls: list[ToolCallEvent], reason: str
+    ) -> None:
+        for call in calls:
+            turn.emit(updates.tool_call(call.id, call.name, "other", status="failed"))
+        state = turn._calls
+        if state is not None:
+            for call in calls:
+                state.results[call.id] = (reason, True)
+        turn._settle("", reason)
+
+    # -- tools ------------------------------------------------------------------------------
+
+    async def _run_tools(
+        self, turn: Turn, session: SessionLike, calls: list[ToolCallEvent]
+    ) -> None:
+        state = turn._calls
+        assert state is not None
+        for call in calls:
+            turn.emit(self._tool_call_update(call))
+        for group in self._groups(calls):
+            if len(group) == 1:
+                await self._run_one(turn, group[0])
+            else:
+                await asyncio.gather(*(self._run_one(turn, call) for call in group))
+            for call in group:
+                text, failed = state.results[call.id]
+                _append(
+                    session,
+                    {"role": "tool", "tool_call_id": call.id, "content": text},
+                    failed=failed,
+                )
+                state.recorded.add(call.id)
+        turn._calls = None
+
+    def _groups(self, calls: list[ToolCallEvent]) -> list[list[ToolCallEvent]]:
+        """Consecutive READ calls run together; everything else runs alone, in order."""
+        from pygent.tools.base import ToolRisk
+
+        groups: list[list[ToolCallEvent]] = []
+        previous_read = False
+        for call in calls:
+            spec = self.registry.get(call.name)
+            # Unknown tools fail in dispatch without side effects: they may join a READ group.
+            is_read = spec is None or spec.risk is ToolRisk.READ
+            if is_read and previous_read:
+                groups[-1].append(call)
+            else:
+                groups.append([call])
+            previous_read = is_read
+        return groups
+
+    def _tool_call_update(self, call: ToolCallEvent) -> dict[str, Any]:
+        from pygent.tools.base import locations_for
+
+        spec = self.registry.get(call.name)
+        args = _lenient_args(call.arguments)
+        if spec is None:
+            return updates.tool_call(call.id, call.name or "unknown tool", "other", args)
+        title = spec.make_title(args) if args else spec.name
+        try:
+            locations = locations_for(spec, args, self.workspace)
+        except Exception:
+            locations = []
+        return updates.tool_call(call.id, title, spec.kind, args, locations)
+
+    async def _run_one(self, turn: Turn, call: ToolCallEvent) -> None:
+        from pygent.tools.base import ToolContext, cap_output, dispatch
+
+        state = turn._calls
+        assert state is not None
+        ctx = ToolContext(
+            workspace=self.workspace,
+            settings=self.settings,
+            port=self.port,
+            session_id=str(getattr(turn._session, "id", "")),
+            tool_call_id=call.id,
+            emit=turn.emit,
+        )
+        result: ToolResult = await dispatch(
+            self.registry, call.name, call.arguments, ctx, self.gate
+        )
+        state.results[call.id] = (result.text, result.is_error)
+        content: list[dict[str, Any]] = list(state.diffs.get(call.id, []))
+        content += [c for c in result.content or [] if c not in content]
+        if result.text:
+            content.append(updates.text_content(cap_output(result.text, UI_OUTPUT_CHARS)))
+        turn.emit(
+            updates.tool_call_update(call.id, result.status, content or None, result.raw_output)
+        )
+
+    # -- context ----------------------------------------------------------------------------
+
+    async def _maybe_compact(
+        self,
+        turn: Turn,
+        session: SessionLike,
+        system: str,
+        tools: list[dict[str, Any]],
+        key: str | None,
+    ) -> None:
+        from pygent.agent.context import estimate_tokens
+
+        window = self.context_window
+        threshold = int(window * self.settings.llm.compact_threshold)
+        messages = [{"role": "system", "content": system}, *session.messages]
+        # The exact count only runs when the rough estimate is within reach of the threshold.
+        used = estimate_tokens(
+            self.settings.llm.model, messages, tools, exact_above=int(threshold * 0.6)
+        )
+        if used <= threshold:
+            return
+        turn.emit(
+            updates.notice(
+                f"The conversation uses about {used} of {window} tokens: compacting older turns."
+            )
+        )
+        await self._compact(session, key, turn)
+
+    async def _compact(self, session: SessionLike, key: str | None, turn: Turn | None) -> bool:
+        from pygent.agent.context import compact_history
+        from pygent.agent.llm import stream_completion
+
+        async def summarize(request: list[dict[str, Any]]) -> str:
+            parts: list[str] = []
+            async with contextlib.aclosing(
+                stream_completion(self.settings, request, None, api_key=key)
+            ) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        parts.append(event.text)
+                    elif isinstance(event, UsageEvent) and turn is not None:
+                        turn.add_usage(event)
+                    elif isinstance(event, RetryNotice) and turn is not None:
+                        turn.emit(updates.notice(event.message, "warning"))
+            return "".join(parts)
+
+        compacted = await compact_history(
+            self.settings, list(session.messages), self.context_window, summarize
+        )
+        if compacted is None:
+            return False
+        replace = getattr(session, "replace_history", None)
+        if callable(replace):
+            replace(compacted)
+        else:
+            session.messages[:] = compacted
+        if turn is not None:
+            turn.emit(updates.notice("Older turns were summarised to fit the context window."))
+        return True
+
+    # -- attachments ------------------------------------------------------------------------
+
+    def _attached_file(self, block: dict[str, Any]) -> str:
+        uri = str(block.get("uri", ""))
+        name = str(block.get("name") or uri)
+        path = _uri_to_path(uri)
+        try:
+            resolved = self.workspace.resolve(path, must_exist=True, kind="file")
+            text, _version = self.workspace.read_text(resolved)
+        except Exception as exc:  # ToolError and OS errors: tell the model, keep the turn going
+            return f"[Attached file {name} could not be read: {exc}]"
+        shown = self.workspace.display(resolved)
+        if "\x00" in text[:8192]:
+            return f"[Attached file {shown} is binary; not included.]"
+        from pygent.tools.base import cap_output
+
+        text = cap_output(text, ATTACHMENT_CHARS, f"read {shown} with read_file to see the rest")
+        return f"Attached file `{shown}`:\n{_fence(text)}"
+
+
+def valid_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``messages`` as a valid request: every tool call answered right after it, no orphan results.
+
+    Histories written by pygent are already valid; this repairs sessions cut short by a crash
+    (e.g. a process killed while a tool ran) without changing the stored history.
+    """
+    out: list[dict[str, Any]] = []
+    index = 0
+    while index < len(messages):
+        message = messages[index]
+        index += 1
+        if message.get("role") == "tool":
+            continue  # an orphan: results are consumed right after their assistant message
+        out.append(message)
+        calls = message.get("tool_calls") or []
+        if message.get("role") != "assistant" or not calls:
+            continue
+        wanted = [str(c.get("id", "")) for c in calls if isinstance(c, dict)]
+        results: dict[str, dict[str, Any]] = {}
+        while index < len(messages) and messages[index].get("role") == "tool":
+            result = messages[index]
+            results.setdefault(str(result.get("tool_call_id", "")), result)
+            index += 1
+        for call_id in wanted:
+            out.append(
+                results.get(call_id)
+                or {"role": "tool", "tool_call_id": call_id, "content": "Not run (interrupted)."}
+            )
+    return out
+
+
+def _fence(text: str, lang: str = "") -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}{lang}\n{text}{'' if text.endswith(chr(10)) else chr(10)}{fence}"
+
+
+def _uri_to_path(uri: str) -> str:
+    if uri.startswith("file:"):
+        parsed = urlparse(uri)
+        path = unquote(parsed.path)
+        # file:///C:/x on Windows parses to /C:/x
+        if len(path) > 2 and path[0] == "/" and path[2] == ":":
+            path = path[1:]
+        return path
+    return uri
+
+
+def _embedded_resource(block: dict[str, Any]) -> str:
+    resource = block.get("resource") or {}
+    uri = str(resource.get("uri", ""))
+    text = resource.get("text")
+    location = _uri_to_path(uri.split("#", 1)[0]) if uri else "(unnamed)"
+    fragment = uri.split("#", 1)[1] if "#" in uri else ""
+    meta = block.get("_meta") or resource.get("_meta") or {}
+    rng = resource.get("range") or (meta.get("range") if isinstance(meta, dict) else None)
+    where = ""
+    if isinstance(rng, dict) and isinstance(rng.get("start"), dict):
+        start, end = rng["start"], rng.get("end") or rng["start"]
+        where = f" lines {int(start.get('line', 0)) + 1}-{int(end.get('line', 0)) + 1}"
+    elif fragment:
+        where = f" ({fragment})"
+    if text is None:
+        return f"[Attached resource {location}{where}: binary content not included.]"
+    return f"Selection from `{location}`{where}:\n{_fence(str(text))}"
+
+
+def _lenient_args(raw: str) -> dict[str, Any]:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {"_raw": raw[:2000]}
+    return value if isinstance(value, dict) else {"_raw": raw[:2000]}
+
+
+def _default_registry() -> ToolRegistry:
+    from pygent.tools import base
+
+    try:
+        return base.default_registry()
+    except ModuleNotFoundError as exc:
+        # A built-in tool module is missing (a partial install): use the tools that load.
+        import importlib
+
+        from loguru import logger
+
+        logger.warning("built-in tools incomplete: {}", exc)
+        for module in base.BUILTIN_MODULES:
+            with contextlib.suppress(ModuleNotFoundError):
+                importlib.import_module(module)
+        return base._DEFAULT_REGISTRY
