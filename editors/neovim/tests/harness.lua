@@ -14,7 +14,7 @@ H.after_each_hooks = {} ---@type fun()[]
 H.current_file = nil ---@type string?
 
 H.python = vim.env.PYGENT_TEST_PYTHON or 'python3'
-H.timeout = tonumber(vim.env.PYGENT_TEST_TIMEOUT or '') or 20000
+H.timeout = tonumber(vim.env.PYGENT_TEST_TIMEOUT or '') or 90000
 
 --- Register a test.
 ---@param name string

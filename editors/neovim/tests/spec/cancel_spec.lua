@@ -1,0 +1,35 @@
+-- :PygentCancel stops a running turn: the prompt answers stopReason "cancelled" and the stream stops.
+H.project({})
+local long = string.rep('slow words keep coming ', 40) .. 'THE-END'
+local fake = H.fake_llm({
+  { match = 'slow', respond = { text = long, delay = 0.05 } },
+  { match = 'after', respond = { text = 'Fresh answer after the cancel.' } },
+}, { chunk_size = 4 })
+H.setup_plugin(fake)
+local chat = require('pygent.chat')
+
+it(':PygentCancel stops the turn mid-stream', function()
+  local result = nil
+  require('pygent').prompt('a slow answer please', { context = false, on_done = function(err, res)
+    result = { err = err, res = res }
+  end })
+  H.wait_for(function()
+    return H.chat_text():find('slow words', 1, true)
+  end, 'the first chunks', nil, H.chat_text)
+  vim.cmd('PygentCancel')
+  H.wait_idle(10000)
+  H.truthy(result and result.res, 'the prompt request answered')
+  H.eq('cancelled', result.res.stopReason)
+  H.not_contains(H.chat_text(), 'THE-END', 'the stream stopped')
+  H.contains(H.chat_text(), 'turn ended: cancelled')
+  local len = #H.chat_text()
+  vim.wait(300)
+  H.eq(len, #H.chat_text(), 'nothing more arrives after the cancel')
+end)
+
+it('the session goes on after a cancel', function()
+  vim.cmd('Pygent and after that?')
+  H.wait_idle()
+  H.contains(H.chat_text(), 'Fresh answer after the cancel.')
+  H.eq(false, chat.busy)
+end)
