@@ -261,6 +261,46 @@ async def test_request_shape(project: Path) -> None:
     assert request["_meta"]["pygent"]["call"] == "shell(`pytest -q`)"
 
 
+async def test_message_for_text_only_frontends(project: Path) -> None:
+    engine, ctx, port = make(project, "allow_once", "allow_once", mode="ask")
+    await run(engine, ctx, "shell", {"command": "pytest -q"})
+    await run(engine, ctx, "edit_file", {"path": "src/a.py"})
+    messages = [r["_meta"]["pygent"]["message"] for r in port.requests]
+    assert messages == [
+        "pygent wants to run `pytest -q` (shell, asks in mode 'ask')",
+        "pygent wants to: Edit src/a.py (edit_file, asks in mode 'ask')",
+    ]
+
+
+# -- protected paths -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path", [".pygent/config.toml", ".git/hooks/pre-commit", "sub/.git/config"]
+)
+async def test_writes_to_protected_paths_ask_even_in_auto(project: Path, path: str) -> None:
+    engine, ctx, port = make(
+        project, "reject_once", mode="auto", allow=["edit(src/**)", "edit(**)"]
+    )
+    result = await run(engine, ctx, "move_file", {"source": "src/a.py", "destination": path})
+    assert result.is_error and RAN == []
+    assert port.requests[0]["_meta"]["reason"].startswith(f"changes protected path {path}")
+
+
+async def test_protected_path_runs_with_a_rule_naming_it(project: Path) -> None:
+    engine, ctx, port = make(project, mode="auto", allow=["move_file(.pygent/**)", "edit(src/**)"])
+    result = await run(
+        engine, ctx, "move_file", {"source": "src/a.py", "destination": ".pygent/prompt.md"}
+    )
+    assert result.text == "ran" and port.requests == []
+
+
+async def test_reading_protected_paths_is_fine(project: Path) -> None:
+    engine, ctx, port = make(project, mode="ask")
+    assert (await run(engine, ctx, "read_file", {"path": ".pygent/config.toml"})).text == "ran"
+    assert port.requests == []
+
+
 # -- destructive commands -------------------------------------------------------------------------
 
 

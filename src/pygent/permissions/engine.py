@@ -178,16 +178,27 @@ class PermissionEngine:
             return PermissionDecision(False, plan_refusal(subject.display()))
         if call.risk is ToolRisk.WRITE and spec.reviewed_edit and _reviews_edits(ctx):
             return PermissionDecision(True)
+        protected = _protected_paths(call)
         allow = self.rules.find_allow(spec, subject) if self.rules.allow else None
-        if allow is not None:
+        if allow is not None and (not protected or self._names_protected(spec, call)):
             return PermissionDecision(True)
         shell = call.shell
         if shell is not None and shell.destructive:
             reason = "destructive command: " + ", ".join(shell.destructive_reasons)
             return await self._ask(spec, args, ctx, call, reason)
+        if protected:
+            reason = f"changes protected path {protected[0]} (pygent settings or git internals)"
+            return await self._ask(spec, args, ctx, call, reason)
         if verdict == "run":
             return PermissionDecision(True)
         return await self._ask(spec, args, ctx, call, f"mode '{self._mode}'")
+
+    def _names_protected(self, spec: ToolSpec, call: _Call) -> bool:
+        """Every protected path of the call is matched by an allow rule that names it."""
+        named = RuleSet(r for r in self.rules.allow if r.names_something)
+        values = [v for v in call.subject.values if _is_protected(v[0])]
+        only = CallSubject(tool=spec.name, values=values, is_path=True)
+        return named.find_allow(spec, only) is not None
 
     # -- describing a call ----------------------------------------------------------------------
 
@@ -248,6 +259,7 @@ class PermissionEngine:
             "_meta": {
                 "reason": reason,
                 "pygent": {
+                    "message": _ask_message(spec, args, call, reason),
                     "mode": self._mode,
                     "risk": call.risk.value,
                     "call": subject.display(),
@@ -363,6 +375,17 @@ class PermissionEngine:
         return [name]
 
 
+def _ask_message(spec: ToolSpec, args: dict[str, Any], call: _Call, reason: str) -> str:
+    """One line for frontends that can only show text and buttons (LSP showMessageRequest)."""
+    why = f"asks in {reason}" if reason.startswith("mode ") else reason
+    if call.command is not None:
+        command = call.command.strip()
+        if len(command) > 300:
+            command = command[:299] + "…"
+        return f"pygent wants to run `{command}` ({spec.name}, {why})"
+    return f"pygent wants to: {spec.make_title(args)} ({spec.name}, {why})"
+
+
 def _command_prefix(argv: list[str]) -> str:
     """``pytest`` for ``pytest -q``; ``git commit`` for ``git commit -m x``; ``python -m pytest``."""
     words = list(argv)
@@ -377,6 +400,22 @@ def _command_prefix(argv: list[str]) -> str:
         take = 3
     prefix = " ".join(shlex.quote(w) for w in words[:take])
     return prefix
+
+
+# Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
+_PROTECTED_DIRS = (".pygent", ".git")
+
+
+def _protected_paths(call: _Call) -> list[str]:
+    """Workspace paths of a WRITE call that lie in ``.pygent/`` or ``.git/``."""
+    subject = call.subject
+    if call.risk is not ToolRisk.WRITE or not subject.is_path:
+        return []
+    return [forms[0] for forms in subject.values if _is_protected(forms[0])]
+
+
+def _is_protected(path: str) -> bool:
+    return any(part in _PROTECTED_DIRS for part in path.split("/"))
 
 
 def _path_forms(value: str, workspace: Workspace) -> tuple[str, ...]:
