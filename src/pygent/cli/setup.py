@@ -76,11 +76,18 @@ def setup() -> None:
     Writes your user config file (comments and other settings in it are kept).
     """
     from pygent.settings import paths
-    from pygent.settings.editing import read_config_text, set_value, unset_value
+    from pygent.settings.editing import (
+        read_config_text,
+        set_value,
+        unset_value,
+        validate_config_text,
+    )
     from pygent.settings.model_names import check_model
 
     config_file = paths.user_config_file()
-    read_config_text(config_file)  # a directory or unreadable file fails here, before any question
+    existing = read_config_text(config_file)  # a directory or unreadable file fails here
+    if existing is not None:
+        validate_config_text(existing, config_file)  # ... and so does a broken one
     click.echo(f"pygent setup: this writes {config_file}\n")
     provider = _choose_provider()
 

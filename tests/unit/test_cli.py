@@ -1,0 +1,153 @@
+"""The `pygent` command group: version, help, lazy commands, `python -m pygent`, NO_COLOR, completion."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from pygent import __version__
+from pygent.cli import COMMANDS, cli
+
+HEAVY = ("pydantic", "litellm", "textual", "loguru", "httpx", "pygls", "tomlkit", "platformdirs")
+
+
+def test_version() -> None:
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout == f"pygent {__version__}\n"
+
+
+def test_help_lists_every_command_without_importing_them() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in COMMANDS:
+        assert name in result.stdout
+    assert "_PYGENT_COMPLETE" in result.stdout
+
+
+@pytest.mark.parametrize("name", ["config", "prompt", "report", "help", "setup"])
+def test_foundation_commands_load(name: str) -> None:
+    command = cli.get_command(click.Context(cli), name)
+    assert command is not None
+    result = CliRunner().invoke(cli, [name, "--help"])
+    assert result.exit_code == 0, result.output
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = CliRunner().invoke(cli, ["frobnicate"])
+    assert result.exit_code == 2
+    assert "No such command" in result.stderr
+
+
+def env_for_subprocess(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYGENT_LOG_DISABLED"] = "1"
+    return env
+
+
+def test_python_m_pygent_version(isolated_home: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "pygent", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for_subprocess(isolated_home),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == f"pygent {__version__}\n"
+    assert out.stderr == ""
+
+
+def test_console_script_version(isolated_home: Path) -> None:
+    script = shutil.which("pygent", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("console script not installed next to this interpreter")
+    out = subprocess.run([script, "--version"], capture_output=True, text=True, timeout=60)
+    assert out.stdout == f"pygent {__version__}\n"
+
+
+def test_version_imports_nothing_heavy(isolated_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pygent.cli import cli\n"
+        "try:\n    cli.main(['--version'], standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for_subprocess(isolated_home),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_config_show_does_not_import_litellm_or_tomlkit(isolated_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "from pygent.cli import cli\n"
+        "try:\n    cli.main(['config', 'show'], standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'litellm', 'tomlkit', 'textual'}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for_subprocess(isolated_home),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_no_color_strips_styles(isolated_home: Path) -> None:
+    env = env_for_subprocess(isolated_home)
+    env["NO_COLOR"] = "1"
+    env["FORCE_COLOR"] = "1"
+    out = subprocess.run(
+        [sys.executable, "-m", "pygent", "help", "nosuchtopic"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert out.returncode == 2
+    assert "Unknown help topic" in out.stderr
+    assert "\x1b[" not in out.stderr
+
+
+def test_color_is_used_when_forced_without_no_color() -> None:
+    result = CliRunner().invoke(cli, ["help", "nosuchtopic"], color=True, env={"NO_COLOR": ""})
+    assert "\x1b[" in result.stderr
+
+
+def test_bash_completion_script(isolated_home: Path) -> None:
+    env = env_for_subprocess(isolated_home)
+    env["_PYGENT_COMPLETE"] = "bash_source"
+    script = shutil.which("pygent", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("console script not installed next to this interpreter")
+    out = subprocess.run([script], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0
+    assert "_pygent_completion" in out.stdout
+
+
+def test_completion_of_subcommands(isolated_home: Path) -> None:
+    env = env_for_subprocess(isolated_home)
+    env.update({"_PYGENT_COMPLETE": "bash_complete", "COMP_WORDS": "pygent con", "COMP_CWORD": "1"})
+    script = shutil.which("pygent", path=str(Path(sys.executable).parent))
+    if script is None:
+        pytest.skip("console script not installed next to this interpreter")
+    out = subprocess.run([script], capture_output=True, text=True, timeout=60, env=env)
+    assert "config" in out.stdout
