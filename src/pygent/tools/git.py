@@ -570,7 +570,7 @@ def _add_title(args: dict[str, Any]) -> str:
     return "Git add " + (joined if len(joined) <= 60 else joined[:59] + "…")
 
 
-@tool(risk=ToolRisk.WRITE, kind="other", title=_add_title)
+@tool(risk=ToolRisk.WRITE, kind="other", title=_add_title, rule_arg="paths", path_args=("paths",))
 async def git_add(ctx: ToolContext, paths: list[str]) -> ToolOutput:
     """Stage files (new, changed or deleted) for the next commit.
 
