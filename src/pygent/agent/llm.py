@@ -93,6 +93,9 @@ _PROVIDER_ENV = {
     "together_ai": ["TOGETHERAI_API_KEY"],
 }
 
+#: Sent as the key to an ``llm.api_base`` endpoint when no key is configured.
+NO_KEY_PLACEHOLDER = "sk-no-key-required"
+
 #: First backoff delay in seconds (doubled per attempt, with jitter); tests may lower it.
 RETRY_BASE_DELAY = float(os.environ.get("PYGENT_RETRY_BASE_DELAY", "1.0"))
 #: Longest single backoff delay in seconds.
@@ -302,6 +305,35 @@ def check_api_key(settings: Settings) -> str | None:
 _RETRYABLE = ("rate_limited", "server", "network")
 
 
+_NETWORK_ERRORS = frozenset(
+    {
+        "MidStreamFallbackError",
+        "APIConnectionError",
+        "Timeout",
+        "APITimeoutError",
+        "TimeoutError",
+        "TimeoutException",
+        "ConnectError",
+        "ConnectTimeout",
+        "ReadError",
+        "ReadTimeout",
+        "RemoteProtocolError",
+        "ConnectionError",
+    }
+)
+
+
+def _caused_by_network(exc: BaseException) -> bool:
+    seen = 0
+    current = exc.__cause__ or exc.__context__
+    while current is not None and seen < 8:
+        if {cls.__name__ for cls in type(current).__mro__} & _NETWORK_ERRORS:
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
+
+
 def _classify(exc: BaseException) -> str:
     """``rate_limited`` | ``server`` | ``network`` (retryable) or a final error code."""
     names = {cls.__name__ for cls in type(exc).__mro__}
@@ -322,15 +354,8 @@ def _classify(exc: BaseException) -> str:
         return "model_not_found"
     if "BadRequestError" in names and "LLM Provider NOT provided" in str(exc):
         return "model_not_found"
-    if names & {"MidStreamFallbackError", "APIConnectionError", "Timeout", "APITimeoutError"}:
-        return "network"
-    if names & {
-        "TimeoutError",
-        "ConnectError",
-        "ReadError",
-        "RemoteProtocolError",
-        "ConnectionError",
-    }:
+    if names & _NETWORK_ERRORS or _caused_by_network(exc) or "Connection error" in str(exc):
+        # litellm reports a refused connection as an InternalServerError ("Connection error.").
         return "network"
     if names & {"InternalServerError", "ServiceUnavailableError", "BadGatewayError"}:
         return "server"
@@ -346,7 +371,7 @@ def _detail(exc: BaseException) -> str:
         if marker in message:
             message = message.split(marker, 1)[1]
             break
-    message = message.strip()
+    message = message.strip().rstrip(".")
     return message[:300] + ("…" if len(message) > 300 else "")
 
 
@@ -486,6 +511,9 @@ def build_request(
         kwargs["api_base"] = llm.api_base
     if api_key:
         kwargs["api_key"] = api_key
+    elif llm.api_base:
+        # Local OpenAI-compatible servers need no key, but the OpenAI client insists on one.
+        kwargs["api_key"] = NO_KEY_PLACEHOLDER
     if llm.max_tokens is not None:
         kwargs["max_tokens"] = llm.max_tokens
     if llm.temperature is not None:
