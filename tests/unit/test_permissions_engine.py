@@ -418,6 +418,45 @@ async def test_allow_always_remembers_and_persists_with_comments(project: Path) 
     assert engine2.rules.allow[0].origin == str(config)
 
 
+@pytest.mark.parametrize(
+    ("command", "allow_rules", "deny_rules"),
+    [
+        ("pytest -q tests/", ["shell(pytest*)"], ["shell(pytest*)"]),
+        ('git commit -m "fix"', ["shell(git commit*)"], ["shell(git commit*)"]),
+        ("python -m pytest -x", ["shell(python -m pytest*)"], ["shell(python -m pytest*)"]),
+        (
+            "ruff check . && mypy src",
+            ["shell(ruff*)", "shell(mypy*)"],
+            ["shell(ruff check . && mypy src)"],
+        ),
+        ("rm -rf build", ["shell(rm -rf build)"], ["shell(rm -rf build)"]),
+        ("git -C sub commit -m x", ["shell(git -C sub commit -m x)"], None),
+        ("FOO=1 make test", ["shell(FOO=1 make test*)"], None),
+        ("echo [x] > out*.txt", ["shell(echo [[]x] > out[*].txt)"], None),
+    ],
+)
+async def test_always_rules_derived_from_the_call(
+    project: Path, command: str, allow_rules: list[str], deny_rules: list[str] | None
+) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask")
+    await run(engine, ctx, "shell", {"command": command})
+    meta = port.requests[0]["_meta"]["pygent"]
+    assert meta["alwaysAllowRules"] == allow_rules
+    if deny_rules is not None:
+        assert meta["alwaysRejectRules"] == deny_rules
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["echo [x] > out*.txt", "git -C sub commit -m 'a b'", "rm -rf 'build dir'", "make && npm test"],
+)
+async def test_allow_always_covers_the_same_command_next_time(project: Path, command: str) -> None:
+    engine, ctx, port = make(project, "allow_always", mode="auto-edit")
+    assert (await run(engine, ctx, "shell", {"command": command})).text == "ran"
+    assert (await run(engine, ctx, "shell", {"command": command})).text == "ran"
+    assert len(port.requests) == 1
+
+
 async def test_allow_always_for_paths_and_urls(project: Path) -> None:
     engine, ctx, port = make(project, "allow_always", "allow_always", mode="ask")
     await run(engine, ctx, "move_file", {"source": "src/a.py", "destination": "src/b.py"})

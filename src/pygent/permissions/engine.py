@@ -19,6 +19,7 @@ asks, the person's "always" answers become rules for this session and are saved 
 from __future__ import annotations
 
 import contextlib
+import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -345,15 +346,21 @@ class PermissionEngine:
             exact = [f"{name}({escape_pattern(command)})"]
             if shell.parse_error is not None or shell.destructive:
                 return exact
-            if effect == "deny":
-                top = [c for c in shell.commands if not c.nested]
-                if len(top) != 1:
-                    return exact
+            top = [c for c in shell.commands if not c.nested]
+            if effect == "deny" and len(top) != 1:
+                return exact
             out: list[str] = []
             for cmd in shell.commands:
                 if cmd.read_only:
                     continue
-                rule = f"{name}({escape_pattern(_command_prefix(cmd.argv))}*)"
+                # A command that writes files through redirection is remembered exactly.
+                writes = any(r.startswith("redirects output") for r in cmd.reasons)
+                prefix = None if writes else _command_prefix(cmd.argv)
+                if prefix is None:
+                    text = command if len(top) == 1 and cmd is top[0] else cmd.text
+                    rule = f"{name}({escape_pattern(text)})"
+                else:
+                    rule = f"{name}({escape_pattern(prefix)}*)"
                 if rule not in out:
                     out.append(rule)
             return out or exact
@@ -386,20 +393,30 @@ def _ask_message(spec: ToolSpec, args: dict[str, Any], call: _Call, reason: str)
     return f"pygent wants to: {spec.make_title(args)} ({spec.name}, {why})"
 
 
-def _command_prefix(argv: list[str]) -> str:
-    """``pytest`` for ``pytest -q``; ``git commit`` for ``git commit -m x``; ``python -m pytest``."""
+def _command_prefix(argv: list[str]) -> str | None:
+    """The start of a command an "always" rule keeps, or None when only the exact command will do.
+
+    ``pytest`` for ``pytest -q``; ``git commit`` for ``git commit -m x``; ``python -m pytest`` for
+    ``python -m pytest -x``; environment assignments stay (``FOO=1 make test``).
+    """
     words = list(argv)
-    if not words:
-        return ""
-    first = words[0]
-    base = first.rsplit("/", 1)[-1]
+    start = 0
+    while start < len(words) and _ASSIGNMENT.match(words[start]):
+        start += 1
+    if start >= len(words) or "\x00" in " ".join(words):
+        return None
+    base = words[start].rsplit("/", 1)[-1]
     take = 1
-    if base in _TWO_WORD_PROGRAMS and len(words) > 1 and not words[1].startswith("-"):
+    if base in _TWO_WORD_PROGRAMS and len(words) > start + 1:
+        if words[start + 1].startswith("-"):
+            return None  # `git -C dir commit`: a prefix rule would cover every git command
         take = 2
-    elif base.startswith("python") and len(words) > 2 and words[1] == "-m":
+    elif base.startswith("python") and len(words) > start + 2 and words[start + 1] == "-m":
         take = 3
-    prefix = " ".join(shlex.quote(w) for w in words[:take])
-    return prefix
+    return " ".join(shlex.quote(w) for w in words[: start + take])
+
+
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
 # Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
