@@ -569,3 +569,17 @@ async def test_settings_mode_is_the_default(project: Path) -> None:
     settings = Settings.model_validate({"permissions": {"mode": "auto-edit"}})
     assert PermissionEngine(settings, project).mode == "auto-edit"
     assert PermissionEngine(settings, project, mode="plan").mode == "plan"
+
+
+async def test_update_settings_rereads_rules_and_keeps_session_ones(project: Path) -> None:
+    engine, ctx, port = make(project, "allow_always", mode="ask", allow=["shell(pytest*)"])
+    await run(engine, ctx, "shell", {"command": "make build"})  # session rule shell(make build*)
+    engine.update_settings(Settings.model_validate({"permissions": {"deny": ["shell(pytest*)"]}}))
+    assert engine.mode == "ask"
+    assert (await run(engine, ctx, "shell", {"command": "pytest"})).is_error
+    assert (await run(engine, ctx, "shell", {"command": "make build -j4"})).text == "ran"
+    assert len(port.requests) == 1
+    bad = Settings.model_validate({"permissions": {"allow": ["shell("]}})
+    with pytest.raises(ConfigError):
+        engine.update_settings(bad)
+    assert engine.rules.deny[0].text == "shell(pytest*)"  # unchanged

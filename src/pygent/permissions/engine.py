@@ -118,16 +118,35 @@ class PermissionEngine:
     """
 
     def __init__(self, settings: Settings, project_root: Path, *, mode: str | None = None) -> None:
-        self.settings = settings
         self.project_root = Path(project_root)
         self._mode = validate_mode(mode or settings.permissions.mode)
+        self.settings = settings
+        self.rules = self._settings_rules(settings)
+
+    def _settings_rules(self, settings: Settings) -> RuleSet:
         perms = settings.permissions
         origins = load_rule_origins(self.project_root) if (perms.allow or perms.deny) else {}
-        self.rules = RuleSet()
+        rules = RuleSet()
         for effect, texts in (("allow", perms.allow), ("deny", perms.deny)):
             for text in texts:
                 origin = origins.get((effect, str(text).strip()), "settings")
-                self.rules.add(parse_rule(text, effect, origin))  # type: ignore[arg-type]
+                rules.add(parse_rule(text, effect, origin))  # type: ignore[arg-type]
+        return rules
+
+    def update_settings(self, settings: Settings) -> None:
+        """Take new settings (e.g. after ``config set``): rules are re-read, the mode is kept.
+
+        Rules added in this session ("always" answers) stay.
+
+        Raises:
+            ConfigError: a new rule is malformed (the engine keeps its old rules).
+        """
+        rules = self._settings_rules(settings)
+        for rule in (*self.rules.allow, *self.rules.deny):
+            if rule.origin == SESSION_ORIGIN:
+                rules.add(rule)
+        self.settings = settings
+        self.rules = rules
 
     # -- mode -----------------------------------------------------------------------------------
 
