@@ -84,9 +84,9 @@ def make_repo(root: Path, files: dict[str, str] | None = None) -> Path:
     return root
 
 
-def call(name: str, **arguments: Any) -> dict[str, Any]:
+def call(tool_name: str, /, **arguments: Any) -> dict[str, Any]:
     """A scripted tool call."""
-    return {"name": name, "arguments": arguments}
+    return {"name": tool_name, "arguments": arguments}
 
 
 def tool_messages(request: dict[str, Any]) -> dict[str, str]:
@@ -111,3 +111,55 @@ def assert_request_is_valid(request: dict[str, Any]) -> None:
                 for m in messages[index + 1 :]
             )
             assert answered, f"tool call {tool_call['id']} has no result in {messages}"
+
+
+class Collector:
+    """Reads a running process's stdout and stderr in background threads (no pipe deadlock)."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        import threading
+
+        self.proc = proc
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._threads = [
+            threading.Thread(target=self._pump, args=(proc.stdout, self._out), daemon=True),
+            threading.Thread(target=self._pump, args=(proc.stderr, self._err), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    @staticmethod
+    def _pump(stream: Any, sink: list[bytes]) -> None:
+        while True:
+            chunk = stream.read1(4096) if hasattr(stream, "read1") else stream.read(1)
+            if not chunk:
+                return
+            sink.append(chunk)
+
+    @property
+    def stdout(self) -> str:
+        return b"".join(self._out).decode("utf-8", "replace")
+
+    @property
+    def stderr(self) -> str:
+        return b"".join(self._err).decode("utf-8", "replace")
+
+    def wait(self, timeout: float = 60) -> int:
+        """Wait for the process and the readers; returns the exit status."""
+        code = self.proc.wait(timeout=timeout)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        return code
+
+
+def wait_for(predicate: Any, timeout: float = 90.0, what: str = "the condition") -> None:
+    """Poll ``predicate`` every 50 ms until it is true (generous timeout: CI machines are slow)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

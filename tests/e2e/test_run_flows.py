@@ -91,7 +91,7 @@ def test_search_then_refactor_across_files(tmp_path: Path, fake_llm: FakeLLMThre
             {
                 "tool_calls": [
                     call("grep", pattern="old_name"),
-                    call("find_definition", name="old_name"),
+                    call("find_definition", symbol="old_name"),
                 ]
             },
             {
@@ -137,7 +137,7 @@ def test_search_then_refactor_across_files(tmp_path: Path, fake_llm: FakeLLMThre
     for name in ("pkg/util.py", "pkg/a.py", "pkg/b.py"):
         assert name in grep_text
     assert "notes.txt" not in grep_text
-    assert "pkg/util.py" in definition_text and "1" in definition_text
+    assert "pkg/util.py:1:" in definition_text and "def old_name(x)" in definition_text
 
     assert (repo / "pkg/util.py").read_text() == "def double(x):\n    return x * 2\n"
     assert (repo / "pkg/a.py").read_text() == "from pkg.util import double\n\nprint(double(1))\n"

@@ -11,27 +11,20 @@ from pathlib import Path
 
 import pytest
 from run_helpers import (
+    Collector,
     assert_request_is_valid,
     call,
     make_repo,
     pygent_command,
     pygent_env,
     run_pygent,
+    wait_for,
 )
 
 from pygent.agent.session import SessionStore
 from pygent.testing.fake_llm import FakeLLMThread
 
 LONG_TEXT = "This answer streams very slowly. " * 40
-
-
-def _wait_for(predicate: object, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.05)
-    raise AssertionError("timed out waiting for the condition")
 
 
 def test_resume_in_a_new_process_sends_the_first_turns_history(
@@ -83,16 +76,15 @@ def test_process_killed_mid_turn_leaves_a_loadable_session(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    output = Collector(proc)
     try:
-        _wait_for(lambda: len(fake_llm.requests) >= 2)
-        time.sleep(0.5)  # mid-stream of the slow answer
+        wait_for(lambda: "streams very slowly" in output.stdout, what="the slow answer")
         assert proc.poll() is None, "pygent finished before it could be killed"
         proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
-        proc.wait(timeout=30)
+        output.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
-        proc.communicate(timeout=30)
 
     store = SessionStore(repo)
     (info,) = store.list()
@@ -123,16 +115,16 @@ def test_ctrl_c_cancels_the_turn_exits_130_and_keeps_the_session_consistent(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
+    output = Collector(proc)
     try:
-        _wait_for(lambda: len(fake_llm.requests) >= 1)
-        time.sleep(0.6)
+        wait_for(lambda: "streams very slowly" in output.stdout, what="the slow answer")
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        output.wait(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
+    out, err = output.stdout, output.stderr
     assert proc.returncode == 130, err
     assert out.startswith("This answer")  # the partial text was streamed
     assert "Traceback" not in err
@@ -165,18 +157,19 @@ def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
     )
+    output = Collector(proc)
     try:
-        _wait_for(lambda: len(fake_llm.requests) >= 1)
-        time.sleep(1.5)  # the shell command is running
+        wait_for(lambda: "• " in output.stderr, what="the shell tool call")
+        time.sleep(1.0)  # the shell command is running
         started = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        output.wait(timeout=30)
         elapsed = time.monotonic() - started
     finally:
         if proc.poll() is None:
             proc.kill()
+    err = output.stderr
     assert proc.returncode == 130, err
     assert elapsed < 20
     assert not marker.exists()
