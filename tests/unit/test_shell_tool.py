@@ -193,6 +193,15 @@ async def test_invalid_utf8_is_replaced(registry: ToolRegistry, tmp_path: Path) 
     assert "ok \ufffd\ufffd done" in result.text
 
 
+@posix_only
+async def test_colours_and_progress_redraws_are_cleaned(
+    registry: ToolRegistry, tmp_path: Path
+) -> None:
+    command = r"printf '\033[1;31mred\033[0m plain\nget 10%%\rget 60%%\rget 100%%\r\ndone\r'"
+    result = await run(registry, tmp_path, command=command)
+    assert result.text == "Exit code: 0\nred plain\nget 100%\ndone"
+
+
 async def test_no_output(registry: ToolRegistry, tmp_path: Path) -> None:
     result = await run(registry, tmp_path, command=f'{PY} -c "pass"')
     assert result.text == "Exit code: 0\n(no output)"

@@ -234,9 +234,16 @@ def kill_tree_now(pid: int) -> None:
 
 async def _exited(proc: asyncio.subprocess.Process) -> int:
     # ``Process.wait()`` also waits until the pipes close, which a background grandchild can
-    # hold open forever; the return code is known as soon as the process itself exits.
-    while proc.returncode is None:  # noqa: ASYNC110 (no exit event exists to await)
-        await asyncio.sleep(0.02)
+    # hold open forever. The return code is known as soon as the process itself exits, so poll
+    # it while waiting (``wait()`` still answers at once in the usual case).
+    waiter = asyncio.ensure_future(proc.wait())
+    try:
+        while proc.returncode is None and not waiter.done():
+            await asyncio.wait({waiter}, timeout=0.05)
+    finally:
+        if not waiter.done():
+            waiter.cancel()
+    assert proc.returncode is not None
     return proc.returncode
 
 

@@ -9,6 +9,7 @@ neither fills memory nor the model's context. A timeout or a cancelled turn stop
 from __future__ import annotations
 
 import math
+import re
 import time
 from typing import Annotated
 
@@ -32,6 +33,24 @@ MAX_TIMEOUT = 600
 _TITLE_CHARS = 60
 #: Exit codes meaning "command not found" (POSIX shells; cmd.exe).
 _NOT_FOUND_CODES = (127, 9009)
+
+
+# CSI sequences (colours, cursor moves) and OSC sequences (titles, hyperlinks).
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def clean_terminal_output(text: str) -> str:
+    """Drop ANSI escape sequences and keep only the final state of lines redrawn with CR.
+
+    Progress bars redraw one line with carriage returns; the model only needs the final frame.
+    """
+    text = _ANSI.sub("", text)
+    if "\r" not in text:
+        return text
+    text = text.replace("\r\n", "\n")
+    return "\n".join(
+        line.rstrip("\r").rsplit("\r", 1)[-1] if "\r" in line else line for line in text.split("\n")
+    )
 
 
 def shell_title(args: dict[str, object]) -> str:
@@ -98,7 +117,7 @@ async def shell(
         "\n\n[... {omitted} bytes of output omitted; redirect the output to a file and "
         "search it (grep, head, tail) to see all of it ...]\n\n"
     )
-    output = buffer.render(marker).rstrip("\n")
+    output = clean_terminal_output(buffer.render(marker)).rstrip("\n")
     body = output if output else "(no output)"
     raw = {
         "exitCode": None if result.timed_out else result.exit_code,

@@ -33,6 +33,7 @@ CONNECT_TIMEOUT = 10.0
 TOTAL_TIMEOUT = 30.0
 _USER_AGENT = "pygent-web-fetch/1.0 (+https://github.com/pygent-dev/pygent)"
 _ERROR_BODY_CHARS = 2_000
+_REDIRECT_CODES = (301, 302, 303, 307, 308)
 
 _TEXT_TYPES = (
     "application/json",
@@ -212,7 +213,7 @@ async def _fetch(url: str, max_bytes: int) -> tuple[httpx.Response, bytes, str, 
         current = url
         while True:
             async with client.stream("GET", current) as response:
-                if response.is_redirect:
+                if response.status_code in _REDIRECT_CODES:
                     location = response.headers.get("location", "")
                     if len(hops) > MAX_REDIRECTS:
                         chain = " -> ".join(hops[:8])
