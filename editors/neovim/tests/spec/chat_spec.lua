@@ -69,3 +69,21 @@ it('<CR> in the chat sends the prompt area', function()
   H.eq('', chat.prompt_text(), 'the prompt area is cleared after sending')
   H.contains(H.chat_text(), '### You\na question typed in the chat')
 end)
+
+it('$/progress reaches LspProgress and vim.lsp.status()', function()
+  local kinds, statuses = {}, {}
+  local id = vim.api.nvim_create_autocmd('LspProgress', {
+    callback = function(ev)
+      if ev.data.client_id == require('pygent.client').client_id then
+        table.insert(kinds, ev.data.params.value.kind)
+        table.insert(statuses, vim.lsp.status())
+      end
+    end,
+  })
+  vim.cmd('Pygent explain this function once more')
+  H.wait_idle()
+  vim.api.nvim_del_autocmd(id)
+  H.eq('begin', kinds[1], 'first progress event')
+  H.eq('end', kinds[#kinds], 'last progress event')
+  H.contains(statuses[1], 'pygent', 'vim.lsp.status() names the turn')
+end)
