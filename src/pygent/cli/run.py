@@ -201,27 +201,18 @@ async def _run_turn(
     finally:
         restore()
     printer.finish()
-    stop_reason = str(
-        getattr(turn, "stop_reason", None) or ("cancelled" if cancelled else "end_turn")
-    )
-    usage = getattr(turn, "usage", None)
-    return stop_reason, usage if isinstance(usage, dict) else _as_dict(usage)
+    stop_reason = turn.stop_reason or ("cancelled" if cancelled else "end_turn")
+    return stop_reason, turn.usage
 
 
-def _as_dict(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if isinstance(value, dict):
-        return value
-    for attr in ("to_dict", "model_dump", "_asdict"):
-        method = getattr(value, attr, None)
-        if callable(method):
-            result = method()
-            if isinstance(result, dict):
-                return result
-    if hasattr(value, "__dict__"):
-        return {k: v for k, v in vars(value).items() if not k.startswith("_")}
-    return {"value": str(value)}
+def _silence_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _install_signal_handlers(on_interrupt: Callable[[], None]) -> Callable[[], None]:
@@ -332,6 +323,10 @@ def run_prompt(
     except KeyboardInterrupt:
         err.write("pygent: cancelled.\n")
         return EXIT_CANCELLED
+    except BrokenPipeError:
+        # The reader went away (`pygent run ... | head`): stop quietly, like other CLI tools.
+        _silence_stdout()
+        return EXIT_ERROR
     except PygentError as exc:
         return _fail(str(exc), err)
     except OSError as exc:
