@@ -57,7 +57,14 @@ async def edit_file(ctx: ToolContext, path: str) -> str:
     return "ran"
 
 
-@tool(risk=ToolRisk.WRITE, kind="move", path_args=("source", "destination"), registry=REG)
+@tool(
+    risk=ToolRisk.WRITE,
+    kind="move",
+    rule_arg="source",
+    path_args=("source", "destination"),
+    reviewed_edit=True,
+    registry=REG,
+)
 async def move_file(ctx: ToolContext, source: str, destination: str) -> str:
     """Move.
 
@@ -69,7 +76,19 @@ async def move_file(ctx: ToolContext, source: str, destination: str) -> str:
     return "ran"
 
 
-@tool(risk=ToolRisk.WRITE, kind="other", registry=REG)
+@tool(risk=ToolRisk.READ, kind="search", rule_arg="pattern", path_args=("path",), registry=REG)
+async def grep(ctx: ToolContext, pattern: str, path: str = ".") -> str:
+    """Search.
+
+    Args:
+        pattern: Regex.
+        path: Where.
+    """
+    RAN.append("grep")
+    return "ran"
+
+
+@tool(risk=ToolRisk.WRITE, kind="other", rule_arg="message", registry=REG)
 async def git_commit(ctx: ToolContext, message: str) -> str:
     """Commit.
 
@@ -532,7 +551,7 @@ async def test_unreviewed_edits_ask(project: Path) -> None:
     assert port.requests[0]["toolCall"]["title"] == "Edit src/a.py"
     # A WRITE tool that does not go through the review still asks when the frontend reviews.
     engine, ctx, port = make(project, "allow_once", mode="ask", reviews_edits=True)
-    await run(engine, ctx, "move_file", {"source": "src/a.py", "destination": "b.py"})
+    await run(engine, ctx, "git_commit", {"message": "x"})
     assert len(port.requests) == 1
 
 
@@ -583,3 +602,19 @@ async def test_update_settings_rereads_rules_and_keeps_session_ones(project: Pat
     with pytest.raises(ConfigError):
         engine.update_settings(bad)
     assert engine.rules.deny[0].text == "shell(pytest*)"  # unchanged
+
+
+async def test_tool_with_pattern_and_path_arguments(project: Path) -> None:
+    engine, ctx, _port = make(project, mode="auto", deny=["read(secrets/**)", "grep(*password*)"])
+    assert (await run(engine, ctx, "grep", {"pattern": "TODO", "path": "src"})).text == "ran"
+    denied = await run(engine, ctx, "grep", {"pattern": "TODO", "path": "secrets/keys"})
+    assert denied.is_error and "read(secrets/**)" in denied.text
+    denied = await run(engine, ctx, "grep", {"pattern": "password=", "path": "src"})
+    assert denied.is_error and "grep(*password*)" in denied.text
+
+
+async def test_rule_argument_rules(project: Path) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask", allow=["git_commit(wip*)"])
+    assert (await run(engine, ctx, "git_commit", {"message": "wip: more"})).text == "ran"
+    assert (await run(engine, ctx, "git_commit", {"message": "release"})).is_error
+    assert len(port.requests) == 1

@@ -89,7 +89,7 @@ def spec(name: str) -> ToolSpec:
 
 
 def path_subject(name: str, *paths: str) -> CallSubject:
-    return CallSubject(tool=name, values=[(p,) for p in paths], is_path=True)
+    return CallSubject(tool=name, paths=[(p,) for p in paths])
 
 
 def shell_subject(command: str) -> CallSubject:

@@ -195,7 +195,8 @@ class PermissionEngine:
             )
         verdict = mode_verdict(self._mode, call.risk)
         if verdict == "refuse":
-            return PermissionDecision(False, plan_refusal(subject.display()))
+            shown = subject.display() if subject.shell or subject.paths else spec.name
+            return PermissionDecision(False, plan_refusal(shown))
         if call.risk is ToolRisk.WRITE and spec.reviewed_edit and _reviews_edits(ctx):
             return PermissionDecision(True)
         protected = _protected_paths(call)
@@ -216,8 +217,8 @@ class PermissionEngine:
     def _names_protected(self, spec: ToolSpec, call: _Call) -> bool:
         """Every protected path of the call is matched by an allow rule that names it."""
         named = RuleSet(r for r in self.rules.allow if r.names_something)
-        values = [v for v in call.subject.values if _is_protected(v[0])]
-        only = CallSubject(tool=spec.name, values=values, is_path=True)
+        paths = [p for p in call.subject.paths if _is_protected(p[0])]
+        only = CallSubject(tool=spec.name, paths=paths)
         return named.find_allow(spec, only) is not None
 
     # -- describing a call ----------------------------------------------------------------------
@@ -236,17 +237,14 @@ class PermissionEngine:
             return _Call(subject, risk, command)
         if spec.rule_arg and spec.rule_arg not in spec.path_args:
             value = args.get(spec.rule_arg)
-            if value is not None:
-                subject.values.append((str(value),))
-            return _Call(subject, risk)
-        names = (spec.rule_arg,) if spec.rule_arg else spec.path_args
-        subject.is_path = bool(names)
-        for name in names:
+            for item in value if isinstance(value, (list, tuple)) else [value]:
+                if item is not None:
+                    subject.values.append((str(item),))
+        for name in spec.path_args:
             value = args.get(name)
-            items = value if isinstance(value, (list, tuple)) else [value]
-            for item in items:
+            for item in value if isinstance(value, (list, tuple)) else [value]:
                 if isinstance(item, (str, Path)) and str(item):
-                    subject.values.append(_path_forms(str(item), workspace))
+                    subject.paths.append(_path_forms(str(item), workspace))
         return _Call(subject, risk)
 
     # -- asking ----------------------------------------------------------------------------------
@@ -383,11 +381,12 @@ class PermissionEngine:
                 if rule not in out:
                     out.append(rule)
             return out or exact
-        if subject.values:
+        entries = subject.values or subject.paths
+        if entries:
             out = []
-            for forms in subject.values:
+            for forms in entries:
                 value = forms[0]
-                if not subject.is_path and "://" in value:
+                if subject.values and "://" in value:
                     parts = urlsplit(value)
                     if parts.scheme and parts.netloc:
                         rule = f"{name}({escape_pattern(f'{parts.scheme}://{parts.netloc}/')}*)"
@@ -445,9 +444,9 @@ _PROTECTED_DIRS = (".pygent", ".git")
 def _protected_paths(call: _Call) -> list[str]:
     """Workspace paths of a WRITE call that lie in ``.pygent/`` or ``.git/``."""
     subject = call.subject
-    if call.risk is not ToolRisk.WRITE or not subject.is_path:
+    if call.risk is not ToolRisk.WRITE:
         return []
-    return [forms[0] for forms in subject.values if _is_protected(forms[0])]
+    return [forms[0] for forms in subject.paths if _is_protected(forms[0])]
 
 
 def _is_protected(path: str) -> bool:

@@ -223,23 +223,24 @@ class CallSubject:
 
     Attributes:
         tool: The tool name.
-        values: One entry per matched value (a path or the rule argument); each entry lists
-            equivalent spellings (``src/a.py`` and ``/proj/src/a.py``), any of which may match.
-        is_path: The values are paths (path glob semantics).
+        values: The rule argument's value(s) when it is not a path (``url``, ``message``); text
+            globs match them.
+        paths: One entry per path argument value; each lists equivalent spellings
+            (``src/a.py`` and ``/proj/src/a.py``), any of which may match. Path globs match them.
         shell: The analysis when the call is a shell command.
     """
 
     tool: str
     values: list[tuple[str, ...]] = field(default_factory=list)
-    is_path: bool = False
+    paths: list[tuple[str, ...]] = field(default_factory=list)
     shell: ShellAnalysis | None = None
 
     def display(self, limit: int = 200) -> str:
         """``shell(`rm -rf build`)``, ``edit_file(`src/a.py`)`` or ``git_commit``."""
         if self.shell is not None:
             text = self.shell.command.strip()
-        elif self.values:
-            text = ", ".join(v[0] for v in self.values)
+        elif self.values or self.paths:
+            text = ", ".join(v[0] for v in (self.values or self.paths))
         else:
             return self.tool
         if len(text) > limit:
@@ -266,22 +267,28 @@ class RuleSet:
         return len(self.allow) + len(self.deny)
 
     def find_deny(self, spec: ToolSpec, subject: CallSubject) -> Rule | None:
-        """The first deny rule that fires for the call, or None."""
+        """The first deny rule that fires for the call, or None.
+
+        A deny rule fires when it matches the rule argument or any path (or, for a shell line,
+        the whole line or any one command).
+        """
         for rule in self.deny:
             if not rule.applies_to(spec):
                 continue
             if subject.shell is not None:
                 if any(rule.matches_text(t, path=False) for t in _shell_texts(subject.shell)):
                     return rule
-            elif subject.values:
-                if any(
-                    rule.matches_text(form, path=subject.is_path)
-                    for forms in subject.values
-                    for form in forms
-                ):
+                continue
+            checks: list[tuple[list[tuple[str, ...]], bool]] = [(subject.paths, True)]
+            if rule.tool not in ("edit", "read"):
+                checks.append((subject.values, False))
+            if not subject.paths and not subject.values:
+                if rule.matches_text("", path=False):
                     return rule
-            elif rule.matches_text("", path=subject.is_path):
-                return rule
+                continue
+            for entries, path in checks:
+                if any(rule.matches_text(f, path=path) for forms in entries for f in forms):
+                    return rule
         return None
 
     def find_allow(self, spec: ToolSpec, subject: CallSubject) -> Rule | None:
@@ -295,18 +302,30 @@ class RuleSet:
             return None
         if subject.shell is not None:
             return _allow_shell(rules, subject.shell)
-        if not subject.values:
-            return next((r for r in rules if r.matches_text("", path=subject.is_path)), None)
-        first: Rule | None = None
-        for forms in subject.values:
-            hit = next(
-                (r for r in rules if any(r.matches_text(f, path=subject.is_path) for f in forms)),
-                None,
-            )
-            if hit is None:
-                return None
-            first = first or hit
-        return first
+        if subject.values:
+            named = [r for r in rules if r.tool not in ("edit", "read")]
+            hit = _cover(named, subject.values, path=False)
+            if hit is not None:
+                return hit
+            path_rules = [r for r in rules if r.tool in ("edit", "read")]
+        else:
+            path_rules = rules
+        if subject.paths:
+            return _cover(path_rules, subject.paths, path=True)
+        if subject.values:
+            return None
+        return next((r for r in rules if r.matches_text("", path=False)), None)
+
+
+def _cover(rules: list[Rule], entries: list[tuple[str, ...]], *, path: bool) -> Rule | None:
+    """The first rule used when every entry is matched by some rule, else None."""
+    first: Rule | None = None
+    for forms in entries:
+        hit = next((r for r in rules if any(r.matches_text(f, path=path) for f in forms)), None)
+        if hit is None:
+            return None
+        first = first or hit
+    return first
 
 
 def _shell_texts(analysis: ShellAnalysis) -> list[str]:
