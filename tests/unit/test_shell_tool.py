@@ -207,6 +207,27 @@ async def test_no_output(registry: ToolRegistry, tmp_path: Path) -> None:
     assert result.text == "Exit code: 0\n(no output)"
 
 
+@posix_only
+async def test_live_output_is_shown_on_the_tool_call_while_running(
+    registry: ToolRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shell_mod, "PROGRESS_INTERVAL", 0.2)
+    sent: list[dict[str, Any]] = []
+    ctx = make_ctx(tmp_path)
+    ctx.tool_call_id = "call_1"
+    ctx.emit = sent.append
+    command = "for i in 1 2 3 4 5 6; do echo tick $i; sleep 0.15; done"
+    result = await dispatch(registry, "shell", {"command": command}, ctx)
+    assert result.text.startswith("Exit code: 0\ntick 1")
+    assert sent, "no live update was sent"
+    for update in sent:
+        assert update["sessionUpdate"] == "tool_call_update"
+        assert update["toolCallId"] == "call_1" and update["status"] == "in_progress"
+    texts = [u["content"][0]["content"]["text"] for u in sent]
+    assert all(t.startswith("tick 1") for t in texts)
+    assert len(sent) <= 6
+
+
 # -- environment ----------------------------------------------------------------------------
 
 

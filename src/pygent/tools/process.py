@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -341,7 +341,11 @@ class RunResult:
     stray_killed: bool = False
 
 
-async def _pump(stream: asyncio.StreamReader | None, buffer: OutputBuffer) -> None:
+async def _pump(
+    stream: asyncio.StreamReader | None,
+    buffer: OutputBuffer,
+    on_output: Callable[[], None] | None = None,
+) -> None:
     if stream is None:
         return
     while True:
@@ -349,6 +353,8 @@ async def _pump(stream: asyncio.StreamReader | None, buffer: OutputBuffer) -> No
         if not chunk:
             return
         buffer.feed(chunk)
+        if on_output is not None:
+            on_output()
 
 
 async def run_bounded(
@@ -359,6 +365,7 @@ async def run_bounded(
     timeout: float | None = None,
     grace: float = KILL_GRACE,
     drain_grace: float = DRAIN_GRACE,
+    on_output: Callable[[], None] | None = None,
 ) -> RunResult:
     """Read ``proc``'s output into bounded buffers until it exits, times out or is cancelled.
 
@@ -374,10 +381,12 @@ async def run_bounded(
         timeout: Seconds before the group is stopped (None: no limit).
         grace: Seconds between SIGTERM and SIGKILL.
         drain_grace: Seconds to wait for the pipe to close after the main process exited.
+        on_output: Called after each chunk lands in ``stdout`` (e.g. to show live progress);
+            it must be quick and must not raise.
     """
     err_buffer = stderr if stderr is not None else OutputBuffer(64 * 1024, 64 * 1024)
     reader: asyncio.Future[Any] = asyncio.gather(
-        _pump(proc.stdout, stdout), _pump(proc.stderr, err_buffer)
+        _pump(proc.stdout, stdout, on_output), _pump(proc.stderr, err_buffer)
     )
     exit_task = asyncio.ensure_future(_exited(proc))
     loop = asyncio.get_running_loop()

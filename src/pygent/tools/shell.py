@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import Field
 
+from pygent.agent.updates import text_content, tool_call_update
 from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, tool
 from pygent.tools.errors import ToolError
 from pygent.tools.process import (
@@ -31,6 +33,10 @@ __all__ = ["MAX_TIMEOUT", "shell", "shell_title"]
 #: The largest timeout the model may ask for, in seconds.
 MAX_TIMEOUT = 600
 _TITLE_CHARS = 60
+#: Seconds between live output updates sent to the frontend while a command runs.
+PROGRESS_INTERVAL = 0.5
+#: Bytes of the output's end shown in a live update.
+_PROGRESS_BYTES = 4_000
 #: Exit codes meaning "command not found" (POSIX shells; cmd.exe).
 _NOT_FOUND_CODES = (127, 9009)
 
@@ -110,7 +116,9 @@ async def shell(
         proc = await spawn_shell(command, cwd=workdir, env=env)
     except OSError as exc:
         raise ToolError(f"Could not start the shell to run the command: {exc}.") from exc
-    result = await run_bounded(proc, buffer, timeout=seconds, grace=KILL_GRACE)
+    result = await run_bounded(
+        proc, buffer, timeout=seconds, grace=KILL_GRACE, on_output=_progress(ctx, buffer)
+    )
     elapsed = time.monotonic() - started
 
     marker = (
@@ -153,6 +161,32 @@ async def shell(
             "they were stopped. Redirect their output to a file to keep them running."
         )
     return ToolOutput("\n".join(parts), raw_output=raw)
+
+
+def _progress(ctx: ToolContext, buffer: OutputBuffer) -> Callable[[], None] | None:
+    """A callback that shows the output's end on the tool call at most every 0.5 s."""
+    if not ctx.tool_call_id:
+        return None
+    last = time.monotonic()
+
+    def show() -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last < PROGRESS_INTERVAL:
+            return
+        last = now
+        data = buffer.getvalue()[-_PROGRESS_BYTES:]
+        text = clean_terminal_output(data.decode("utf-8", errors="replace")).strip("\n")
+        try:
+            ctx.send(
+                tool_call_update(
+                    ctx.tool_call_id, status="in_progress", content=[text_content(text)]
+                )
+            )
+        except Exception:  # a frontend problem must not break the command
+            pass
+
+    return show
 
 
 def _looks_not_found(output: str) -> bool:
