@@ -698,3 +698,31 @@ def test_tool_specs_have_the_contract_metadata() -> None:
     schema = edit.json_schema()
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"path", "old_string", "new_string"}
+
+
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_disk_window_matches_in_memory_window(tmp_path: Path, trailing_newline: bool) -> None:
+    import random
+
+    rnd = random.Random(5)
+    for case in range(30):
+        count = rnd.randint(0, 40)
+        body = "\n".join(f"line {i} " + "x" * rnd.randint(0, 5) for i in range(count))
+        if trailing_newline and count:
+            body += "\n"
+        path = tmp_path / f"f{case}.txt"
+        path.write_text(body)
+        for first in (1, 2, count, count + 1, rnd.randint(1, 45)):
+            first = max(1, first)
+            limit = rnd.randint(1, 10)
+            disk = files._window_from_disk(path, first, limit)
+            memory = files._window_from_text(body, first, limit)
+            assert (disk.lines, disk.total, disk.more) == (
+                memory.lines,
+                memory.total,
+                memory.more,
+            ), (
+                case,
+                first,
+                limit,
+            )

@@ -68,49 +68,61 @@ class _State:
 
     def __init__(self) -> None:
         self._files: dict[Path, bytes | None] = {}
+        self.original: dict[Path, bytes | None] = {}
+        """What each touched path held on disk before (reused for rollback backups)."""
+        self.encoded: dict[int, bytes] = {}
+        """Encoded new content per change index (encoded once, written later)."""
 
     def get(self, path: Path) -> bytes | None:
         if path not in self._files:
             if path.is_dir():
                 raise ApplyError(f"{path} is a directory, not a file.")
-            self._files[path] = _read_disk(path)
+            data = _read_disk(path)
+            self._files[path] = data
+            self.original[path] = data
         return self._files[path]
 
     def set(self, path: Path, data: bytes | None) -> None:
         self._files[path] = data
 
 
-def _validate(change: Change, state: _State) -> None:
+def _validate(index: int, change: Change, state: _State) -> None:
     if isinstance(change, TextChange):
         current = state.get(change.path)
         if current is None:
             raise ApplyError(f"{change.path} no longer exists; read it again before editing.")
-        if _decode(change.path, current) != change.old_text:
+        # Comparing bytes is cheaper than decoding; decode only to explain a mismatch.
+        if current != change.old_text.encode("utf-8", errors="surrogatepass"):
+            _decode(change.path, current)
             raise ApplyError(
                 f"{change.path} changed on disk since it was read; read it again and redo the edit."
             )
-        state.set(change.path, change.new_text.encode("utf-8"))
+        data = change.new_text.encode("utf-8")
+        state.encoded[index] = data
+        state.set(change.path, data)
     elif isinstance(change, CreateFile):
         if state.get(change.path) is not None and not change.overwrite:
             raise ApplyError(f"{change.path} already exists.")
-        state.set(change.path, change.content.encode("utf-8"))
+        data = change.content.encode("utf-8")
+        state.encoded[index] = data
+        state.set(change.path, data)
     elif isinstance(change, RenameFile):
-        data = state.get(change.source)
-        if data is None:
+        moved = state.get(change.source)
+        if moved is None:
             raise ApplyError(f"{change.source} does not exist.")
         if change.source == change.destination:
             raise ApplyError(f"{change.source} is already at that path.")
         if state.get(change.destination) is not None and not change.overwrite:
             raise ApplyError(f"{change.destination} already exists.")
-        state.set(change.destination, data)
+        state.set(change.destination, moved)
         state.set(change.source, _ABSENT)
     elif isinstance(change, DeleteFile):
-        data = state.get(change.path)
-        if data is None:
+        existing = state.get(change.path)
+        if existing is None:
             raise ApplyError(f"{change.path} does not exist.")
         if (
             change.old_text is not None
-            and data.decode("utf-8", errors="replace") != change.old_text
+            and existing.decode("utf-8", errors="replace") != change.old_text
         ):
             raise ApplyError(
                 f"{change.path} changed on disk since it was read; read it again before deleting."
@@ -118,11 +130,11 @@ def _validate(change: Change, state: _State) -> None:
         state.set(change.path, _ABSENT)
 
 
-def _backup(path: Path, backups: list[_Backup], seen: set[Path]) -> None:
+def _backup(path: Path, backups: list[_Backup], seen: set[Path], state: _State) -> None:
     if path in seen:
         return
     seen.add(path)
-    data = _read_disk(path)
+    data = state.original[path] if path in state.original else _read_disk(path)
     mode = None
     if data is not None:
         with contextlib.suppress(OSError):
@@ -140,11 +152,13 @@ def _created_dirs(path: Path) -> list[Path]:
     return list(reversed(missing))
 
 
-def _perform(change: Change) -> None:
+def _perform(change: Change, encoded: bytes | None) -> None:
     if isinstance(change, TextChange):
-        atomic_write_bytes(change.path, change.new_text.encode("utf-8"))
+        atomic_write_bytes(
+            change.path, encoded if encoded is not None else change.new_text.encode()
+        )
     elif isinstance(change, CreateFile):
-        atomic_write_bytes(change.path, change.content.encode("utf-8"))
+        atomic_write_bytes(change.path, encoded if encoded is not None else change.content.encode())
     elif isinstance(change, RenameFile):
         change.destination.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -182,8 +196,8 @@ def apply_change_set(change_set: ChangeSet) -> ApplyResult:
     """
     state = _State()
     try:
-        for change in change_set.changes:
-            _validate(change, state)
+        for index, change in enumerate(change_set.changes):
+            _validate(index, change, state)
     except ApplyError as exc:
         return ApplyResult(False, str(exc))
 
@@ -191,18 +205,18 @@ def apply_change_set(change_set: ChangeSet) -> ApplyResult:
     seen: set[Path] = set()
     new_dirs: list[Path] = []
     try:
-        for change in change_set.changes:
+        for index, change in enumerate(change_set.changes):
             targets = (
                 [change.source, change.destination]
                 if isinstance(change, RenameFile)
                 else [change.path]
             )
             for target in targets:
-                _backup(target, backups, seen)
+                _backup(target, backups, seen, state)
                 for directory in _created_dirs(target):
                     if directory not in new_dirs:
                         new_dirs.append(directory)
-            _perform(change)
+            _perform(change, state.encoded.get(index))
     except (OSError, ApplyError) as exc:
         _rollback(backups, new_dirs)
         detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

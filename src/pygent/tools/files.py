@@ -235,43 +235,60 @@ def _decode_line(raw: bytes) -> tuple[str, bool]:
         return raw.decode("utf-8", errors="replace"), True
 
 
-def _count_rest(handle: BinaryIO, last: bytes) -> int:
-    """Lines left in an open binary file after ``last`` (the line just read)."""
-    read = handle.read
+def _count_rest(handle: BinaryIO) -> int:
+    """Lines left in an open binary file from its current position."""
     count = 0
-    tail = last
+    last = b""
     while True:
-        chunk = read(1 << 20)
+        chunk = handle.read(1 << 20)
         if not chunk:
             break
         count += chunk.count(b"\n")
-        tail = chunk
-    if tail and not tail.endswith(b"\n") and tail is not last:
+        last = chunk
+    if last and not last.endswith(b"\n"):
         count += 1
     return count
 
 
+def _skip_lines(handle: BinaryIO, count: int) -> tuple[int, bool]:
+    """Move past ``count`` line breaks; returns (breaks skipped, file ended in a partial line)."""
+    skipped = 0
+    last = b""
+    while skipped < count:
+        chunk = handle.read(1 << 20)
+        if not chunk:
+            return skipped, bool(last) and not last.endswith(b"\n")
+        last = chunk
+        found = chunk.count(b"\n")
+        if skipped + found < count:
+            skipped += found
+            continue
+        index = -1
+        for _ in range(count - skipped):
+            index = chunk.find(b"\n", index + 1)
+        handle.seek(index + 1 - len(chunk), os.SEEK_CUR)
+        skipped = count
+    return skipped, False
+
+
 def _window_from_disk(path: Path, first: int, limit: int) -> _Window:
+    """Lines ``first``..``first+limit-1`` of a file, reading only what it takes (plus a count)."""
     lines: list[str] = []
     non_utf8 = False
-    lineno = 0
-    more = False
-    total: int | None = None
     with open(path, "rb") as handle:
-        for raw in handle:
-            lineno += 1
-            if lineno < first:
-                continue
-            if len(lines) >= limit:
-                more = True
-                total = lineno + _count_rest(handle, raw)
+        skipped, partial = _skip_lines(handle, first - 1)
+        if skipped < first - 1:
+            return _Window([], first, skipped + (1 if partial else 0), False, False, 0)
+        for _ in range(limit):
+            raw = handle.readline()
+            if not raw:
                 break
             text, bad = _decode_line(raw)
             non_utf8 = non_utf8 or bad
             lines.append(text)
-    if total is None:
-        total = lineno
-    return _Window(lines, first, total, more, non_utf8, 0)
+        rest = _count_rest(handle) if len(lines) == limit else 0
+    total = first - 1 + len(lines) + rest
+    return _Window(lines, first, total, rest > 0, non_utf8, 0)
 
 
 def _window_from_text(text: str, first: int, limit: int) -> _Window:

@@ -129,6 +129,9 @@ async def _run_rg(args: list[str], cwd: Path, *, stop_after: int | None = None) 
         raise
     if stopped:
         _kill(proc)
+        # Drain what is left in the pipe so the transport closes cleanly.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stdout.read(), 5)
     await proc.wait()
     err = await stderr_task
     return _RgRun(b"".join(chunks), err.decode("utf-8", errors="replace"), proc.returncode, stopped)
