@@ -320,3 +320,12 @@ def test_loading_settings_does_not_import_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert out.stdout.strip() == "False"
+
+
+def test_configuration_docs_list_every_setting() -> None:
+    docs = Path(__file__).parents[2] / "docs" / "configuration.md"
+    text = docs.read_text(encoding="utf-8")
+    for key in all_keys():
+        section, leaf = key.split(".")
+        assert f"[{section}]" in text, section
+        assert f"| `{leaf}` |" in text, key
