@@ -1,0 +1,40 @@
+"""``pygent serve``: the JSON-RPC server editors talk to (LSP base protocol on stdio)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command("serve")
+@click.option(
+    "--stdio", is_flag=True, default=True, hidden=True, help="Serve on stdin/stdout (the default)."
+)
+@click.option("--model", default=None, help="Model for this server (overrides llm.model).")
+@click.option(
+    "--permission-mode",
+    type=click.Choice(["ask", "auto-edit", "plan", "auto"]),
+    default=None,
+    help="Permission mode for this server (overrides permissions.mode).",
+)
+def serve(stdio: bool, model: str | None, permission_mode: str | None) -> None:
+    """Start the JSON-RPC server editors talk to, on stdin/stdout.
+
+    Frames are LSP base protocol (Content-Length headers). Stdout carries protocol frames only;
+    logs go to the log file. The protocol is documented in docs/protocol.md.
+    """
+    overrides: dict[str, dict[str, str]] = {}
+    if model:
+        overrides["llm"] = {"model": model}
+    if permission_mode:
+        overrides["permissions"] = {"mode": permission_mode}
+    if sys.stdin.isatty():
+        click.echo(
+            "pygent serve speaks JSON-RPC on stdin/stdout for editors; start it from an editor "
+            "plugin, or run `pygent chat` for the terminal UI.",
+            err=True,
+        )
+    from pygent.server.main import run_stdio
+
+    sys.exit(run_stdio(overrides))
