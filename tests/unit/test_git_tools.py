@@ -656,6 +656,26 @@ async def test_pull_refuses_to_overwrite_local_changes(
     assert (work / "a.txt").read_text(encoding="utf-8") == "uncommitted\n"
 
 
+async def test_pull_with_divergent_branches_and_no_pull_config(
+    registry: ToolRegistry,
+    remote_pair: tuple[Path, Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, work, peer = remote_pair
+    commit_file(peer, "p.txt", "peer\n", "peer edit")
+    git(peer, "push", "-q")
+    commit_file(work, "w.txt", "work\n", "work edit")
+    plain = tmp_path / "plain.gitconfig"
+    plain.write_text("[user]\n\tname = T\n\temail = t@example.com\n", encoding="utf-8")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(plain))
+    head = git(work, "rev-parse", "HEAD")
+    result = await call(registry, work, "git_pull")
+    assert result.is_error
+    assert "diverged" in result.text and "git pull --rebase" in result.text
+    assert git(work, "rev-parse", "HEAD") == head
+
+
 async def test_push_to_missing_remote(
     registry: ToolRegistry, remote_pair: tuple[Path, Path, Path]
 ) -> None:

@@ -260,6 +260,7 @@ async def test_long_text_is_truncated_to_max_chars(
         ("javascript:alert(1)", "javascript: URLs are refused"),
         ("data:text/plain,hello", "data: URLs are refused"),
         ("example.com/page", "has no scheme"),
+        ("localhost:8080/x", "has no scheme. Write it in full, e.g. 'https://localhost:8080/x'"),
         ("   ", "URL is empty"),
         ("http://", "has no host name"),
         ("just words", "is not a URL"),

@@ -106,7 +106,7 @@ async def shell(
 
     env = child_env({"PYGENT_AGENT": "1", "GIT_TERMINAL_PROMPT": "0"})
     limit = ctx.settings.tools.max_output_chars
-    budget = max(limit - 400, 600)
+    budget = max(limit - 600, 400)
     # The end of a command's output (errors, test summaries) usually matters most.
     head_bytes = budget * 2 // 5
     buffer = OutputBuffer(head_bytes, budget - head_bytes)

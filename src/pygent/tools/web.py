@@ -58,23 +58,24 @@ def _title(args: dict[str, Any]) -> str:
     return f"Fetch {url if len(url) <= 80 else url[:79] + '…'}"
 
 
+# "example.com/page", "localhost:8080": a host (and port) without a scheme.
+_BARE_HOST = re.compile(r"^[A-Za-z0-9.-]+(:\d+)?(/|$)")
+
+
 def _check_url(url: str) -> str:
     url = url.strip()
     if not url:
         raise ToolError("The URL is empty. Give a full http:// or https:// URL.")
+    if _BARE_HOST.match(url):
+        raise ToolError(f"The URL {url!r} has no scheme. Write it in full, e.g. 'https://{url}'.")
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if not scheme or (not parts.netloc and scheme not in ("http", "https")):
-        if "." in url.split("/")[0] and ":" not in url.split("/")[0]:
-            raise ToolError(
-                f"The URL {url!r} has no scheme. Write it in full, e.g. 'https://{url}'."
-            )
-        if not scheme:
-            raise ToolError(f"{url!r} is not a URL. Give a full http:// or https:// URL.")
+    if not scheme:
+        raise ToolError(f"{url!r} is not a URL. Give a full http:// or https:// URL.")
     if scheme not in ("http", "https"):
+        hint = " Use read_file for files in the workspace." if scheme == "file" else ""
         raise ToolError(
-            f"Only http and https URLs can be fetched; {scheme}: URLs are refused. "
-            "Use read_file for files in the workspace."
+            f"Only http and https URLs can be fetched; {scheme}: URLs are refused.{hint}"
         )
     if not parts.hostname:
         raise ToolError(f"The URL {url!r} has no host name.")
