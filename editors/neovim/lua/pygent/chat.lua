@@ -130,6 +130,7 @@ local function setup_window(win)
   wo.foldtext = ''
   wo.foldlevel = 0
   wo.foldenable = true
+  wo.fillchars = 'fold: '
   wo.winfixwidth = true
 end
 
@@ -218,6 +219,9 @@ end
 ---@return integer first_row 0-based row of the first inserted line
 local function insert_lines(lines)
   local row = M.separator_row()
+  if row == 0 and #lines > 1 and lines[1] == '' then
+    lines = vim.list_slice(lines, 2) -- no blank line at the very top
+  end
   vim.api.nvim_buf_set_lines(M.bufnr, row, row, false, lines)
   scroll_to_end()
   return row
@@ -253,7 +257,7 @@ local function start(kind)
     insert_lines({ '', '### You', '' })
   elseif kind == 'agent' then
     if last_kind == 'tool' or last_kind == 'thought' or last_kind == 'note' then
-      insert_lines({ '' })
+      insert_lines({ '', '' })
     else
       insert_lines({ '', '### pygent', '' })
     end

@@ -121,3 +121,21 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   end)
   client.session_id = nil
 end)
+
+it(':help pygent has tags for every command and section', function()
+  local dir = vim.fn.tempname() .. '-doc'
+  vim.fn.mkdir(dir, 'p')
+  local src = vim.api.nvim_get_runtime_file('doc/pygent.txt', false)[1]
+  H.truthy(src, 'doc/pygent.txt is on the runtimepath')
+  H.write(dir .. '/pygent.txt', H.read(src))
+  vim.cmd.helptags(vim.fn.fnameescape(dir))
+  local tags = H.read(dir .. '/tags')
+  for name in pairs(vim.api.nvim_get_commands({})) do
+    if name:match('^Pygent') then
+      H.contains(tags, ':' .. name .. '\t', 'help tag for :' .. name)
+    end
+  end
+  for _, tag in ipairs({ 'pygent-config', 'pygent-review', 'pygent-permissions', 'pygent-health', 'pygent-bare-lsp' }) do
+    H.contains(tags, tag .. '\t')
+  end
+end)
