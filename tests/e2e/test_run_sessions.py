@@ -103,8 +103,9 @@ def test_process_killed_mid_turn_leaves_a_loadable_session(
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGINT cannot be sent to a child on Windows")
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGTERM"])
 def test_ctrl_c_cancels_the_turn_exits_130_and_keeps_the_session_consistent(
-    tmp_path: Path, fake_llm: FakeLLMThread
+    tmp_path: Path, fake_llm: FakeLLMThread, signum: str
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     fake_llm.script([{"text": LONG_TEXT, "delay": 0.05}, {"text": "Continued fine."}])
@@ -119,7 +120,7 @@ def test_ctrl_c_cancels_the_turn_exits_130_and_keeps_the_session_consistent(
     output = Collector(proc)
     try:
         wait_for(lambda: "streams very slowly" in output.stdout, what="the slow answer")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(getattr(signal, signum))
         output.wait(timeout=30)
     finally:
         if proc.poll() is None:

@@ -233,3 +233,50 @@ def test_model_error_exits_1_with_friendly_message(project: Path, fake_env: Fake
     assert code == 1
     assert "rejected the API key" in err
     assert "Traceback" not in err
+
+
+# -- rendering --------------------------------------------------------------------------------
+
+
+def test_printer_text_mode_streams_text_and_puts_tool_lines_on_stderr() -> None:
+    from pygent.agent import updates
+    from pygent.cli.run import _Printer
+
+    out, err = io.StringIO(), io.StringIO()
+    printer = _Printer(False, out, err)
+    printer.update(updates.agent_message_chunk("Let me "))
+    printer.update(updates.agent_message_chunk("look."))
+    printer.update(updates.tool_call("c1", "Read a.py", "read"))
+    printer.update(
+        updates.tool_call_update(
+            "c1", "failed", [updates.text_content("File not found: a.py\nmore detail")]
+        )
+    )
+    printer.update(updates.notice("rate limited, retrying in 4 s", "warning"))
+    printer.update(updates.usage_update({"inputTokens": 3}))
+    printer.update(updates.agent_message_chunk("Done"))
+    printer.finish()
+    assert out.getvalue() == "Let me look.\nDone\n"
+    assert err.getvalue() == (
+        "• Read a.py\n"
+        "  ✗ Read a.py failed: File not found: a.py\n"
+        "pygent: rate limited, retrying in 4 s\n"
+    )
+
+
+def test_printer_json_mode_writes_each_update_as_one_line() -> None:
+    from pygent.agent import updates
+    from pygent.cli.run import _Printer
+
+    out, err = io.StringIO(), io.StringIO()
+    printer = _Printer(True, out, err)
+    sent = [
+        updates.agent_message_chunk("line one\nline two"),
+        updates.tool_call("c1", "Edit a.py", "edit"),
+        updates.tool_call_update("c1", "completed", [updates.diff_content("a.py", "x", "y")]),
+    ]
+    for update in sent:
+        printer.update(update)
+    printer.finish()
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == sent
+    assert err.getvalue() == ""
