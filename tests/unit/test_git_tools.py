@@ -395,6 +395,19 @@ async def test_add_refuses_paths_outside_the_workspace(
     assert git(repo, "diff", "--cached", "--name-only") == ""
 
 
+async def test_add_refuses_paths_outside_the_repository(
+    registry: ToolRegistry, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "1\n"})
+    (repo / "a.txt").write_text("2\n", encoding="utf-8")
+    (tmp_path / "loose.txt").write_text("x\n", encoding="utf-8")
+    result = await call(registry, tmp_path, "git_add", paths=["r/a.txt", "loose.txt"])
+    assert result.is_error
+    assert "'loose.txt' is outside the repository" in result.text
+    assert "nothing was staged" in result.text
+    assert git(repo, "diff", "--cached", "--name-only") == ""
+
+
 async def test_add_missing_path_stages_nothing(registry: ToolRegistry, tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "r", {"a.txt": "1\n"})
     (repo / "a.txt").write_text("2\n", encoding="utf-8")

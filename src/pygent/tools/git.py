@@ -9,6 +9,7 @@ error messages are passed on, with a sentence saying what to do.
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +155,13 @@ async def find_repo(ctx: ToolContext, path: Path | None = None) -> Repo:
     lines = run.stdout.strip().splitlines()
     if len(lines) < 2:
         raise ToolError(f"git did not report a work tree for {ctx.workspace.display(start)}.")
-    return Repo(Path(lines[0]), Path(lines[1]))
+    return Repo(Path(lines[0]).resolve(), Path(lines[1]).resolve())
+
+
+def _inside(path: Path, root: Path) -> bool:
+    # normcase: drive letters and case may differ between git's output and ours on Windows.
+    p, r = Path(os.path.normcase(path)), Path(os.path.normcase(root))
+    return p == r or p.is_relative_to(r)
 
 
 def _check_name(value: str, what: str) -> str:
@@ -583,7 +590,7 @@ async def git_add(ctx: ToolContext, paths: list[str]) -> ToolOutput:
     resolved = [ctx.workspace.resolve(p) for p in paths]
     repo = await find_repo(ctx, resolved[0])
     for raw, target in zip(paths, resolved, strict=True):
-        if not (target == repo.root or target.is_relative_to(repo.root)):
+        if not _inside(target, repo.root):
             raise ToolError(
                 f"{raw!r} is outside the repository at {repo.root}; nothing was staged."
             )
