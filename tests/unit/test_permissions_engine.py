@@ -106,11 +106,12 @@ async def git_commit(ctx: ToolContext, message: str) -> str:
     title=lambda a: f"Run `{a['command']}`",
     registry=REG,
 )
-async def shell(ctx: ToolContext, command: str) -> str:
+async def shell(ctx: ToolContext, command: str, cwd: str | None = None) -> str:
     """Run.
 
     Args:
         command: Command.
+        cwd: Directory.
     """
     RAN.append("shell")
     return "ran"
@@ -251,6 +252,34 @@ async def test_read_only_shell_counts_as_read(project: Path) -> None:
     engine, ctx, port = make(project, mode="plan")
     result = await run(engine, ctx, "shell", {"command": "ls > listing.txt"})
     assert result.is_error and "plan mode" in result.text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "cat ~/.ssh/id_rsa",
+        "cat /etc/passwd",
+        "ls ..",
+        "grep -r x ../other",
+        "cd / && ls",
+        "rg --file=/etc/x y",
+    ],
+)
+async def test_read_only_commands_outside_the_workspace_ask(project: Path, command: str) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask")
+    result = await run(engine, ctx, "shell", {"command": command})
+    assert result.is_error and RAN == [] and len(port.requests) == 1
+    engine, ctx, port = make(project, mode="plan")
+    assert "plan mode" in (await run(engine, ctx, "shell", {"command": command})).text
+
+
+async def test_read_only_commands_inside_the_workspace_run(project: Path) -> None:
+    engine, ctx, port = make(project, mode="plan")
+    for command in ["cat src/a.py", f"cat {project}/src/a.py", "ls src/.. 2>/dev/null", "ls .."]:
+        cwd = "src" if command == "ls .." else None
+        result = await run(engine, ctx, "shell", {"command": command, "cwd": cwd})
+        assert result.text == "ran", (command, result.text)
+    assert port.requests == []
 
 
 async def test_request_shape(project: Path) -> None:

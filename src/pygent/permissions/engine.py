@@ -19,6 +19,7 @@ asks, the person's "always" answers become rules for this session and are saved 
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shlex
 from dataclasses import dataclass
@@ -233,7 +234,18 @@ class PermissionEngine:
                 command = value
                 subject.shell = classify_command(value)
                 if subject.shell.read_only:
-                    risk = ToolRisk.READ
+                    cwd = args.get("cwd")
+                    outside = _paths_outside(
+                        subject.shell, workspace, cwd if isinstance(cwd, str) else None
+                    )
+                    if outside:
+                        # `cat ~/.ssh/id_rsa` reads, but outside what the file tools may see.
+                        subject.shell.read_only = False
+                        subject.shell.reasons.append(
+                            f"reads outside the workspace: {', '.join(outside[:3])}"
+                        )
+                    else:
+                        risk = ToolRisk.READ
             return _Call(subject, risk, command)
         if spec.rule_arg and spec.rule_arg not in spec.path_args:
             value = args.get(spec.rule_arg)
@@ -437,6 +449,42 @@ def _command_prefix(argv: list[str]) -> str | None:
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
+_HARMLESS_ABSOLUTE = frozenset(
+    {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty"}
+)
+
+
+def _paths_outside(analysis: ShellAnalysis, workspace: Workspace, cwd: str | None) -> list[str]:
+    """Arguments of a read-only command line that name paths outside the workspace."""
+    base = workspace.root
+    if cwd:
+        try:
+            base = workspace.resolve(cwd)
+        except ToolError:
+            return [cwd]
+    out: list[str] = []
+    for cmd in analysis.commands:
+        for word in cmd.argv[1:]:
+            candidate = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+            if candidate in _HARMLESS_ABSOLUTE:
+                continue
+            if not (
+                candidate.startswith("~")
+                or os.path.isabs(candidate)
+                or ".." in candidate.replace("\\", "/").split("/")
+            ):
+                continue
+            path = Path(os.path.expanduser(candidate))
+            try:
+                resolved = (path if path.is_absolute() else base / path).resolve(strict=False)
+            except (OSError, RuntimeError):
+                out.append(candidate)
+                continue
+            if not workspace.contains(resolved):
+                out.append(candidate)
+    return out
+
+
 # Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
 _PROTECTED_DIRS = (".pygent", ".git")
 
@@ -472,7 +520,9 @@ def _reviews_edits(ctx: ToolContext) -> bool:
 def _jsonable(args: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in args.items():
-        if value is None or isinstance(value, (str, int, float, bool, list, dict)):
+        if value is None:
+            continue  # unset optional arguments: what the model sent, not the defaults
+        if isinstance(value, (str, int, float, bool, list, dict)):
             out[key] = value
         elif hasattr(value, "model_dump"):
             out[key] = value.model_dump(mode="json")
