@@ -280,3 +280,16 @@ def test_printer_json_mode_writes_each_update_as_one_line() -> None:
     printer.finish()
     assert [json.loads(line) for line in out.getvalue().splitlines()] == sent
     assert err.getvalue() == ""
+
+
+def test_json_mode_reports_an_error_as_the_result_line(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script([{"error": "auth"}])
+    code, out, err = _run("hello", as_json=True)
+    assert code == 1
+    result = json.loads(out.splitlines()[-1])
+    assert result["type"] == "result" and result["stopReason"] is None
+    assert result["error"]["code"] == "auth_failed"
+    assert result["sessionId"] == SessionStore(project).list()[0]["sessionId"]
+    assert "rejected the API key" in err

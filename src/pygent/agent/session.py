@@ -151,7 +151,10 @@ def workspace_key(workspace_root: Path) -> str:
     Readable (the folder name) and unique per resolved workspace path.
     """
     resolved = Path(workspace_root).expanduser().resolve()
-    digest = hashlib.sha256(str(resolved).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    # normcase: on Windows, C:\Repo and c:\repo are the same workspace.
+    digest = hashlib.sha256(
+        os.path.normcase(str(resolved)).encode("utf-8", "surrogatepass")
+    ).hexdigest()[:10]
     name = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name).strip("._") or "root"
     return f"{name[:40]}-{digest}"
 

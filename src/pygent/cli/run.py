@@ -328,6 +328,16 @@ def run_prompt(
         _silence_stdout()
         return EXIT_ERROR
     except PygentError as exc:
+        if as_json:
+            # Scripts reading the JSON stream get the error as the result line too.
+            result_line = {
+                "type": "result",
+                "stopReason": None,
+                "error": exc.to_dict(),
+                "sessionId": session.id if session is not None else None,
+            }
+            out.write(json.dumps(result_line, default=str) + "\n")
+            out.flush()
         return _fail(str(exc), err)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
