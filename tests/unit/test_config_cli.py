@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import stat
 import sys
 from pathlib import Path
@@ -40,7 +39,7 @@ def make_editor(tmp_path: Path, *contents: str, exit_code: int = 0) -> str:
         "pathlib.Path(sys.argv[1]).write_text(contents[min(n, len(contents) - 1)])\n"
         f"sys.exit({exit_code})\n"
     )
-    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+    return f'"{sys.executable}" "{script}"'
 
 
 def test_show_prints_toml_with_sources_and_masks_secrets(

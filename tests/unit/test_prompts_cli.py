@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 
@@ -30,7 +29,7 @@ def run(*args: str, input: str | None = None) -> Result:
 def editor_writing(tmp_path: Path, text: str) -> str:
     script = tmp_path / "ed.py"
     script.write_text(f"import sys, pathlib\npathlib.Path(sys.argv[1]).write_text({text!r})\n")
-    return f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}"
+    return f'"{sys.executable}" "{script}"'
 
 
 def test_show_has_a_header_per_layer(project: Path) -> None:
@@ -95,7 +94,7 @@ def test_edit_user_prompt_starts_from_default(
         "p.write_text(p.read_text().replace('You are pygent', 'You are Bob'))\n"
     )
     monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", f"{shlex.quote(sys.executable)} {shlex.quote(str(script))}")
+    monkeypatch.setenv("EDITOR", f'"{sys.executable}" "{script}"')
     assert run("prompt", "edit").exit_code == 0
     assert run("prompt", "show", "--raw").stdout.startswith("You are Bob")
     # Editing again edits the same file.

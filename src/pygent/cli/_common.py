@@ -54,7 +54,13 @@ def editor_command() -> list[str] | None:
     for var in ("VISUAL", "EDITOR"):
         value = os.environ.get(var, "").strip()
         if value:
-            return shlex.split(value, posix=os.name != "nt")
+            if os.name != "nt":
+                return shlex.split(value)
+            # Windows paths contain backslashes: split without POSIX escapes, then unquote.
+            return [
+                part[1:-1] if len(part) >= 2 and part[0] == part[-1] == '"' else part
+                for part in shlex.split(value, posix=False)
+            ]
     if os.name == "nt":
         return ["notepad"]
     return None
