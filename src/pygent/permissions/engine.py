@@ -201,10 +201,12 @@ class PermissionEngine:
         if call.risk is ToolRisk.WRITE and spec.reviewed_edit and _reviews_edits(ctx):
             return PermissionDecision(True)
         protected = _protected_paths(call)
+        shell = call.shell
+        if verdict == "run" and not protected and not (shell is not None and shell.destructive):
+            return PermissionDecision(True)  # the mode lets it through; no rule can change that
         allow = self.rules.find_allow(spec, subject) if self.rules.allow else None
         if allow is not None and (not protected or self._names_protected(spec, call)):
             return PermissionDecision(True)
-        shell = call.shell
         if shell is not None and shell.destructive:
             reason = "destructive command: " + ", ".join(shell.destructive_reasons)
             return await self._ask(spec, args, ctx, call, reason)
