@@ -114,3 +114,12 @@ async def test_policy_option_not_offered_falls_back_by_kind_or_cancels() -> None
     assert await port.request_permission(request) == {"outcome": "selected", "optionId": "yes"}
     odd = HeadlessPort("sometimes", stderr=None)
     assert await odd.request_permission(request) == {"outcome": "cancelled"}
+
+
+async def test_note_uses_the_permission_engine_description() -> None:
+    err = io.StringIO()
+    port = HeadlessPort(stderr=err)
+    request = shell_request("ignored")
+    request["_meta"] = {"reason": "x", "pygent": {"call": "edit_file(`src/a.py`)", "mode": "ask"}}
+    await port.request_permission(request)
+    assert err.getvalue().startswith("pygent: edit_file(`src/a.py`) needs permission; rejected")

@@ -112,16 +112,23 @@ class HeadlessPort:
         if self.stderr is None:
             return
         meta: dict[str, Any] = dict(request.get("_meta") or {})
+        # The permission engine describes the call in _meta.pygent ("call", "mode").
+        raw_details = meta.get("pygent")
+        details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
         call = request.get("toolCall") or {}
-        mode = meta.get("mode") or self.mode
-        tool_name = meta.get("tool") or call.get("kind") or "tool"
-        raw = call.get("rawInput") or {}
-        arg = meta.get("arg")
-        if arg is None and isinstance(raw, dict) and raw:
-            arg = (
-                raw.get("command") or raw.get("path") or raw.get("url") or next(iter(raw.values()))
+        mode = details.get("mode") or meta.get("mode") or self.mode
+        what = details.get("call")
+        if not what:
+            tool_name = meta.get("tool") or call.get("kind") or "tool"
+            raw = call.get("rawInput") or {}
+            arg = meta.get("arg")
+            if arg is None and isinstance(raw, dict) and raw:
+                arg = raw.get("command") or raw.get("path") or raw.get("url")
+                if arg is None:
+                    arg = next(iter(raw.values()))
+            what = (
+                f"{tool_name}(`{arg}`)" if arg is not None else str(call.get("title") or tool_name)
             )
-        what = f"{tool_name}(`{arg}`)" if arg is not None else str(call.get("title") or tool_name)
         print(
             f"pygent: {what} needs permission; rejected (mode {mode!r}). "
             "Use --mode auto or an allow rule.",
