@@ -273,6 +273,12 @@ async def test_read_only_commands_outside_the_workspace_ask(project: Path, comma
     assert "plan mode" in (await run(engine, ctx, "shell", {"command": command})).text
 
 
+async def test_allow_rule_does_not_cover_reads_outside(project: Path) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask", allow=["shell(pytest*)"])
+    result = await run(engine, ctx, "shell", {"command": "pytest && cat ~/.netrc"})
+    assert result.is_error and len(port.requests) == 1
+
+
 async def test_read_only_commands_inside_the_workspace_run(project: Path) -> None:
     engine, ctx, port = make(project, mode="plan")
     for command in ["cat src/a.py", f"cat {project}/src/a.py", "ls src/.. 2>/dev/null", "ls .."]:

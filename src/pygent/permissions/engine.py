@@ -234,20 +234,19 @@ class PermissionEngine:
             value = args.get(spec.rule_arg or "command")
             if isinstance(value, str):
                 command = value
-                subject.shell = classify_command(value)
-                if subject.shell.read_only:
-                    cwd = args.get("cwd")
-                    outside = _paths_outside(
-                        subject.shell, workspace, cwd if isinstance(cwd, str) else None
+                subject.shell = analysis = classify_command(value)
+                cwd = args.get("cwd")
+                outside = _mark_paths_outside(
+                    analysis, workspace, cwd if isinstance(cwd, str) else None
+                )
+                if outside:
+                    # `cat ~/.ssh/id_rsa` reads, but outside what the file tools may see.
+                    analysis.read_only = False
+                    analysis.reasons.append(
+                        f"reads outside the workspace: {', '.join(outside[:3])}"
                     )
-                    if outside:
-                        # `cat ~/.ssh/id_rsa` reads, but outside what the file tools may see.
-                        subject.shell.read_only = False
-                        subject.shell.reasons.append(
-                            f"reads outside the workspace: {', '.join(outside[:3])}"
-                        )
-                    else:
-                        risk = ToolRisk.READ
+                if analysis.read_only:
+                    risk = ToolRisk.READ
             return _Call(subject, risk, command)
         if spec.rule_arg and spec.rule_arg not in spec.path_args:
             value = args.get(spec.rule_arg)
@@ -456,35 +455,48 @@ _HARMLESS_ABSOLUTE = frozenset(
 )
 
 
-def _paths_outside(analysis: ShellAnalysis, workspace: Workspace, cwd: str | None) -> list[str]:
-    """Arguments of a read-only command line that name paths outside the workspace."""
+def _mark_paths_outside(
+    analysis: ShellAnalysis, workspace: Workspace, cwd: str | None
+) -> list[str]:
+    """Arguments of read-only commands that name paths outside the workspace.
+
+    Such commands are marked not read-only (so no allow rule skips them either).
+    """
     base = workspace.root
     if cwd:
         try:
             base = workspace.resolve(cwd)
         except ToolError:
+            for cmd in analysis.commands:
+                cmd.read_only = False
             return [cwd]
     out: list[str] = []
     for cmd in analysis.commands:
+        if not cmd.read_only:
+            continue
         for word in cmd.argv[1:]:
-            candidate = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-            if candidate in _HARMLESS_ABSOLUTE:
-                continue
-            if not (
-                candidate.startswith("~")
-                or os.path.isabs(candidate)
-                or ".." in candidate.replace("\\", "/").split("/")
-            ):
-                continue
-            path = Path(os.path.expanduser(candidate))
-            try:
-                resolved = (path if path.is_absolute() else base / path).resolve(strict=False)
-            except (OSError, RuntimeError):
-                out.append(candidate)
-                continue
-            if not workspace.contains(resolved):
-                out.append(candidate)
+            if _outside(word, base, workspace):
+                out.append(word)
+                cmd.read_only = False
     return out
+
+
+def _outside(word: str, base: Path, workspace: Workspace) -> bool:
+    candidate = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
+    if candidate in _HARMLESS_ABSOLUTE:
+        return False
+    if not (
+        candidate.startswith("~")
+        or os.path.isabs(candidate)
+        or ".." in candidate.replace("\\", "/").split("/")
+    ):
+        return False
+    path = Path(os.path.expanduser(candidate))
+    try:
+        resolved = (path if path.is_absolute() else base / path).resolve(strict=False)
+    except (OSError, RuntimeError):
+        return True
+    return not workspace.contains(resolved)
 
 
 # Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
