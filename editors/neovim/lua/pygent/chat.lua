@@ -467,6 +467,10 @@ end
 
 --- Called when the server process exits.
 function M.on_server_exit(code, signal)
+  local review = require('pygent.review')
+  for _, r in ipairs(vim.list_slice(review.active)) do
+    review.reject(r, 'The server exited.')
+  end
   if M.busy then
     M.set_busy(false)
   end

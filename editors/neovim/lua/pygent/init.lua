@@ -98,6 +98,11 @@ end
 
 --- Cancel the running turn.
 function M.cancel()
+  -- A review still open belongs to the turn being cancelled: reject it so nothing is applied late.
+  local review = require('pygent.review')
+  for _, r in ipairs(vim.list_slice(review.active)) do
+    review.reject(r, 'The user cancelled the turn.')
+  end
   if not require('pygent.client').cancel() then
     vim.notify('pygent: nothing to cancel', vim.log.levels.INFO)
   end

@@ -4,6 +4,7 @@ local fake = H.fake_llm({
   { match = 'explain', respond = { text = 'The function add returns the sum of a and b.', delay = 0.02 } },
   { match = 'selection', respond = { text = 'That is sub.' } },
   { match = 'typed in the chat', respond = { text = 'Answer to the chat prompt.' } },
+  { match = 'provoke an auth error', respond = { error = 'auth' } },
 }, { chunk_size = 6 })
 H.setup_plugin(fake)
 
@@ -86,4 +87,18 @@ it('$/progress reaches LspProgress and vim.lsp.status()', function()
   H.eq('begin', kinds[1], 'first progress event')
   H.eq('end', kinds[#kinds], 'last progress event')
   H.contains(statuses[1], 'pygent', 'vim.lsp.status() names the turn')
+end)
+
+it('a model error is shown in the chat and the next prompt works', function()
+  local notify = vim.notify
+  vim.notify = function() end
+  vim.cmd('Pygent provoke an auth error')
+  H.wait_idle()
+  vim.notify = notify
+  local text = H.chat_text()
+  H.contains(text, '_Error: ')
+  H.truthy(text:lower():find('api key', 1, true), 'the error names the API key:\n' .. text)
+  vim.cmd('Pygent explain this function again')
+  H.wait_idle()
+  H.contains(H.chat_text(), 'The function add returns the sum of a and b.')
 end)

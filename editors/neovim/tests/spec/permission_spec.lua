@@ -7,6 +7,8 @@ local fake = H.fake_llm({
     command = 'echo denied-marker > out2.txt' } } } } },
   { match = 'dismissed', times = 1, respond = { tool_calls = { { name = 'shell', arguments = {
     command = 'echo dismissed-marker > out3.txt' } } } } },
+  { match = 'in auto mode', times = 1, respond = { tool_calls = { { name = 'shell', arguments = {
+    command = 'echo auto-marker > out4.txt' } } } } },
 })
 H.setup_plugin(fake, { mode = 'ask' })
 
@@ -56,4 +58,41 @@ it('dismissing the prompt (no choice) answers cancelled and does not run it', fu
   H.wait_idle()
   H.eq(3, #seen)
   H.eq(nil, vim.uv.fs_stat(root .. '/out3.txt'))
+end)
+
+it(':PygentMode auto runs commands without asking; a bad mode is refused clearly', function()
+  local errors = {}
+  local notify = vim.notify
+  vim.notify = function(msg, level)
+    if level == vim.log.levels.ERROR then
+      table.insert(errors, msg)
+    end
+  end
+  local done = false
+  require('pygent').set_mode('yolo', function()
+    done = true
+  end)
+  H.wait_for(function()
+    return done
+  end, 'the setMode answer')
+  vim.notify = notify
+  H.contains(errors, 'could not set mode')
+  H.contains(errors, 'yolo')
+  vim.cmd('PygentMode auto')
+  H.wait_for(function()
+    return require('pygent.chat').mode == 'auto'
+  end, 'mode auto')
+  vim.cmd('Pygent run in auto mode')
+  H.wait_idle()
+  H.eq(3, #seen, 'no new permission prompt')
+  H.eq('auto-marker\n', H.read(root .. '/out4.txt'))
+end)
+
+it(':PygentModel switches the model used for the next request', function()
+  vim.cmd('PygentModel openai/other-fake-model')
+  vim.wait(1000)
+  vim.cmd('Pygent which model answers')
+  H.wait_idle()
+  local requests = H.fake_requests(fake)
+  H.eq('other-fake-model', requests[#requests].model)
 end)

@@ -139,3 +139,21 @@ it(':help pygent has tags for every command and section', function()
     H.contains(tags, tag .. '\t')
   end
 end)
+
+it(':Pygent with a missing executable says what to do and keeps the prompt', function()
+  local notes = {}
+  local notify = vim.notify
+  vim.notify = function(msg)
+    table.insert(notes, msg)
+  end
+  require('pygent').setup({ cmd = { 'no-such-pygent-binary', 'serve' } })
+  vim.cmd('Pygent hello there')
+  vim.notify = notify
+  H.eq(false, chat.busy, 'the chat is not left busy')
+  local text = H.chat_text()
+  H.contains(text, '### You\nhello there', 'the prompt stays in the transcript')
+  H.contains(text, '"no-such-pygent-binary" is not an executable')
+  H.contains(text, ':checkhealth pygent')
+  H.contains(notes, 'no-such-pygent-binary')
+  config.setup({})
+end)
