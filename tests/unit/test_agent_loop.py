@@ -405,3 +405,22 @@ async def test_real_tool_registry_reads_a_file(
     result = sent_messages(fake_llm.requests[1])[-1]
     assert "alpha note" in result["content"]
     assert {t["function"]["name"] for t in fake_llm.requests[0]["tools"]} >= {"read_file"}
+
+
+async def test_empty_prompt_is_rejected(
+    fake_llm: FakeLLMThread, fake_settings: Settings, root: Path
+) -> None:
+    h = Harness(fake_settings, root)
+    with pytest.raises(PygentError) as info:
+        await h.agent.prompt(h.session, [{"type": "text", "text": "  "}]).collect()
+    assert info.value.code == "invalid_params"
+    assert "empty" in info.value.message
+    assert h.session.messages == []
+    assert fake_llm.requests == []
+
+
+def test_public_api_exports_agent() -> None:
+    import pygent
+    from pygent.agent.loop import Agent
+
+    assert pygent.Agent is Agent

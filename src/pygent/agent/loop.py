@@ -388,6 +388,8 @@ class Agent:
                     f"Unsupported content block type {kind!r}: use text, resource_link, resource or image."
                 )
         text = "\n\n".join(t for t in texts if t)
+        if not text.strip() and not images:
+            raise errors.invalid_params("The prompt is empty: send some text or an attachment.")
         if images:
             parts: list[dict[str, Any]] = [{"type": "text", "text": text}] if text else []
             return {"role": "user", "content": parts + images}
@@ -564,7 +566,7 @@ class Agent:
         args = _lenient_args(call.arguments)
         if spec is None:
             return updates.tool_call(call.id, call.name or "unknown tool", "other", args)
-        title = spec.make_title(args) if args else spec.name
+        title = spec.make_title(args)
         try:
             locations = locations_for(spec, args, self.workspace)
         except Exception:
@@ -689,6 +691,12 @@ def valid_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
         index += 1
         if message.get("role") == "tool":
             continue  # an orphan: results are consumed right after their assistant message
+        if (
+            message.get("role") == "assistant"
+            and not message.get("content")
+            and not message.get("tool_calls")
+        ):
+            continue  # an empty answer: some providers reject empty text
         out.append(message)
         calls = message.get("tool_calls") or []
         if message.get("role") != "assistant" or not calls:
