@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -152,14 +153,15 @@ def test_default_stderr_handler_removed_in_a_fresh_process(tmp_path: Path) -> No
         "from loguru import logger; logger.info('only-in-file'); "
         "from pygent.logs import shutdown_logging; shutdown_logging()"
     )
-    env = {
-        "PATH": "",
-        "HOME": str(tmp_path),
-        "XDG_STATE_HOME": str(tmp_path / "state"),
-        "LOCALAPPDATA": str(tmp_path / "state"),
-        "USERPROFILE": str(tmp_path),
-        "SYSTEMROOT": __import__("os").environ.get("SYSTEMROOT", ""),
-    }
+    env = {k: v for k, v in os.environ.items() if k != "PYGENT_LOG_DISABLED"}
+    env.update(
+        {
+            "HOME": str(tmp_path),
+            "USERPROFILE": str(tmp_path),
+            "XDG_STATE_HOME": str(tmp_path / "state"),
+            "LOCALAPPDATA": str(tmp_path / "state"),
+        }
+    )
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
     )

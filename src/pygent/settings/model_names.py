@@ -91,10 +91,18 @@ def check_model(model: str, api_base: str | None = None) -> str | None:
     provider, sep, rest = model.partition("/")
     if sep and provider.lower() in LOCAL_PROVIDERS:
         return None
+    from pygent.settings.loader import provider_of
+
+    if not sep:  # a bare name is routed like litellm does: gpt-4o -> openai/gpt-4o
+        provider = provider_of(model)
+        if f"{provider}/{model}" in FALLBACK_MODELS:
+            return None
     if model in FALLBACK_MODELS:  # common names: no need to read litellm's table
         return None
     names = known_models()
     if model in names or (sep and provider in _PREFIXLESS_PROVIDERS and rest in names):
+        return None
+    if not sep and f"{provider}/{model}" in names:
         return None
     pool = sorted(n for n in names if not sep or n.startswith(provider + "/")) or sorted(names)
     matches = difflib.get_close_matches(model, pool, n=3, cutoff=0.6)
