@@ -22,6 +22,42 @@ M.root_dir = nil
 ---@type { id: integer, session_id: string }?
 M.pending = nil
 
+-- Neovim 0.11 made client methods colon calls (the dot form is deprecated there); 0.10 only has
+-- the dot form. These wrappers keep one code path.
+local HAS_011 = vim.fn.has('nvim-0.11') == 1
+
+--- client:request(...) on 0.11+, client.request(...) on 0.10.
+---@param client vim.lsp.Client
+---@param method string
+---@param params table?
+---@param handler fun(err: lsp.ResponseError?, result: any)
+---@return boolean ok, integer? request_id
+function M.request(client, method, params, handler)
+  if HAS_011 then
+    return client:request(method, params, handler)
+  end
+  return client.request(method, params, handler) ---@diagnostic disable-line
+end
+
+---@param client vim.lsp.Client
+---@param method string
+---@param params table?
+function M.notify(client, method, params)
+  if HAS_011 then
+    return client:notify(method, params)
+  end
+  return client.notify(method, params) ---@diagnostic disable-line
+end
+
+---@param client vim.lsp.Client
+---@return boolean
+local function is_stopped(client)
+  if HAS_011 then
+    return client:is_stopped()
+  end
+  return client.is_stopped() ---@diagnostic disable-line
+end
+
 local waiting_init = {} ---@type fun(client: vim.lsp.Client?, err: string?)[]
 local token_counter = 0
 
@@ -125,7 +161,7 @@ end
 function M.get()
   if M.client_id then
     local client = vim.lsp.get_client_by_id(M.client_id)
-    if client and not client:is_stopped() then
+    if client and not is_stopped(client) then
       return client
     end
   end
@@ -165,7 +201,10 @@ function M.with_client(cb)
   if vim.tbl_isempty(init_options) then
     init_options = vim.empty_dict() -- {} would encode as a JSON array
   end
-  local ok, id = pcall(vim.lsp.start, {
+  local start = HAS_011 and function(cfg)
+    return vim.lsp.start(cfg, { attach = false })
+  end or vim.lsp.start_client
+  local ok, id = pcall(start, {
     name = M.NAME,
     cmd = cmd,
     cmd_env = opts.cmd_env,
@@ -192,7 +231,7 @@ function M.with_client(cb)
         end
       end)
     end,
-  }, { attach = false })
+  })
   if not ok or not id then
     return flush_waiters(nil, 'cannot start the server: ' .. tostring(id))
   end
@@ -209,7 +248,7 @@ function M.with_session(cb)
     if M.session_id then
       return cb(client, M.session_id)
     end
-    client:request('pygent/session/new', { cwd = M.root_dir }, function(rerr, result)
+    M.request(client, 'pygent/session/new', { cwd = M.root_dir }, function(rerr, result)
       if rerr or type(result) ~= 'table' or not result.sessionId then
         return cb(nil, nil, 'could not create a session: ' .. (rerr and rerr.message or vim.inspect(result)))
       end
@@ -230,7 +269,7 @@ function M.session_request(method, params, cb)
       return cb(err)
     end
     local p = type(params) == 'function' and params(sid) or params
-    client:request(method, p, function(rerr, result)
+    M.request(client, method, p, function(rerr, result)
       if rerr then
         return cb(rerr.message or vim.inspect(rerr), nil)
       end
@@ -249,7 +288,7 @@ function M.prompt(blocks, on_done)
       return on_done(err)
     end
     token_counter = token_counter + 1
-    local ok, req_id = client:request('pygent/session/prompt', {
+    local ok, req_id = M.request(client, 'pygent/session/prompt', {
       sessionId = sid,
       prompt = blocks,
       workDoneToken = ('pygent-%d'):format(token_counter),
@@ -277,7 +316,7 @@ function M.cancel()
   if not client or not M.session_id then
     return false
   end
-  client:notify('pygent/session/cancel', { sessionId = M.session_id })
+  M.notify(client, 'pygent/session/cancel', { sessionId = M.session_id })
   return true
 end
 
@@ -299,7 +338,11 @@ end
 function M.stop()
   local client = M.get()
   if client then
-    client:stop(true)
+    if HAS_011 then
+      client:stop(true)
+    else
+      client.stop(true) ---@diagnostic disable-line
+    end
   end
   M.client_id, M.session_id, M.pending = nil, nil, nil
 end

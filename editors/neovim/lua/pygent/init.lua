@@ -124,7 +124,7 @@ function M.load_session(session_id, cb)
     client.session_id = session_id
     chat.reset()
     chat.open({ focus = false })
-    c:request('pygent/session/load', { sessionId = session_id, cwd = client.root_dir, mcpServers = {} },
+    client.request(c, 'pygent/session/load', { sessionId = session_id, cwd = client.root_dir, mcpServers = {} },
       function(rerr)
         if rerr then
           client.session_id = previous
@@ -160,7 +160,7 @@ function M.sessions()
     if not c then
       return vim.notify('pygent: ' .. err, vim.log.levels.ERROR)
     end
-    c:request('pygent/session/list', { cwd = client.root_dir }, function(rerr, result)
+    client.request(c, 'pygent/session/list', { cwd = client.root_dir }, function(rerr, result)
       if rerr then
         return vim.notify('pygent: could not list sessions: ' .. (rerr.message or ''), vim.log.levels.ERROR)
       end

@@ -2,6 +2,9 @@
 local root = H.project({
   ['util.py'] = 'def add(a, b):\n    return a + b\n',
   ['calc.py'] = 'def mul(a, b):\n    return a * b\n',
+  ['draft.py'] = 'A = 1\nB = 2\n',
+  ['stale.py'] = 'S = 1\n',
+  ['old_name.py'] = 'OLD = True\n',
 })
 local fake = H.fake_llm({
   { match = 'add a docstring', times = 1, respond = { tool_calls = { { name = 'edit_file', arguments = {
@@ -12,6 +15,12 @@ local fake = H.fake_llm({
     path = 'calc.py', old_string = 'return a * b', new_string = 'return b * a' } } } } },
   { match = 'new module', times = 1, respond = { tool_calls = { { name = 'create_file', arguments = {
     path = 'pkg/new.py', content = 'X = 1\nY = 2\n' } } } } },
+  { match = 'edit the draft', times = 1, respond = { tool_calls = { { name = 'edit_file', arguments = {
+    path = 'draft.py', old_string = 'B = 2', new_string = 'B = 20' } } } } },
+  { match = 'edit the stale file', times = 1, respond = { tool_calls = { { name = 'edit_file', arguments = {
+    path = 'stale.py', old_string = 'S = 1', new_string = 'S = 100' } } } } },
+  { match = 'rename old_name', times = 1, respond = { tool_calls = { { name = 'move_file', arguments = {
+    source = 'old_name.py', destination = 'new_name.py' } } } } },
   { after_tool = 'Google style', respond = { text = 'Understood: Google style it is.' } },
 })
 H.setup_plugin(fake)
@@ -113,4 +122,48 @@ it('a new file is listed for confirmation and created with exactly its content',
   press('ga')
   H.wait_idle()
   H.eq('X = 1\nY = 2\n', H.read(root .. '/pkg/new.py'))
+end)
+
+it('an edit of a buffer with unsaved changes keeps them (the server sees the buffer text)', function()
+  vim.cmd.edit(root .. '/draft.py')
+  local buf = vim.api.nvim_get_current_buf()
+  vim.api.nvim_buf_set_lines(buf, 0, 1, false, { 'A = 1  # typed, not saved' })
+  vim.cmd('Pygent edit the draft')
+  local r = wait_review()
+  H.eq({ 'A = 1  # typed, not saved', 'B = 2' }, r.docs[1].current, 'the review starts from the buffer')
+  H.eq({ 'A = 1  # typed, not saved', 'B = 20' }, r.docs[1].proposed)
+  press('ga')
+  H.wait_idle()
+  H.eq({ 'A = 1  # typed, not saved', 'B = 20' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false))
+  H.eq('A = 1  # typed, not saved\nB = 20\n', H.read(root .. '/draft.py'))
+end)
+
+it('a buffer changed during the review is not overwritten: the edit fails with a reason', function()
+  vim.cmd.edit(root .. '/stale.py')
+  local buf = vim.api.nvim_get_current_buf()
+  local notify = vim.notify
+  vim.notify = function() end
+  vim.cmd('Pygent edit the stale file')
+  local r = wait_review()
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, { 'S = 2  # changed meanwhile' })
+  review.accept(r)
+  H.wait_idle()
+  vim.notify = notify
+  H.eq({ 'S = 2  # changed meanwhile' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'the newer text stays')
+  H.eq('S = 1\n', H.read(root .. '/stale.py'))
+  H.contains(tool_results(H.fake_requests(fake)), 'changed in the editor')
+  vim.cmd('silent! bwipeout!')
+end)
+
+it('a rename is listed, then moves the file and its open buffer', function()
+  vim.cmd.edit(root .. '/old_name.py')
+  local buf = vim.api.nvim_get_current_buf()
+  vim.cmd('Pygent rename old_name to new_name')
+  local r = wait_review()
+  H.eq({ 'rename old_name.py -> new_name.py' }, vim.tbl_map(review.describe_op, r.ops))
+  press('ga')
+  H.wait_idle()
+  H.eq(nil, vim.uv.fs_stat(root .. '/old_name.py'))
+  H.eq('OLD = True\n', H.read(root .. '/new_name.py'))
+  H.eq(root .. '/new_name.py', vim.api.nvim_buf_get_name(buf), 'the buffer follows the file')
 end)
