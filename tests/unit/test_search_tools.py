@@ -296,3 +296,70 @@ async def test_find_definition_bad_inputs(ctx: ToolContext, code_tree: Path) -> 
     assert not missing.is_error and "No definition of 'nowhere_defined'" in missing.text
     escape = await call(ctx, "find_definition", symbol="target", path="..")
     assert escape.is_error and "outside the workspace" in escape.text
+
+
+async def test_find_definition_skips_huge_files_and_says_so(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(search, "MAX_PARSE_BYTES", 100)
+    write(root, "gen/bundle.js", "function target() {}\n" + "// filler\n" * 50)
+    write(root, "src/small.py", "def target():\n    pass\n")
+    result = await call(ctx, "find_definition", symbol="target")
+    assert "src/small.py:1: def target():" in result.text
+    assert "gen/bundle.js" in result.text and "were not parsed" in result.text
+
+
+class ProcessRecorder:
+    """Wraps asyncio.create_subprocess_exec to keep the real processes the tool starts."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        import asyncio
+
+        self.processes: list[Any] = []
+        original = asyncio.create_subprocess_exec
+
+        async def spawn(*args: Any, **kwargs: Any) -> Any:
+            proc = await original(*args, **kwargs)
+            self.processes.append(proc)
+            return proc
+
+        monkeypatch.setattr(asyncio, "create_subprocess_exec", spawn)
+
+
+def big_files(root: Path, count: int = 40) -> None:
+    chunk = ("lorem ipsum dolor sit amet " * 40 + "\n") * 1000
+    for i in range(count):
+        write(root, f"data/f{i}.txt", chunk)
+
+
+async def test_grep_timeout_kills_rg_and_says_so(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    big_files(root)
+    recorder = ProcessRecorder(monkeypatch)
+    monkeypatch.setattr(search, "RG_TIMEOUT", 0.001)
+    result = await call(ctx, "grep", pattern="no such text anywhere")
+    assert result.is_error and "was stopped" in result.text
+    [proc] = recorder.processes
+    assert proc.returncode not in (None, 0, 1)
+
+
+async def test_cancelled_grep_leaves_no_rg_running(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    big_files(root)
+    recorder = ProcessRecorder(monkeypatch)
+    task = asyncio.ensure_future(call(ctx, "grep", pattern="no such text anywhere"))
+    for _ in range(200):
+        if recorder.processes:
+            break
+        await asyncio.sleep(0.001)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    [proc] = recorder.processes
+    await asyncio.wait_for(proc.wait(), 5)
+    # Killed, not finished (a finished search without matches exits with 1).
+    assert proc.returncode not in (None, 0, 1)

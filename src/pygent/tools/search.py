@@ -27,6 +27,8 @@ MAX_FIND_RESULTS = 200
 MAX_DEFINITION_FILES = 500
 """``find_definition`` parses at most this many candidate files."""
 MAX_DEFINITIONS = 100
+MAX_PARSE_BYTES = 2 * 1024 * 1024
+"""Source files larger than this (usually generated or minified) are not parsed."""
 RG_TIMEOUT = 60.0
 """Seconds before a ripgrep run is stopped."""
 MAX_COLUMNS = 500
@@ -408,10 +410,15 @@ async def find_definition(ctx: ToolContext, symbol: str, path: str = ".") -> Too
     skipped = max(0, len(candidates) - MAX_DEFINITION_FILES)
     candidates = candidates[:MAX_DEFINITION_FILES]
 
+    too_big: list[Path] = []
+
     def collect() -> list[tuple[Path, treesitter.Definition]]:
         found: list[tuple[Path, treesitter.Definition]] = []
         for file in candidates:
             try:
+                if file.stat().st_size > MAX_PARSE_BYTES:
+                    too_big.append(file)
+                    continue
                 defs = treesitter.definitions_in(file)
             except (OSError, ValueError):
                 continue
@@ -419,10 +426,18 @@ async def find_definition(ctx: ToolContext, symbol: str, path: str = ".") -> Too
         return found
 
     found = await asyncio.to_thread(collect)
+    big_note = ""
+    if too_big:
+        shown = ", ".join(ctx.workspace.display(p) for p in too_big[:5])
+        big_note = (
+            f"\n\n[{len(too_big)} file(s) over {MAX_PARSE_BYTES // (1024 * 1024)} MB were not parsed "
+            f"({shown}); use grep to search them.]"
+        )
     if not found:
         where = ctx.workspace.display(single) if single is not None else (prefix.rstrip("/") or ".")
         return ToolOutput(
-            f"No definition of {name!r} found in {where}. Try grep for other uses of the name.",
+            f"No definition of {name!r} found in {where}. Try grep for other uses of the name."
+            + big_note,
             raw_output={"count": 0},
         )
     lines = [
@@ -436,6 +451,7 @@ async def find_definition(ctx: ToolContext, symbol: str, path: str = ".") -> Too
         )
     if skipped:
         text += f"\n\n[{skipped} more candidate files were not parsed. Narrow the path.]"
+    text += big_note
     return ToolOutput(
         text,
         raw_output={
