@@ -460,6 +460,15 @@ async def test_edit_file_keeps_crlf_when_strings_use_lf(ctx: ToolContext, root: 
     assert (root / "win.txt").read_bytes() == b"one\r\ntwo\r\nthree\r\nthird\r\n"
 
 
+async def test_edit_file_one_line_match_in_crlf_file_inserts_crlf(
+    ctx: ToolContext, root: Path
+) -> None:
+    (root / "win.txt").write_bytes(b"first\r\nsecond\r\n")
+    result = await call(ctx, "edit_file", path="win.txt", old_string="first", new_string="a\nb")
+    assert not result.is_error, result.text
+    assert (root / "win.txt").read_bytes() == b"a\r\nb\r\nsecond\r\n"
+
+
 async def test_edit_file_lf_file_with_crlf_strings(ctx: ToolContext, root: Path) -> None:
     (root / "unix.txt").write_bytes(b"a\nb\nc\n")
     result = await call(ctx, "edit_file", path="unix.txt", old_string="a\r\nb", new_string="A\r\nB")

@@ -540,6 +540,11 @@ async def create_file(
     return _outcome_text(ctx, result, done)
 
 
+def _mostly_crlf(text: str) -> bool:
+    crlf = text.count("\r\n")
+    return crlf > 0 and crlf * 2 >= text.count("\n")
+
+
 def _line_of(text: str, pos: int) -> int:
     return text.count("\n", 0, pos) + 1
 
@@ -701,6 +706,9 @@ async def edit_file(
         lf_count = text.count(lf_old)
         if lf_count:
             old, new, count = lf_old, new.replace("\r\n", "\n"), lf_count
+    if count and "\n" not in old and "\r" not in new and "\n" in new and _mostly_crlf(text):
+        # A one-line match in a CRLF file: new lines get the file's line ending too.
+        new = new.replace("\n", "\r\n")
     if count == 0:
         raise await asyncio.to_thread(_no_match_error, display, text, old_string)
     if count > 1 and not replace_all:
