@@ -81,7 +81,7 @@ def validate_config_text(text: str, path: Path) -> dict[str, Any]:
         ConfigError: Broken TOML, unknown keys or wrong types (naming file, line, key).
     """
     data = parse_toml_text(text, path)
-    validate_layer(data, str(path))
+    validate_layer(data, str(path), text=text)
     return data
 
 

@@ -282,6 +282,15 @@ def read_toml_file(path: Path) -> dict[str, Any]:
         ConfigError: The path is a directory, unreadable, not UTF-8, or not valid TOML. The
             message names the file (and line and column for a syntax error).
     """
+    return parse_toml_text(read_config_file_text(path), path)
+
+
+def read_config_file_text(path: Path) -> str:
+    """The text of a config file.
+
+    Raises:
+        ConfigError: The path is a directory, unreadable or not UTF-8.
+    """
     if path.is_dir():
         raise ConfigError(
             f"The config path {path} is a directory, not a file.",
@@ -308,7 +317,7 @@ def read_toml_file(path: Path) -> dict[str, Any]:
             "Check that the file exists and is readable.",
             {"path": str(path)},
         ) from None
-    return parse_toml_text(text, path)
+    return text
 
 
 def parse_toml_text(text: str, path: Path | str) -> dict[str, Any]:
@@ -343,12 +352,43 @@ def parse_toml_text(text: str, path: Path | str) -> dict[str, Any]:
 # --------------------------------------------------------------------------- validation
 
 
-def _walk_unknown(data: Mapping[str, Any], source: str) -> None:
+def key_line(text: str, dotted_key: str) -> int | None:
+    """The 1-based line where ``dotted_key`` (``section.leaf`` or a section) is set in TOML text."""
+    section, _, leaf = dotted_key.partition(".")
+    current = ""
+    header = re.compile(r"^\s*\[\s*([A-Za-z0-9_.\-\s\"']+?)\s*\]")
+    for number, line in enumerate(text.splitlines(), 1):
+        match = header.match(line)
+        if match and not line.lstrip().startswith("[["):
+            current = match.group(1).replace(" ", "").strip("\"'")
+            if not leaf and current == section:
+                return number
+            continue
+        stripped = line.strip()
+        if not leaf:
+            if current == "" and re.match(rf"^{re.escape(section)}\s*[=.]", stripped):
+                return number
+            continue
+        if current == section and re.match(rf"^{re.escape(leaf)}\s*=", stripped):
+            return number
+        if current == "" and re.match(
+            rf"^{re.escape(section)}\s*\.\s*{re.escape(leaf)}\s*=", stripped
+        ):
+            return number
+    return None
+
+
+def _where(source: str, text: str | None, dotted_key: str) -> str:
+    line = key_line(text, dotted_key) if text is not None else None
+    return f"{source}, line {line}" if line is not None else source
+
+
+def _walk_unknown(data: Mapping[str, Any], source: str, text: str | None = None) -> None:
     sections = _sections()
     for key, value in data.items():
         if key not in sections:
             raise ConfigError(
-                f"{source}: unknown key {key!r}.",
+                f"{_where(source, text, key)}: unknown key {key!r}.",
                 (_suggest_hint(key) + " Valid sections: " + ", ".join(sections) + ".").strip(),
                 {"key": key},
             )
@@ -359,7 +399,7 @@ def _walk_unknown(data: Mapping[str, Any], source: str) -> None:
             if leaf not in model.model_fields:
                 dotted = f"{key}.{leaf}"
                 raise ConfigError(
-                    f"{source}: unknown key {dotted!r}.",
+                    f"{_where(source, text, dotted)}: unknown key {dotted!r}.",
                     (
                         _suggest_hint(dotted)
                         + f" Valid keys in [{key}]: "
@@ -409,6 +449,7 @@ def validate_layer(
     *,
     strict: bool = True,
     key_names: Mapping[str, str] | None = None,
+    text: str | None = None,
 ) -> Settings:
     """Validate one layer's raw values against the schema.
 
@@ -417,6 +458,7 @@ def validate_layer(
         source: What to call the layer in messages (a file path, "environment").
         strict: Reject values of the wrong type instead of converting them (files: True).
         key_names: Dotted key -> the name a person used for it (an environment variable).
+        text: The file's text, to name the line of a bad key.
 
     Returns:
         Settings built from defaults plus this layer alone.
@@ -425,7 +467,7 @@ def validate_layer(
         ConfigError: An unknown key (with the closest valid key), or a wrong type or value
             (naming the key, the expected type and the value found).
     """
-    _walk_unknown(data, source)
+    _walk_unknown(data, source, text)
     try:
         return Settings.model_validate(dict(data), strict=strict)
     except ValidationError as exc:
@@ -434,15 +476,16 @@ def validate_layer(
         dotted = ".".join(str(part) for part in loc)
         value = error.get("input")
         name = (key_names or {}).get(dotted, dotted)
+        where = _where(source, text, ".".join(str(part) for part in loc[:2]))
         if error["type"] in _TYPE_ERRORS:
             expected = describe_type(_annotation_for(loc))
             message = (
-                f"{source}: {name} must be {expected}, but found {value!r} ({_toml_type(value)})."
+                f"{where}: {name} must be {expected}, but found {value!r} ({_toml_type(value)})."
             )
         else:
             detail = error["msg"]
             detail = detail[0].lower() + detail[1:] if detail else detail
-            message = f"{source}: {name} is invalid: {detail}, but found {value!r}."
+            message = f"{where}: {name} is invalid: {detail}, but found {value!r}."
         raise ConfigError(
             message,
             f"Fix it in {source}."
@@ -562,16 +605,18 @@ def load_layers(
 
     user_file = paths.user_config_file()
     if user_file.exists() or user_file.is_symlink():
-        data = read_toml_file(user_file)
-        validate_layer(data, str(user_file))
+        text = read_config_file_text(user_file)
+        data = parse_toml_text(text, user_file)
+        validate_layer(data, str(user_file), text=text)
         layers.append(Layer("user", data, user_file))
 
     project_file = find_project_config_path(cwd)
     if project_file is not None and project_file.resolve() == user_file.resolve():
         project_file = None
     if project_file is not None:
-        data = read_toml_file(project_file)
-        validate_layer(data, str(project_file))
+        text = read_config_file_text(project_file)
+        data = parse_toml_text(text, project_file)
+        validate_layer(data, str(project_file), text=text)
         layers.append(Layer("project", data, project_file))
 
     env_layer = _env_layer(environ)
