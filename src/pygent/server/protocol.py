@@ -246,6 +246,11 @@ _SCHEMA_LOCK = threading.Lock()
 _MODELS: dict[str, Any] | None = None
 
 
+def schema_models_loaded() -> bool:
+    """True once :func:`load_schema_models` has run."""
+    return _MODELS is not None
+
+
 def load_schema_models() -> dict[str, Any]:
     """ACP's pydantic models for the methods that have one (imports ``acp.schema`` once)."""
     global _MODELS

@@ -560,13 +560,21 @@ class PygentServer:
         if future is not None:
             future.cancel()
 
+    async def _validate(
+        self, method: str, params: Any, default_cwd: Path | None = None
+    ) -> dict[str, Any]:
+        """Validate params; ACP's models are imported in a worker thread, never on the loop."""
+        if not wire.schema_models_loaded():
+            await asyncio.to_thread(wire.load_schema_models)
+        return wire.validate_params(method, params, default_cwd)
+
     def _on_session_cancel(self, params: Any) -> None:
-        try:
-            checked = wire.validate_params(wire.SESSION_CANCEL, params)
-        except PygentError as exc:
-            self.log_message(f"pygent: ignored {wire.SESSION_CANCEL}: {exc}")
+        # Checked by hand: a cancel must act at once, even before ACP's models are loaded.
+        session_id = params.get("sessionId") if isinstance(params, dict) else None
+        if not isinstance(session_id, str):
+            self.log_message(f"pygent: ignored {wire.SESSION_CANCEL}: sessionId: field required")
             return
-        state = self.sessions.get(checked["sessionId"])
+        state = self.sessions.get(session_id)
         if state is not None and state.busy:
             self._cancel_turn(state)
 
@@ -631,7 +639,7 @@ class PygentServer:
 
     async def session_new(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/new {cwd?, mcpServers?}`` -> ``{sessionId}``."""
-        checked = wire.validate_params(wire.SESSION_NEW, params, self.root)
+        checked = await self._validate(wire.SESSION_NEW, params, self.root)
         settings = await self._ready()
         cwd = self._cwd(checked)
         store = self._store(cwd)
@@ -647,7 +655,7 @@ class PygentServer:
 
     async def session_load(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/load``: replay the history as updates, then answer."""
-        checked = wire.validate_params(wire.SESSION_LOAD, params, self.root)
+        checked = await self._validate(wire.SESSION_LOAD, params, self.root)
         settings = await self._ready()
         session_id = checked["sessionId"]
         current = self.sessions.get(session_id)
@@ -666,7 +674,7 @@ class PygentServer:
 
     async def session_list(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/list`` -> ``{sessions: [...]}``, newest first."""
-        checked = wire.validate_params(wire.SESSION_LIST, params, self.root)
+        checked = await self._validate(wire.SESSION_LIST, params, self.root)
         cwd = _resolve(Path(checked["cwd"])) if checked.get("cwd") else self.root
         store = self._store(cwd)
         infos = await asyncio.to_thread(store.list)
@@ -674,7 +682,7 @@ class PygentServer:
 
     async def session_delete(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/delete {sessionId}``."""
-        checked = wire.validate_params(wire.SESSION_DELETE, params)
+        checked = await self._validate(wire.SESSION_DELETE, params)
         session_id = checked["sessionId"]
         state = self.sessions.get(session_id)
         if state is not None and state.busy:
@@ -702,7 +710,7 @@ class PygentServer:
 
     async def session_set_mode(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/setMode {sessionId, modeId}``."""
-        checked = wire.validate_params(wire.SESSION_SET_MODE, params)
+        checked = await self._validate(wire.SESSION_SET_MODE, params)
         state = await self._state_or_load(checked["sessionId"])
         state.mode = checked["modeId"]
         if state.gate is not None:
@@ -717,7 +725,7 @@ class PygentServer:
 
     async def session_set_model(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/setModel {sessionId, modelId}`` (takes effect at the next prompt)."""
-        checked = wire.validate_params(wire.SESSION_SET_MODEL, params)
+        checked = await self._validate(wire.SESSION_SET_MODEL, params)
         state = await self._state_or_load(checked["sessionId"])
         state.model = checked["modelId"]
         state.agent = None  # rebuilt with the new model at the next prompt
@@ -743,7 +751,7 @@ class PygentServer:
 
     async def session_prompt(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/prompt {sessionId, prompt}`` -> ``{stopReason, usage}``."""
-        checked = wire.validate_params(wire.SESSION_PROMPT, params)
+        checked = await self._validate(wire.SESSION_PROMPT, params)
         state = await self._state_or_load(checked["sessionId"])
         if state.busy:
             raise session_busy(state.session.id)
@@ -892,11 +900,9 @@ def _warm_imports() -> None:
         with contextlib.suppress(Exception):
             __import__(name)
     with contextlib.suppress(Exception):
-        from pygent.agent import llm
+        from pygent.agent.llm import import_litellm
 
-        loader = getattr(llm, "load_litellm", None) or getattr(llm, "litellm", None)
-        if callable(loader):
-            loader()
+        import_litellm()
     with contextlib.suppress(Exception):
         from pygent.tools.base import default_registry
 
@@ -916,6 +922,7 @@ def serve(
     pump: FramePump, writer: FrameWriter, init_message: dict[str, Any], overrides: dict[str, Any]
 ) -> int:
     """Run the server after ``initialize`` was answered; returns the exit code."""
+    logger.remove()  # no loguru output on stderr; setup_logging adds the log file
     pygls_logger = logging.getLogger("pygls")
     pygls_logger.addHandler(_PyglsLogBridge(logging.WARNING))
     pygls_logger.propagate = False
