@@ -20,6 +20,12 @@ from pygent.testing.fake_llm import FakeLLMThread
 if TYPE_CHECKING:
     from pygent.settings.models import Settings
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Silence litellm's own pydantic deprecation noise (not ours to fix; ours stay errors)."""
+    config.addinivalue_line("filterwarnings", "ignore::DeprecationWarning:litellm.*")
+
+
 #: Model string used by every test against the fake server.
 FAKE_MODEL = "openai/fake-model"
 #: API key used by every test against the fake server.
