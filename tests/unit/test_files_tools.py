@@ -735,3 +735,26 @@ def test_disk_window_matches_in_memory_window(tmp_path: Path, trailing_newline: 
                 first,
                 limit,
             )
+
+
+async def test_read_file_giant_single_line_is_not_loaded_whole(
+    ctx: ToolContext, root: Path
+) -> None:
+    (root / "bundle.min.js").write_text("a" * (3 * 1024 * 1024) + "\nsecond line\n")
+    result = await call(ctx, "read_file", path="bundle.min.js")
+    first, second = result.text.splitlines()[:2]
+    assert first.startswith(
+        "     1\t" + "a" * files.MAX_LINE_CHARS + "... [line truncated: 3.0 MB]"
+    )
+    assert second == "     2\tsecond line"
+    assert result.raw_output is not None and result.raw_output["totalLines"] == 2
+
+
+async def test_read_file_giant_line_of_multibyte_text_is_not_called_invalid(
+    ctx: ToolContext, root: Path
+) -> None:
+    (root / "wide.txt").write_text("€" * files.MAX_LINE_BYTES + "\n")
+    result = await call(ctx, "read_file", path="wide.txt")
+    assert "€" * 100 in result.text
+    assert "not valid UTF-8" not in result.text
+    assert "\ufffd" not in result.text

@@ -14,7 +14,7 @@ import difflib
 import mimetypes
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -42,6 +42,8 @@ __all__ = [
 
 MAX_LINE_CHARS = 2000
 """Longer lines are cut in ``read_file`` output (with a note)."""
+MAX_LINE_BYTES = 256 * 1024
+"""Lines longer than this are not read whole by ``read_file`` (a prefix is shown)."""
 MAX_LIST_ENTRIES = 1000
 """``list_directory`` stops after this many entries (with a note)."""
 MAX_LIST_DEPTH = 10
@@ -221,7 +223,8 @@ class _Window:
     total: int | None
     more: bool
     non_utf8: bool
-    truncated: int
+    huge_lines: dict[int, int] = field(default_factory=dict)
+    """Line number -> size in bytes of lines too long to read whole (only a prefix is kept)."""
 
 
 def _decode_line(raw: bytes) -> tuple[str, bool]:
@@ -278,17 +281,47 @@ def _window_from_disk(path: Path, first: int, limit: int) -> _Window:
     with open(path, "rb") as handle:
         skipped, partial = _skip_lines(handle, first - 1)
         if skipped < first - 1:
-            return _Window([], first, skipped + (1 if partial else 0), False, False, 0)
-        for _ in range(limit):
-            raw = handle.readline()
+            return _Window([], first, skipped + (1 if partial else 0), False, False)
+        huge: dict[int, int] = {}
+        for number in range(first, first + limit):
+            raw = handle.readline(MAX_LINE_BYTES)
             if not raw:
                 break
+            if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                # A giant line (minified code, data): keep a prefix, skip the rest unread.
+                huge[number] = len(raw) + _skip_rest_of_line(handle)
+                raw = _cut_at_char_boundary(raw[: MAX_LINE_CHARS * 4])
             text, bad = _decode_line(raw)
             non_utf8 = non_utf8 or bad
             lines.append(text)
         rest = _count_rest(handle) if len(lines) == limit else 0
     total = first - 1 + len(lines) + rest
-    return _Window(lines, first, total, rest > 0, non_utf8, 0)
+    return _Window(lines, first, total, rest > 0, non_utf8, huge)
+
+
+def _cut_at_char_boundary(raw: bytes) -> bytes:
+    """Drop a UTF-8 sequence cut in half at the end of ``raw``."""
+    end = len(raw)
+    back = 0
+    while back < 3 and end - back > 0 and (raw[end - back - 1] & 0xC0) == 0x80:
+        back += 1
+    if end - back > 0 and raw[end - back - 1] >= 0xC0:
+        return raw[: end - back - 1]
+    return raw
+
+
+def _skip_rest_of_line(handle: BinaryIO) -> int:
+    """Advance past the current line's break; returns the bytes skipped (break excluded)."""
+    skipped = 0
+    while True:
+        chunk = handle.read(1 << 16)
+        if not chunk:
+            return skipped
+        index = chunk.find(b"\n")
+        if index != -1:
+            handle.seek(index + 1 - len(chunk), os.SEEK_CUR)
+            return skipped + index
+        skipped += len(chunk)
 
 
 def _window_from_text(text: str, first: int, limit: int) -> _Window:
@@ -299,14 +332,18 @@ def _window_from_text(text: str, first: int, limit: int) -> _Window:
         line[:-1] if line.endswith("\r") else line
         for line in all_lines[first - 1 : first - 1 + limit]
     ]
-    return _Window(chosen, first, len(all_lines), first - 1 + limit < len(all_lines), False, 0)
+    return _Window(chosen, first, len(all_lines), first - 1 + limit < len(all_lines), False)
 
 
 def _format_window(window: _Window) -> tuple[str, int]:
     out: list[str] = []
     truncated = 0
     for number, line in enumerate(window.lines, start=window.first):
-        if len(line) > MAX_LINE_CHARS:
+        if number in window.huge_lines:
+            truncated += 1
+            size = _human_size(window.huge_lines[number])
+            line = line[:MAX_LINE_CHARS] + f"... [line truncated: {size}]"
+        elif len(line) > MAX_LINE_CHARS:
             truncated += 1
             line = line[:MAX_LINE_CHARS] + f"... [line truncated: {len(line)} characters]"
         out.append(f"{number:>6}\t{line}")
