@@ -4,6 +4,7 @@ local long = string.rep('slow words keep coming ', 40) .. 'THE-END'
 local fake = H.fake_llm({
   { match = 'slow', respond = { text = long, delay = 0.05 } },
   { match = 'after', respond = { text = 'Fresh answer after the cancel.' } },
+  { match = 'keyboard', respond = { text = long, delay = 0.05 } },
 }, { chunk_size = 4 })
 H.setup_plugin(fake)
 local chat = require('pygent.chat')
@@ -32,4 +33,22 @@ it('the session goes on after a cancel', function()
   H.wait_idle()
   H.contains(H.chat_text(), 'Fresh answer after the cancel.')
   H.eq(false, chat.busy)
+end)
+
+it('<C-c> in the chat cancels too', function()
+  local function count()
+    return select(2, H.chat_text():gsub('slow words', ''))
+  end
+  local before = count()
+  vim.cmd('Pygent slow again, stopped from the keyboard')
+  H.eq('working', require('pygent').status())
+  H.wait_for(function()
+    return count() > before
+  end, 'new chunks', nil, H.chat_text)
+  require('pygent').chat()
+  vim.api.nvim_feedkeys(vim.keycode('<C-c>'), 'mx', false)
+  H.wait_idle(10000)
+  H.eq('idle', require('pygent').status())
+  local _, cancels = H.chat_text():gsub('turn ended: cancelled', '')
+  H.eq(2, cancels, 'two cancelled turns in the transcript')
 end)
