@@ -8,10 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from run_helpers import call, git, make_repo, pygent_env, run_pygent, tool_messages
 
 from pygent.agent.session import SessionStore
 from pygent.testing.fake_llm import FakeLLMThread
+
+pytestmark = pytest.mark.slow  # real `pygent run` processes (each imports litellm)
 
 
 def test_create_edit_commit_flow_on_a_real_repository(

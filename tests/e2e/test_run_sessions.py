@@ -24,6 +24,8 @@ from run_helpers import (
 from pygent.agent.session import SessionStore
 from pygent.testing.fake_llm import FakeLLMThread
 
+pytestmark = pytest.mark.slow  # real `pygent run` processes (each imports litellm)
+
 LONG_TEXT = "This answer streams very slowly. " * 40
 
 
