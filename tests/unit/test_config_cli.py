@@ -252,3 +252,30 @@ def test_edit_with_failing_editor_changes_nothing(
     result = run("config", "edit")
     assert result.exit_code == 1 and "Could not start the editor" in result.stderr
     assert user.read_text() == '[llm]\nmodel = "old"\n'
+
+
+def test_edit_new_file_invalid_and_declined_creates_nothing(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", make_editor(tmp_path, "[llm]\nmodle = 'x'\n"))
+    result = run("config", "edit", "--project", input="n\n")
+    assert result.exit_code == 1
+    assert "Did you mean 'llm.model'" in result.stderr
+    assert "not created" in result.stderr
+    assert not (project / ".pygent" / "config.toml").exists()
+
+
+def test_edit_without_answer_to_retry_keeps_file(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No terminal input at all (EOF) counts as "no": the previous file stays."""
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True)
+    user.write_text('[llm]\nmodel = "old"\n')
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", make_editor(tmp_path, "[llm]\ntimeout = -1\n"))
+    result = run("config", "edit", input="")
+    assert result.exit_code == 1
+    assert "greater than 0" in result.stderr
+    assert user.read_text() == '[llm]\nmodel = "old"\n'

@@ -248,6 +248,8 @@ def _edit_until_valid(
                 validate(edited, path)
             except PygentError as exc:
                 click.echo(click.style("Invalid: ", fg="red", bold=True) + exc.message, err=True)
+                if exc.hint:
+                    click.echo(exc.hint, err=True)
                 try:
                     again = click.confirm("Edit again?", default=True, err=True)
                 except click.Abort:
