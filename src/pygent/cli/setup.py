@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 
 from pygent.cli._common import friendly_errors, warn
 
-__all__ = ["PROVIDERS", "Provider", "setup"]
+__all__ = ["PROVIDERS", "Provider", "model_string", "setup", "write_llm_config"]
 
 
 @dataclass(frozen=True)
@@ -61,11 +62,33 @@ def _choose_provider() -> Provider:
     return PROVIDERS[number - 1]
 
 
-def _model_string(provider: Provider, name: str) -> str:
+def model_string(provider: Provider, name: str) -> str:
+    """The litellm model string for ``name`` typed by the person (the provider prefix added)."""
     name = name.strip()
     if name.startswith(provider.prefix + "/"):
         return name
     return f"{provider.prefix}/{name}"
+
+
+def write_llm_config(
+    config_file: Path, model: str, api_base: str | None, api_key: str | None
+) -> None:
+    """Write the wizard's choices to ``config_file`` (also used by ``pygent chat``'s first-run screen).
+
+    Sets ``llm.model``; sets or removes ``llm.api_base`` and ``llm.api_key`` (comments and other
+    settings are kept; the file is validated first and written atomically).
+    """
+    from pygent.settings.editing import set_value, unset_value
+
+    set_value(config_file, "llm.model", model)
+    if api_base:
+        set_value(config_file, "llm.api_base", api_base)
+    else:
+        unset_value(config_file, "llm.api_base")
+    if api_key:
+        set_value(config_file, "llm.api_key", api_key)
+    else:
+        unset_value(config_file, "llm.api_key")
 
 
 @click.command()
@@ -76,12 +99,7 @@ def setup() -> None:
     Writes your user config file (comments and other settings in it are kept).
     """
     from pygent.settings import paths
-    from pygent.settings.editing import (
-        read_config_text,
-        set_value,
-        unset_value,
-        validate_config_text,
-    )
+    from pygent.settings.editing import read_config_text, validate_config_text
     from pygent.settings.model_names import check_model
 
     config_file = paths.user_config_file()
@@ -102,7 +120,7 @@ def setup() -> None:
             raise click.BadParameter("the base URL must start with http:// or https://")
 
     name = click.prompt("Model", default=provider.default_model, show_default=True)
-    model = _model_string(provider, name)
+    model = model_string(provider, name)
 
     api_key: str | None = None
     key_note = ""
@@ -136,15 +154,7 @@ def setup() -> None:
             if not present:
                 key_note += f" (set it before starting: export {provider.env_var}=...)"
 
-    set_value(config_file, "llm.model", model)
-    if api_base:
-        set_value(config_file, "llm.api_base", api_base)
-    else:
-        unset_value(config_file, "llm.api_base")
-    if api_key:
-        set_value(config_file, "llm.api_key", api_key)
-    else:
-        unset_value(config_file, "llm.api_key")
+    write_llm_config(config_file, model, api_base, api_key)
 
     click.echo(f"\nSaved {config_file}")
     click.echo(f"  model:   {model}")

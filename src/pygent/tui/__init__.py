@@ -1,0 +1,1 @@
+"""The Textual terminal frontend (``pygent chat``): a client of ``pygent serve``."""

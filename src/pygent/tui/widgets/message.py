@@ -1,0 +1,116 @@
+"""Conversation entries: the person's messages, the assistant's streamed Markdown, notes and errors."""
+
+from __future__ import annotations
+
+import time
+
+from rich.text import Text
+from textual.timer import Timer
+from textual.widgets import Markdown, Static
+
+#: Streaming renders at most this many times per second, however fast chunks arrive.
+RENDER_RATE = 20.0
+
+
+class UserMessage(Static):
+    """What the person sent (plus the files attached with ``@path``)."""
+
+    def __init__(self, text: str, attachments: list[str] | None = None) -> None:
+        body = Text(text)
+        if attachments:
+            body.append("\n")
+            body.append("attached: " + ", ".join(attachments), style="dim")
+        super().__init__(body, classes="user-message")
+        self.text = text
+
+
+class AssistantMessage(Markdown):
+    """The assistant's answer, rendered as Markdown while it streams.
+
+    Chunks are buffered and rendered at most :data:`RENDER_RATE` times a second, so a stream of
+    thousands of tiny chunks costs a few dozen renders and input stays responsive.
+    """
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(text, classes="assistant-message")
+        self.text = text
+        self._rendered = len(text)
+        self._timer: Timer | None = None
+        self._rendering = False
+        self.renders = 0
+
+    def append_chunk(self, chunk: str) -> None:
+        """Add streamed text (rendered at the next tick)."""
+        if not chunk:
+            return
+        self.text += chunk
+        if self._timer is None and self.is_mounted:
+            self._timer = self.set_interval(1 / RENDER_RATE, self._render_pending)
+
+    async def _render_pending(self) -> None:
+        if self._rendering or self._rendered >= len(self.text):
+            return
+        self._rendering = True
+        try:
+            pending = self.text[self._rendered :]
+            self._rendered = len(self.text)
+            self.renders += 1
+            await self.append(pending)
+        finally:
+            self._rendering = False
+
+    async def finish(self) -> None:
+        """Render whatever is still pending and stop the render timer."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        while self._rendering:
+            await _tick()
+        if self._rendered < len(self.text):
+            await self._render_pending()
+
+    def on_mount(self) -> None:
+        if self._rendered < len(self.text) and self._timer is None:
+            self._timer = self.set_interval(1 / RENDER_RATE, self._render_pending)
+
+
+async def _tick() -> None:
+    import asyncio
+
+    await asyncio.sleep(0.01)
+
+
+class ThoughtMessage(Static):
+    """The model's reasoning, dimmed."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__(Text(text, style="dim italic"), classes="thought-message")
+        self.text = text
+
+    def append_chunk(self, chunk: str) -> None:
+        """Add streamed reasoning."""
+        self.text += chunk
+        self.update(Text(self.text, style="dim italic"))
+
+
+class NoteMessage(Static):
+    """A line from pygent itself (help text, "session resumed", a retry notice)."""
+
+    def __init__(self, text: str, level: str = "info") -> None:
+        super().__init__(Text(text), classes=f"note-message note-{level}")
+        self.text = text
+
+
+class ErrorMessage(Static):
+    """A friendly error: what happened and what to do."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        body = Text()
+        body.append("Error: ", style="bold")
+        body.append(message)
+        if hint:
+            body.append("\n")
+            body.append(hint, style="italic")
+        super().__init__(body, classes="error-message")
+        self.text = f"{message} {hint}".strip()
+        self.created = time.time()

@@ -1,0 +1,168 @@
+"""A tool call as a compact card: title, status and duration; Enter or a click expands it."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from pygent.tui.messages import ToolCardSelected
+
+_ICONS = {"pending": "○", "in_progress": "◐", "completed": "●", "failed": "✗"}
+_STYLES = {"pending": "dim", "in_progress": "yellow", "completed": "green", "failed": "red"}
+#: The most characters of input or output a card shows when expanded.
+MAX_SHOWN = 4000
+
+
+def content_text(content: Any) -> str:
+    """The text of an ACP tool-call ``content`` list (text blocks, diffs as a one-line summary)."""
+    parts: list[str] = []
+    for item in content or []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "content":
+            block = item.get("content") or {}
+            if isinstance(block, dict) and block.get("type") == "text":
+                parts.append(str(block.get("text", "")))
+        elif item.get("type") == "diff":
+            parts.append(f"(diff of {item.get('path')})")
+        elif item.get("type") == "terminal":
+            parts.append(f"(terminal {item.get('terminalId')})")
+    return "\n".join(parts)
+
+
+class ToolCard(Vertical, can_focus=True):
+    """One tool call of the conversation.
+
+    Args:
+        tool_call_id: The call's id.
+        title: Its human title ("Edit util.py").
+        kind: ACP tool kind (read, edit, execute, ...).
+        status: pending, in_progress, completed or failed.
+        started: When it started (``time.monotonic()``), for the duration.
+    """
+
+    BINDINGS = [Binding("enter,space", "toggle", "Expand", show=False)]
+
+    def __init__(
+        self,
+        tool_call_id: str,
+        title: str,
+        kind: str = "other",
+        status: str = "pending",
+        started: float | None = None,
+    ) -> None:
+        super().__init__(classes="tool-card")
+        self.tool_call_id = tool_call_id
+        self.title = title
+        self.kind = kind
+        self.status = status
+        self.started = started if started is not None else time.monotonic()
+        self.finished: float | None = None
+        self.raw_input: Any = None
+        self.raw_output: Any = None
+        self.content: list[Any] = []
+        self.locations: list[Any] = []
+        self.expanded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._header(), classes="tool-card-header")
+        body = Static(self._body(), classes="tool-card-body")
+        body.display = False
+        yield body
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds the call ran (None while it runs)."""
+        if self.finished is None:
+            return None
+        return max(0.0, self.finished - self.started)
+
+    def apply_update(self, update: dict[str, Any]) -> None:
+        """Merge a ``tool_call`` or ``tool_call_update``."""
+        if update.get("title"):
+            self.title = str(update["title"])
+        if update.get("kind"):
+            self.kind = str(update["kind"])
+        if "rawInput" in update:
+            self.raw_input = update["rawInput"]
+        if "rawOutput" in update:
+            self.raw_output = update["rawOutput"]
+        if isinstance(update.get("content"), list):
+            self.content = list(update["content"])
+        if isinstance(update.get("locations"), list):
+            self.locations = list(update["locations"])
+        status = update.get("status")
+        if isinstance(status, str) and status:
+            self.status = status
+            if status in ("completed", "failed") and self.finished is None:
+                self.finished = time.monotonic()
+        self.refresh_card()
+
+    def output_text(self) -> str:
+        """The call's output as text (for the card and the right pane)."""
+        text = content_text(self.content)
+        if not text and self.raw_output is not None:
+            text = _dump(self.raw_output)
+        return text
+
+    def _header(self) -> Text:
+        icon = _ICONS.get(self.status, "○")
+        header = Text()
+        header.append(f"{icon} ", style=_STYLES.get(self.status, ""))
+        header.append(self.title, style="bold")
+        duration = self.duration
+        detail = self.status.replace("_", " ")
+        if duration is not None:
+            detail += f" · {duration:.1f}s"
+        header.append(f"  {detail}", style="dim")
+        header.append("  ▾" if self.expanded else "  ▸", style="dim")
+        return header
+
+    def _body(self) -> Text:
+        body = Text()
+        if self.raw_input is not None:
+            body.append("input\n", style="bold dim")
+            body.append(_dump(self.raw_input)[:MAX_SHOWN] + "\n")
+        output = self.output_text()
+        if output:
+            body.append("output\n", style="bold dim")
+            body.append(output[:MAX_SHOWN])
+            if len(output) > MAX_SHOWN:
+                body.append(f"\n… {len(output) - MAX_SHOWN} more characters", style="dim")
+        return body
+
+    def refresh_card(self) -> None:
+        """Redraw the header and body from the current state."""
+        if not self.is_mounted:
+            return
+        self.query_one(".tool-card-header", Static).update(self._header())
+        body = self.query_one(".tool-card-body", Static)
+        body.update(self._body())
+        body.display = self.expanded
+        self.set_class(self.status == "failed", "-failed")
+
+    def action_toggle(self) -> None:
+        """Expand or collapse; expanding also shows the output in the right pane."""
+        self.expanded = not self.expanded
+        self.refresh_card()
+        if self.expanded:
+            self.post_message(ToolCardSelected(self.tool_call_id))
+
+    def on_click(self) -> None:
+        self.action_toggle()
+
+
+def _dump(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(value)
