@@ -204,6 +204,14 @@ def test_set_meta_changes_title_mode_and_model(store: SessionStore) -> None:
     assert loaded.meta == {"pinned": True}
 
 
+def test_set_meta_refuses_reserved_keys(store: SessionStore) -> None:
+    session = store.create(MODEL)
+    before = session.path.read_bytes()
+    with pytest.raises(ValueError, match="reserved"):
+        session.set_meta(type="message")
+    assert session.path.read_bytes() == before
+
+
 def test_title_is_first_line_of_first_user_message_shortened() -> None:
     assert title_from_text("\n\n  Refactor   the\tloader \nmore") == "Refactor the loader"
     long = title_from_text("x" * 200)

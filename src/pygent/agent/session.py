@@ -57,7 +57,7 @@ TITLE_MAX_CHARS = 60
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
 _ID_LENGTH = 26
-_META_KEYS = ("title", "mode", "model")
+_RESERVED_META_KEYS = frozenset({"type", "ts"})
 
 # -- ids ------------------------------------------------------------------------------------
 
@@ -319,6 +319,9 @@ class Session:
         """
         if not values:
             return
+        reserved = _RESERVED_META_KEYS.intersection(values)
+        if reserved:
+            raise ValueError(f"reserved metadata keys: {', '.join(sorted(reserved))}")
         record: dict[str, Any] = {"type": "meta", "ts": _now_iso(), **values}
         self._write(record)
         self._apply_meta(values)
