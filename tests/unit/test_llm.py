@@ -384,3 +384,24 @@ def test_pygent_import_does_not_load_litellm() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+async def test_content_policy_rejection_is_a_refusal(
+    fake_llm: FakeLLMThread, fake_settings: Settings, root: Path
+) -> None:
+    fake_llm.script(
+        [
+            {
+                "error": {
+                    "status": 400,
+                    "code": "content_policy_violation",
+                    "message": "Your request was rejected as a result of our safety system.",
+                }
+            }
+        ]
+    )
+    h = Harness(fake_settings, root)
+    turn, _ = await h.run("something bad")
+    assert turn.stop_reason == "refusal"
+    assert len(fake_llm.requests) == 1
+    assert_valid_history(h.session.messages)

@@ -338,9 +338,13 @@ def _classify(exc: BaseException) -> str:
     """``rate_limited`` | ``server`` | ``network`` (retryable) or a final error code."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     status = getattr(exc, "status_code", None)
-    if "ContextWindowExceededError" in names:
+    code = str(getattr(exc, "code", "") or "")
+    if "ContextWindowExceededError" in names or code == "context_length_exceeded":
         return "context_overflow"
-    if "ContentPolicyViolationError" in names:
+    if "ContentPolicyViolationError" in names or code in (
+        "content_policy_violation",
+        "content_filter",
+    ):
         return "refusal"
     if "AuthenticationError" in names or status == 401:
         return "auth_failed"

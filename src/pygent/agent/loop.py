@@ -511,7 +511,8 @@ class Agent:
         self, turn: Turn, session: SessionLike, calls: list[ToolCallEvent], reason: str
     ) -> None:
         for call in calls:
-            turn.emit(updates.tool_call(call.id, call.name, "other", status="failed"))
+            turn.emit(self._tool_call_update(call))
+            turn.emit(updates.tool_call_update(call.id, "failed", [updates.text_content(reason)]))
         state = turn._calls
         if state is not None:
             for call in calls:
