@@ -479,10 +479,8 @@ class Agent:
                 if exc.code != "context_overflow" or compacted or turn._partial_text:
                     raise
                 compacted = True
-                turn.emit(
-                    updates.notice("The context window is full: compacting the conversation.")
-                )
-                if not await self._compact(session, key, turn):
+                notice = "The context window is full: compacting the conversation."
+                if not await self._compact(session, key, turn, notice):
                     raise
                 continue
             return finish, calls
@@ -620,18 +618,19 @@ class Agent:
         )
         if used <= threshold:
             return
-        turn.emit(
-            updates.notice(
-                f"The conversation uses about {used} of {window} tokens: compacting older turns."
-            )
-        )
-        await self._compact(session, key, turn)
+        notice = f"The conversation uses about {used} of {window} tokens: compacting older turns."
+        await self._compact(session, key, turn, notice)
 
-    async def _compact(self, session: SessionLike, key: str | None, turn: Turn | None) -> bool:
+    async def _compact(
+        self, session: SessionLike, key: str | None, turn: Turn | None, notice: str = ""
+    ) -> bool:
         from pygent.agent.context import compact_history
         from pygent.agent.llm import stream_completion
 
         async def summarize(request: list[dict[str, Any]]) -> str:
+            # Called only when there is something to compact: announce it now.
+            if turn is not None and notice:
+                turn.emit(updates.notice(notice))
             parts: list[str] = []
             async with contextlib.aclosing(
                 stream_completion(self.settings, request, None, api_key=key)
