@@ -377,6 +377,11 @@ async def test_edit_file_replaces_exact_unique_match(
     )
     assert not result.is_error, result.text
     assert "Edited util.py" in result.text and "line 1" in result.text
+    assert result.text.splitlines()[1:] == [
+        "     1\tdef add(a, b):",
+        '     2\t    """Add two numbers."""',
+        "     3\t    return a + b",
+    ]
     assert (root / "util.py").read_text() == (
         'def add(a, b):\n    """Add two numbers."""\n    return a + b\n'
     )

@@ -577,6 +577,31 @@ async def create_file(
     return _outcome_text(ctx, result, done)
 
 
+def _snippet(text: str, pos: int, length: int, line: int, around: int = 2, cap: int = 12) -> str:
+    """Numbered lines of ``text`` around ``text[pos:pos+length]`` (without splitting all of it)."""
+    start = text.rfind("\n", 0, pos) + 1
+    first = line
+    for _ in range(around):
+        if start == 0:
+            break
+        start = text.rfind("\n", 0, start - 1) + 1
+        first -= 1
+    end = pos + length
+    for _ in range(around + 1):
+        nxt = text.find("\n", end)
+        if nxt == -1:
+            end = len(text)
+            break
+        end = nxt + 1
+    lines = text[start:end].split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    shown = [f"{n:>6}\t{ln.rstrip(chr(13))}" for n, ln in enumerate(lines[:cap], start=first)]
+    if len(lines) > cap:
+        shown.append(f"   ... ({len(lines) - cap} more lines)")
+    return "\n".join(shown)
+
+
 def _mostly_crlf(text: str) -> bool:
     crlf = text.count("\r\n")
     return crlf > 0 and crlf * 2 >= text.count("\n")
@@ -755,7 +780,8 @@ async def edit_file(
             f"old_string occurs {count} times in {display} (lines {shown}). Include more "
             "surrounding lines to make it unique, or set replace_all=true to replace every occurrence."
         )
-    first_line = _line_of(text, text.find(old))
+    first_pos = text.find(old)
+    first_line = _line_of(text, first_pos)
     new_text = text.replace(old, new) if replace_all else text.replace(old, new, 1)
     if new_text == text:
         raise ToolError("The edit would not change the file.")
@@ -770,6 +796,8 @@ async def edit_file(
     done = (
         f"Edited {display}: replaced {replaced} occurrence{'s' if replaced > 1 else ''} ({where})."
     )
+    if result.applied:
+        done += "\n" + _snippet(new_text, first_pos, len(new), first_line)
     output = _outcome_text(ctx, result, done)
     if output.raw_output is not None:
         output.raw_output["replacements"] = replaced if result.applied else 0
