@@ -405,3 +405,13 @@ async def test_content_policy_rejection_is_a_refusal(
     assert turn.stop_reason == "refusal"
     assert len(fake_llm.requests) == 1
     assert_valid_history(h.session.messages)
+
+
+@pytest.mark.usefixtures("fast_retries")
+async def test_a_stalled_stream_times_out_and_is_retried(fake_llm: FakeLLMThread) -> None:
+    settings = make_fake_settings(fake_llm.base_url, timeout=0.5, num_retries=1)
+    fake_llm.script([{"text": "stalled", "delay": 3}, {"text": "fast"}])
+    events = await _events(settings)
+    notices = [e for e in events if isinstance(e, RetryNotice)]
+    assert [n.error_code for n in notices] == ["network"]
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "fast"
