@@ -163,3 +163,40 @@ def wait_for(predicate: Any, timeout: float = 90.0, what: str = "the condition")
             return
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class FakeServerProcess:
+    """``python -m pygent.testing.fake_llm --script FILE`` as a subprocess (how editor suites run it)."""
+
+    def __init__(self, script: list[dict[str, Any]], script_file: Path) -> None:
+        script_file.write_text(json.dumps(script), encoding="utf-8")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pygent.testing.fake_llm", "--script", str(script_file)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line.isdigit():
+            self.proc.kill()
+            raise AssertionError(f"fake_llm did not print its port: {line!r}")
+        self.port = int(line)
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+
+    def requests(self) -> list[dict[str, Any]]:
+        """Every chat request the server received (via its control endpoint)."""
+        import urllib.request
+
+        with urllib.request.urlopen(
+            f"http://127.0.0.1:{self.port}/_fake/requests", timeout=10
+        ) as r:
+            data: list[dict[str, Any]] = json.loads(r.read())
+        return data
+
+    def __enter__(self) -> FakeServerProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.kill()
+        self.proc.communicate(timeout=10)

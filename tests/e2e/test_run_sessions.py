@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from run_helpers import (
     Collector,
+    FakeServerProcess,
     assert_request_is_valid,
     call,
     make_repo,
@@ -29,27 +31,26 @@ pytestmark = pytest.mark.slow  # real `pygent run` processes (each imports litel
 LONG_TEXT = "This answer streams very slowly. " * 40
 
 
-def test_resume_in_a_new_process_sends_the_first_turns_history(
-    tmp_path: Path, fake_llm: FakeLLMThread
-) -> None:
+def test_resume_in_a_new_process_sends_the_first_turns_history(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"data.txt": "secret number: 7\n"})
-    fake_llm.script(
-        [
-            {"tool_calls": [call("read_file", path="data.txt")]},
-            {"text": "The number is 7."},
-            {"text": "You asked me to read data.txt; it said 7."},
-        ]
-    )
-    env = pygent_env(fake_llm.base_url)
-    first = run_pygent("Read data.txt", cwd=repo, env=env)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout == "The number is 7.\n"
+    script = [
+        {"tool_calls": [call("read_file", path="data.txt")]},
+        {"text": "The number is 7."},
+        {"text": "You asked me to read data.txt; it said 7."},
+    ]
+    with FakeServerProcess(script, tmp_path / "script.json") as server:
+        env = pygent_env(server.base_url)
+        first = run_pygent("Read data.txt", cwd=repo, env=env)
+        assert first.returncode == 0, first.stderr
+        assert first.stdout == "The number is 7.\n"
 
-    second = run_pygent("--continue", "What did you read?", cwd=repo / ".", env=env)
-    assert second.returncode == 0, second.stderr
-    assert second.stdout == "You asked me to read data.txt; it said 7.\n"
+        second = run_pygent("--continue", "What did you read?", cwd=repo, env=env)
+        assert second.returncode == 0, second.stderr
+        assert second.stdout == "You asked me to read data.txt; it said 7.\n"
+        requests = server.requests()
 
-    request = fake_llm.requests[2]
+    assert len(requests) == 3
+    request = requests[2]
     messages = request["messages"]
     text = json.dumps(messages)
     for expected in ("Read data.txt", "secret number: 7", "The number is 7.", "What did you read?"):
@@ -151,7 +152,8 @@ def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     marker = repo / "finished.txt"
-    command = f"{sys.executable} -c \"import time; time.sleep(30); open('finished.txt', 'w')\""
+    python = shlex.quote(sys.executable)
+    command = f"{python} -c \"import time; time.sleep(30); open('finished.txt', 'w')\""
     fake_llm.script([{"tool_calls": [call("shell", command=command)]}, {"text": "ok"}])
     env = pygent_env(fake_llm.base_url)
     proc = subprocess.Popen(
