@@ -188,3 +188,21 @@ def test_atomic_write_survives_failure(config: Path, monkeypatch: pytest.MonkeyP
         set_value(config, "ui.theme", "nord")
     assert config.read_bytes() == before
     assert sorted(p.name for p in config.parent.iterdir()) == ["config.toml"]
+
+
+def test_set_values_is_all_or_nothing(config: Path) -> None:
+    from pygent.settings.editing import set_values
+
+    set_values(config, {"llm.model": "openai/x", "llm.api_base": "http://h/v1", "ui.theme": None})
+    data = parse_toml_text(config.read_text(), config)
+    assert data["llm"] == {"model": "openai/x", "api_base": "http://h/v1"}
+    assert "# the one I like" in config.read_text()
+    before = config.read_bytes()
+    with pytest.raises(ConfigError, match="max_tokens"):
+        set_values(config, {"llm.model": "openai/y", "llm.max_tokens": "bad"})
+    assert config.read_bytes() == before
+    set_values(config, {"llm.api_base": None, "tools.shell_timeout": None})
+    assert parse_toml_text(config.read_text(), config) == {
+        "llm": {"model": "openai/x"},
+        "tools": {},
+    }

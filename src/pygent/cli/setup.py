@@ -75,20 +75,12 @@ def write_llm_config(
 ) -> None:
     """Write the wizard's choices to ``config_file`` (also used by ``pygent chat``'s first-run screen).
 
-    Sets ``llm.model``; sets or removes ``llm.api_base`` and ``llm.api_key`` (comments and other
-    settings are kept; the file is validated first and written atomically).
+    Sets ``llm.model``; sets or removes ``llm.api_base`` and ``llm.api_key`` in one atomic write
+    (comments and other settings are kept; the result is validated first).
     """
-    from pygent.settings.editing import set_value, unset_value
+    from pygent.settings.editing import set_values
 
-    set_value(config_file, "llm.model", model)
-    if api_base:
-        set_value(config_file, "llm.api_base", api_base)
-    else:
-        unset_value(config_file, "llm.api_base")
-    if api_key:
-        set_value(config_file, "llm.api_key", api_key)
-    else:
-        unset_value(config_file, "llm.api_key")
+    set_values(config_file, {"llm.model": model, "llm.api_base": api_base, "llm.api_key": api_key})
 
 
 @click.command()

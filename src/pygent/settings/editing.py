@@ -32,6 +32,7 @@ __all__ = [
     "parse_value",
     "read_config_text",
     "set_value",
+    "set_values",
     "unset_value",
     "validate_config_text",
     "write_config_text",
@@ -187,6 +188,29 @@ def set_value(path: Path, dotted_key: str, value: Any) -> None:
     section, _, leaf = dotted_key.partition(".")
     table = _section_table(doc, section)
     table[leaf] = _plain(value)
+    _save_document(path, doc)
+
+
+def set_values(path: Path, values: dict[str, Any]) -> None:
+    """Set several keys in one atomic write; a ``None`` value removes that key.
+
+    Example: ``set_values(path, {"llm.model": "openai/x", "llm.api_key": None})``.
+
+    Raises:
+        ConfigError: An unknown key, a wrong value, or an unreadable/broken file. The file is
+            left unchanged (all or nothing).
+    """
+    for dotted_key in values:
+        field_for_key(dotted_key)
+    doc = _load_document(path)
+    for dotted_key, value in values.items():
+        section, _, leaf = dotted_key.partition(".")
+        if value is None:
+            table = doc.get(section)
+            if isinstance(table, dict) and leaf in table:
+                del table[leaf]
+        else:
+            _section_table(doc, section)[leaf] = _plain(value)
     _save_document(path, doc)
 
 
