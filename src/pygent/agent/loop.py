@@ -250,7 +250,15 @@ class Turn:
             self._queue.put_nowait(_END)
 
     def _settle(self, text_note: str, result_text: str) -> None:
-        """Make the history valid after an interruption (see the module docstring)."""
+        """Make the history valid after an interruption (never raises: it runs in handlers)."""
+        try:
+            self._settle_history(text_note, result_text)
+        except Exception as exc:  # e.g. the disk is full: the turn must still end
+            from loguru import logger
+
+            logger.opt(exception=exc).error("could not record the interruption in the session")
+
+    def _settle_history(self, text_note: str, result_text: str) -> None:
         session = self._session
         if self._partial_text:
             text = "".join(self._partial_text).rstrip()
@@ -327,6 +335,7 @@ class Agent:
         self.gate = gate
         self.system_prompt = system_prompt
         self._context_window = context_window
+        self._model_windows: dict[str, int] = {}
 
     # -- public -----------------------------------------------------------------------------
 
@@ -340,11 +349,14 @@ class Agent:
     @property
     def context_window(self) -> int:
         """The model's context window in tokens."""
-        if self._context_window is None:
+        if self._context_window is not None:
+            return self._context_window
+        model = self.settings.llm.model  # settings may be replaced between turns (setModel)
+        if model not in self._model_windows:
             from pygent.agent.context import context_window
 
-            self._context_window = context_window(self.settings.llm.model)
-        return self._context_window
+            self._model_windows[model] = context_window(model)
+        return self._model_windows[model]
 
     async def compact(self, session: SessionLike) -> bool:
         """Summarise older turns of ``session`` now; False when there was nothing to compact."""
