@@ -217,14 +217,19 @@ class FileDiff:
         matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
-                rows += [("=", old_lines[i], new_lines[j]) for i, j in zip(range(i1, i2), range(j1, j2))]
+                rows += [
+                    ("=", old_lines[i], new_lines[j])
+                    for i, j in zip(range(i1, i2), range(j1, j2), strict=True)
+                ]
             else:
                 left = old_lines[i1:i2]
                 right = new_lines[j1:j2]
                 for k in range(max(len(left), len(right))):
                     a = left[k] if k < len(left) else ""
                     b = right[k] if k < len(right) else ""
-                    mark = "~" if k < len(left) and k < len(right) else ("-" if k < len(left) else "+")
+                    mark = (
+                        "~" if k < len(left) and k < len(right) else ("-" if k < len(left) else "+")
+                    )
                     rows.append((mark, a, b))
         return rows
 
@@ -250,7 +255,9 @@ def file_diffs(change_set: ChangeSet, root: Path | None = None) -> list[FileDiff
             title = f"{_display(change.source, root)} -> {_display(change.destination, root)}"
             out.append(FileDiff(f"{title} (renamed)", "", ""))
         else:
-            out.append(FileDiff(f"{_display(change.path, root)} (deleted)", change.old_text or "", ""))
+            out.append(
+                FileDiff(f"{_display(change.path, root)} (deleted)", change.old_text or "", "")
+            )
     return out
 
 

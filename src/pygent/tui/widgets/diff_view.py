@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
@@ -55,7 +56,7 @@ def render_side_by_side(diffs: list[FileDiff]) -> RenderableType:
 class DiffView(Vertical, can_focus=True):
     """A proposed edit in review: a (r)eject, (a)ccept, (e) reject with a reason, (s) layout."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "accept", "Accept edit"),
         Binding("r", "reject", "Reject edit"),
         Binding("e", "reason", "Reject with reason"),
@@ -160,7 +161,9 @@ class SidePane(Vertical):
             text = f"(cannot read {path}: {exc.strerror or exc})"
         self.show_text(title or str(path), text, path.name)
 
-    def show_diff(self, label: str, diffs: list[FileDiff], *, side_by_side: bool = False) -> DiffView:
+    def show_diff(
+        self, label: str, diffs: list[FileDiff], *, side_by_side: bool = False
+    ) -> DiffView:
         """Show an edit in review; returns the view (it posts :class:`ReviewDecided`)."""
         self._reset()
         self.query_one(".pane-title", Static).update(Text("Review the proposed edit", style="bold"))

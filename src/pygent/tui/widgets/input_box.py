@@ -64,7 +64,7 @@ class InputBox(TextArea):
     def __init__(self, root: Path | None = None, **kwargs: Any) -> None:
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.root = root or Path.cwd()
-        self.history: list[str] = []
+        self.prompt_history: list[str] = []
         self._history_index: int | None = None
         self._draft = ""
         self._files: list[str] | None = None
@@ -72,8 +72,8 @@ class InputBox(TextArea):
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history."""
-        if text and (not self.history or self.history[-1] != text):
-            self.history.append(text)
+        if text and (not self.prompt_history or self.prompt_history[-1] != text):
+            self.prompt_history.append(text)
         self._history_index = None
 
     async def _on_key(self, event: events.Key) -> None:
@@ -96,17 +96,20 @@ class InputBox(TextArea):
             event.stop()
             event.prevent_default()
             return
-        if key == "up" and self.cursor_location[0] == 0 and self.history:
+        if key == "up" and self.cursor_location[0] == 0 and self.prompt_history:
             event.stop()
             event.prevent_default()
             self._history_move(-1)
             return
-        if key == "down" and self._history_index is not None:
-            if self.cursor_location[0] == self.document.line_count - 1:
-                event.stop()
-                event.prevent_default()
-                self._history_move(1)
-                return
+        if (
+            key == "down"
+            and self._history_index is not None
+            and self.cursor_location[0] == self.document.line_count - 1
+        ):
+            event.stop()
+            event.prevent_default()
+            self._history_move(1)
+            return
         await super()._on_key(event)
 
     def _history_move(self, step: int) -> None:
@@ -114,15 +117,15 @@ class InputBox(TextArea):
             if step > 0:
                 return
             self._draft = self.text
-            index = len(self.history) - 1
+            index = len(self.prompt_history) - 1
         else:
             index = self._history_index + step
-        if index >= len(self.history):
+        if index >= len(self.prompt_history):
             self._history_index = None
             self.text = self._draft
         else:
             self._history_index = max(0, index)
-            self.text = self.history[self._history_index]
+            self.text = self.prompt_history[self._history_index]
         self.move_cursor(self.document.end)
 
     def _complete(self) -> bool:
@@ -146,7 +149,7 @@ class InputBox(TextArea):
         if len(matches) == 1:
             completion = matches[0] + " "
         else:
-            completion = os.path.commonprefix(matches)
+            completion = os.path.commonprefix(matches)  # noqa: RUF071 - string prefix wanted
             if len(completion) <= len(prefix) and not matches[0].startswith(prefix):
                 completion = prefix
             shown = "\n".join(matches[:10]) + ("\n…" if len(matches) > 10 else "")

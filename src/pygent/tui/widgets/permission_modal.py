@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -35,7 +35,7 @@ class PermissionModal(ModalScreen[str | None]):
         params: The ``pygent/session/requestPermission`` params.
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "pick('allow_once')", "Allow once"),
         Binding("a", "pick('allow_always')", "Allow always"),
         Binding("n", "pick('reject_once')", "Reject"),
@@ -73,8 +73,10 @@ class PermissionModal(ModalScreen[str | None]):
                     label = str(option.get("name") or option["optionId"])
                     if key:
                         label += f" ({key})"
-                    variant = "success" if kind.startswith("allow") else "error"
-                    yield Button(label, id=f"opt-{option['optionId']}", variant=variant)
+                    if kind.startswith("allow"):
+                        yield Button(label, id=f"opt-{option['optionId']}", variant="success")
+                    else:
+                        yield Button(label, id=f"opt-{option['optionId']}", variant="error")
 
     def _option_for(self, kind: str) -> str | None:
         for option in self.options:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Static
 
@@ -48,7 +48,9 @@ class ToolCard(Vertical, can_focus=True):
         started: When it started (``time.monotonic()``), for the duration.
     """
 
-    BINDINGS = [Binding("enter,space", "toggle", "Expand", show=False)]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter,space", "toggle_card", "Expand", show=False)
+    ]
 
     def __init__(
         self,
@@ -148,7 +150,7 @@ class ToolCard(Vertical, can_focus=True):
         body.display = self.expanded
         self.set_class(self.status == "failed", "-failed")
 
-    def action_toggle(self) -> None:
+    def action_toggle_card(self) -> None:
         """Expand or collapse; expanding also shows the output in the right pane."""
         self.expanded = not self.expanded
         self.refresh_card()
@@ -156,7 +158,7 @@ class ToolCard(Vertical, can_focus=True):
             self.post_message(ToolCardSelected(self.tool_call_id))
 
     def on_click(self) -> None:
-        self.action_toggle()
+        self.action_toggle_card()
 
 
 def _dump(value: Any) -> str:
