@@ -151,3 +151,22 @@ def test_completion_of_subcommands(isolated_home: Path) -> None:
         pytest.skip("console script not installed next to this interpreter")
     out = subprocess.run([script], capture_output=True, text=True, timeout=60, env=env)
     assert "config" in out.stdout
+
+
+def test_uncaught_pygent_error_in_a_command_is_a_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pygent.errors import no_api_key
+
+    @click.command("boom")
+    def boom() -> None:
+        raise no_api_key("anthropic/x", ["ANTHROPIC_API_KEY"])
+
+    import types
+
+    module = types.ModuleType("pygent_test_boom")
+    module.boom = boom  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "pygent_test_boom", module)
+    monkeypatch.setitem(COMMANDS, "boom", ("pygent_test_boom", "boom", "test"))
+    result = CliRunner().invoke(cli, ["boom"])
+    assert result.exit_code == 1
+    assert "No API key configured" in result.stderr and "ANTHROPIC_API_KEY" in result.stderr
+    assert result.exception is None or isinstance(result.exception, SystemExit)

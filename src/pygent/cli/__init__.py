@@ -52,6 +52,20 @@ class LazyGroup(click.Group):
         command: click.Command = getattr(module, attr)
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            # Safety net: a PygentError no command caught is still a message, not a traceback.
+            from pygent.errors import PygentError
+
+            if not isinstance(exc, PygentError):
+                raise
+            click.echo(click.style("Error: ", fg="red", bold=True) + exc.message, err=True)
+            if exc.hint:
+                click.echo(exc.hint, err=True)
+            ctx.exit(1)
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, entry[2]) for name, entry in COMMANDS.items()]
         with formatter.section("Commands"):
