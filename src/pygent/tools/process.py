@@ -18,7 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -128,14 +128,16 @@ async def spawn_exec(
     Raises:
         FileNotFoundError: the program does not exist.
     """
-    return await asyncio.create_subprocess_exec(
-        *argv,
-        cwd=None if cwd is None else str(cwd),
-        env=dict(child_env() if env is None else env),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
-        **group_kwargs(),
+    return await _started(
+        asyncio.create_subprocess_exec(
+            *argv,
+            cwd=None if cwd is None else str(cwd),
+            env=dict(child_env() if env is None else env),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT if merge_stderr else asyncio.subprocess.PIPE,
+            **group_kwargs(),
+        )
     )
 
 
@@ -150,16 +152,49 @@ async def spawn_shell(
     POSIX uses ``bash -c`` when bash is installed, else ``/bin/sh -c``; Windows uses ``%COMSPEC% /c``.
     """
     if IS_WINDOWS:
-        return await asyncio.create_subprocess_shell(
-            command,
-            cwd=None if cwd is None else str(cwd),
-            env=dict(child_env() if env is None else env),
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            **group_kwargs(),
+        return await _started(
+            asyncio.create_subprocess_shell(
+                command,
+                cwd=None if cwd is None else str(cwd),
+                env=dict(child_env() if env is None else env),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                **group_kwargs(),
+            )
         )
     return await spawn_exec([*platform_shell(), command], cwd=cwd, env=env, merge_stderr=True)
+
+
+async def _started(
+    spawn: Coroutine[Any, Any, asyncio.subprocess.Process],
+) -> asyncio.subprocess.Process:
+    # The child runs (and may start its own children) before ``create_subprocess_*`` returns.
+    # If the caller is cancelled in that window, asyncio would kill only the direct child and
+    # its children would live on, so finish the spawn and then kill the whole group.
+    task = asyncio.ensure_future(spawn)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            # Let the spawn land so the group exists and can be killed before we return.
+            await asyncio.shield(task)
+        if task.done():
+            _kill_spawned(task)
+        else:  # cancelled once more while waiting: kill it as soon as it lands
+            task.add_done_callback(_kill_spawned)
+        raise
+
+
+def _kill_spawned(task: asyncio.Future[asyncio.subprocess.Process]) -> None:
+    if task.cancelled() or task.exception() is not None:
+        return
+    proc = task.result()
+    kill_tree_now(proc.pid)
+    transport = getattr(proc, "_transport", None)
+    if transport is not None:
+        with contextlib.suppress(Exception):
+            transport.close()
 
 
 def _signal_group(pid: int, sig: int) -> None:
