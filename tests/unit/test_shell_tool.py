@@ -225,7 +225,8 @@ async def test_live_output_is_shown_on_the_tool_call_while_running(
         assert update["toolCallId"] == "call_1" and update["status"] == "in_progress"
     texts = [u["content"][0]["content"]["text"] for u in sent]
     assert all(t.startswith("tick 1") for t in texts)
-    assert len(sent) <= 6
+    assert result.raw_output is not None
+    assert len(sent) <= result.raw_output["durationMs"] / 200 + 1  # throttled
 
 
 # -- environment ----------------------------------------------------------------------------
@@ -311,7 +312,7 @@ async def test_timeout_kills_the_whole_process_group(
         kill_quietly(child)
     assert result.raw_output is not None
     assert result.raw_output["timedOut"] is True and result.raw_output["exitCode"] is None
-    assert elapsed < 5
+    assert elapsed < 20  # far below the 30 s the sleep would take if it were not killed
 
 
 @posix_only
@@ -363,8 +364,8 @@ async def test_background_process_holding_output_is_stopped(
     registry: ToolRegistry, tmp_path: Path
 ) -> None:
     started = time.monotonic()
-    result = await run(registry, tmp_path, command="sleep 30 & echo child=$!", timeout=20)
-    assert time.monotonic() - started < 5
+    result = await run(registry, tmp_path, command="sleep 30 & echo child=$!", timeout=25)
+    assert time.monotonic() - started < 20  # not held until the sleep or the timeout ends
     assert result.text.startswith("Exit code: 0")
     assert "kept its output open; they were stopped" in result.text
     child = int(result.text.split("child=")[1].split()[0])

@@ -122,7 +122,7 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "text/plain")
             self.end_headers()
             try:
-                for _ in range(100):
+                for _ in range(300):
                     self.wfile.write(b"drip\n")
                     self.wfile.flush()
                     time.sleep(0.1)
@@ -364,7 +364,7 @@ async def test_slow_response_times_out(
     result = await fetch(registry, tmp_path, url=f"{base}/slow")
     assert result.is_error
     assert "took longer than 1 s and was stopped" in result.text
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 20  # the server would drip for 30 s
 
 
 def test_web_module_imports_no_httpx_at_import_time() -> None:
