@@ -279,3 +279,15 @@ def test_edit_without_answer_to_retry_keeps_file(
     assert result.exit_code == 1
     assert "greater than 0" in result.stderr
     assert user.read_text() == '[llm]\nmodel = "old"\n'
+
+
+def test_show_describes_every_setting_unless_brief(project: Path) -> None:
+    from pygent.settings.loader import field_for_key
+
+    full = run("config", "show").stdout
+    assert "# The model and how to call it.\n[llm]" in full
+    assert f"# {field_for_key('llm.timeout').description}\ntimeout = 600.0  # default" in full
+    brief = run("config", "show", "--brief").stdout
+    assert "# The model and how to call it." not in brief
+    assert "[llm]\nmodel = " in brief
+    assert parse_toml_text(full, "f") == parse_toml_text(brief, "b")

@@ -44,10 +44,13 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value), ensure_ascii=False)
 
 
-def render_settings_toml(loaded: Any, *, environ: dict[str, str] | None = None) -> str:
+def render_settings_toml(
+    loaded: Any, *, environ: dict[str, str] | None = None, describe: bool = False
+) -> str:
     """The effective settings of a :class:`~pygent.settings.loader.LoadedSettings` as TOML.
 
-    Each value carries its source as a trailing comment; secrets are shown as ``***``.
+    Each value carries its source as a trailing comment; secrets are shown as ``***``. With
+    ``describe``, each section and key is preceded by its description from the schema.
     """
     from pygent.settings.loader import _sections, api_key_source, provider_env_vars
 
@@ -61,10 +64,16 @@ def render_settings_toml(loaded: Any, *, environ: dict[str, str] | None = None) 
         f"# project config: {project_file if project_file else '(none found)'}",
     ]
     dumped = settings.model_dump()
-    for section in _sections():
-        lines += ["", f"[{section}]"]
+    for section, model in _sections().items():
+        lines.append("")
+        if describe and model.__doc__:
+            lines.append(f"# {model.__doc__.strip().splitlines()[0]}")
+        lines.append(f"[{section}]")
         for leaf, value in dumped[section].items():
             dotted = f"{section}.{leaf}"
+            if describe:
+                description = model.model_fields[leaf].description or ""
+                lines += [f"# {line.strip()}".rstrip() for line in description.splitlines()]
             source = loaded.sources.get(dotted, "default")
             if dotted == "llm.api_key":
                 key_source = api_key_source(settings, environ)
@@ -93,14 +102,15 @@ def config() -> None:
 
 
 @config.command("show")
+@click.option("--brief", is_flag=True, help="Values and sources only, without descriptions.")
 @friendly_errors
-def show() -> None:
-    """Print the effective settings as TOML, with each value's source."""
+def show(brief: bool) -> None:
+    """Print the effective settings as TOML, with each value's source and description."""
     from pygent.settings.loader import load_layers
     from pygent.settings.model_names import check_model
 
     loaded = load_layers()
-    click.echo(render_settings_toml(loaded), nl=False)
+    click.echo(render_settings_toml(loaded, describe=not brief), nl=False)
     warning = check_model(loaded.settings.llm.model, loaded.settings.llm.api_base)
     if warning:
         warn(warning)
