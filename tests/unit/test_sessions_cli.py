@@ -92,6 +92,7 @@ def test_show_reports_corrupt_lines_but_shows_the_rest(project: Path) -> None:
     assert result.exit_code == 0
     assert "All done." in result.stdout
     assert "Warning: The last line" in result.stderr
+    assert result.stderr.count("The last line") == 1  # no duplicate from loguru's default handler
 
 
 @pytest.mark.parametrize("bad", ["../../etc/passwd", "a/b", "..", "01JDQ8M3V6Y5W1ZP9K4T2X7R0B"])

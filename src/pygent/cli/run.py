@@ -125,14 +125,9 @@ def _fail(message: str, err: TextIO) -> int:
 
 
 def _setup_logging(settings: Settings | None) -> None:
-    try:
-        from pygent.logs import setup_logging
-    except ImportError:
-        from loguru import logger
+    from pygent.cli.sessions import setup_cli_logging
 
-        logger.remove()  # never write loguru's default stderr handler over our output
-        return
-    setup_logging(settings)
+    setup_cli_logging(settings)
 
 
 def _check_api_key(settings: Settings) -> None:

@@ -12,12 +12,29 @@ import click
 if TYPE_CHECKING:
     from pygent.agent.session import Session, SessionStore
     from pygent.errors import PygentError
+    from pygent.settings.models import Settings
 
 
 def fail(error: PygentError | str) -> NoReturn:
     """Print a friendly error on stderr (no traceback) and exit with status 1."""
     click.echo(f"Error: {error}", err=True)
     sys.exit(1)
+
+
+def setup_cli_logging(settings: Settings | None = None) -> None:
+    """Log to the log file; never let loguru's default handler write over our stderr."""
+    import contextlib
+
+    from loguru import logger
+
+    try:
+        from pygent.logs import setup_logging
+    except ImportError:  # pragma: no cover - foundation module missing
+        pass
+    else:
+        setup_logging(settings)
+    with contextlib.suppress(ValueError):
+        logger.remove(0)  # gone already unless logging is disabled
 
 
 def store_for(cwd: Path | None = None) -> SessionStore:
@@ -54,6 +71,7 @@ def sessions() -> None:
     Sessions belong to the workspace (the git root above the current directory), so the TUI,
     editors and `pygent run` share them. Continue one with `pygent run --session ID "..."`.
     """
+    setup_cli_logging(None)
 
 
 @sessions.command("list")
