@@ -3,6 +3,10 @@
 local this = debug.getinfo(1, 'S').source:sub(2)
 local plugin_root = vim.fs.dirname(vim.fs.dirname(vim.fs.normalize(vim.fn.fnamemodify(this, ':p'))))
 vim.opt.runtimepath:prepend(plugin_root)
+-- No remote-plugin providers: ftplugin/python.vim would spend seconds probing for pynvim.
+for _, provider in ipairs({ 'python3', 'node', 'perl', 'ruby' }) do
+  vim.g['loaded_' .. provider .. '_provider'] = 0
+end
 package.path = plugin_root .. '/tests/?.lua;' .. package.path
 vim.cmd('filetype plugin on')
 vim.cmd('runtime plugin/pygent.lua')

@@ -91,6 +91,7 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   local function update(u)
     chat.on_update({ sessionId = 'S1', update = u })
   end
+  update({ sessionUpdate = 'agent_thought_chunk', content = { type = 'text', text = 'Thinking about\nthe request.' } })
   update({ sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = "I'll add " } })
   update({ sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = 'the docstring.\nSecond line.' } })
   update({ sessionUpdate = 'tool_call', toolCallId = 'c1', title = 'Edit util.py', kind = 'edit', status = 'pending' })
@@ -103,7 +104,7 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   chat.on_update({ sessionId = 'OTHER', update = { sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = 'FOREIGN' } } })
   local lines = chat.transcript()
   local text = table.concat(lines, '\n')
-  H.contains(text, "### pygent\nI'll add the docstring.\nSecond line.")
+  H.contains(text, "### pygent\n> Thinking about\n> the request.\n\nI'll add the docstring.\nSecond line.")
   H.contains(text, '▸ Edit util.py [done]')
   H.contains(text, '  │ -b\n  │ +B')
   H.contains(text, '- [x] write tests')
