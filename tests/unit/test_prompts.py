@@ -216,3 +216,14 @@ def test_git_branch_outside_repository_and_detached(tmp_path: Path, project: Pat
     assert git_branch_name(plain) == "(not a git repository)"
     (project / ".git" / "HEAD").write_text("0123456789abcdef0123456789abcdef01234567\n")
     assert git_branch_name(project) == "(detached at 0123456)"
+
+
+def test_project_append_follows_project_prompt(project: Path) -> None:
+    write(
+        project / ".pygent" / "config.toml",
+        '[system_prompt]\ncontent = "P"\nappend = "PA"\nmode = "replace"\n',
+    )
+    assert build_system_prompt(load_settings(project), project) == "P\n\nPA\n"
+    write(project / ".pygent" / "config.toml", '[system_prompt]\nappend = "ONLY APPEND"\n')
+    prompt = build_system_prompt(load_settings(project), project)
+    assert prompt.startswith("You are pygent") and prompt.endswith("\n\nONLY APPEND\n")

@@ -158,7 +158,7 @@ def reset(project: bool) -> None:
     from pygent.settings.editing import unset_value
 
     config_file = _config_file(project)
-    keys = ("content", "file", "mode") if project else ("content", "file", "append")
+    keys = ("content", "file", "append", "mode") if project else ("content", "file", "append")
     removed = [key for key in keys if unset_value(config_file, f"system_prompt.{key}")]
     if removed:
         click.echo(

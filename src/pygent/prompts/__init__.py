@@ -7,7 +7,7 @@ Layering, in order:
 2. The user's ``[system_prompt] append``.
 3. The project's prompt from ``.pygent/config.toml`` (``file`` relative to ``.pygent/``, or
    ``content``): ``mode = "append"`` (default) adds it after the above; ``mode = "replace"``
-   replaces everything above, user layers included.
+   replaces everything above, user layers included. A project ``append`` follows it.
 4. ``AGENTS.md`` at the project root, appended as project instructions in every mode (unless
    ``system_prompt.agents_md = false``).
 
@@ -44,7 +44,8 @@ class PromptLayer:
     """One piece of the system prompt and where it came from.
 
     Attributes:
-        role: ``default``, ``user``, ``user-append``, ``project`` or ``agents-md``.
+        role: ``default``, ``user``, ``user-append``, ``project``, ``project-append`` or
+            ``agents-md``.
         source: A person's description of the origin (a file path or config key).
         text: The raw text (variables not yet expanded).
     """
@@ -181,6 +182,12 @@ def prompt_layers(settings: Settings, cwd: Path) -> list[PromptLayer]:
             layers = []
             source += ", mode = replace"
         layers.append(PromptLayer("project", source, text))
+    if project.get("append"):
+        layers.append(
+            PromptLayer(
+                "project-append", "system_prompt.append (project config)", str(project["append"])
+            )
+        )
 
     agents_md = settings.system_prompt.agents_md
     if agents_md:
