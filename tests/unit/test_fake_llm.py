@@ -219,3 +219,63 @@ def test_fake_settings_point_at_the_server(fake_llm: FakeLLMThread, fake_setting
     assert fake_settings.llm.model == "openai/fake-model"
     assert fake_settings.llm.api_base == fake_llm.base_url
     assert fake_settings.llm.api_key.get_secret_value() == "sk-fake-test"
+
+
+def test_anthropic_messages_stream(fake_llm: FakeLLMThread) -> None:
+    fake_llm.script(
+        [{"text": "Hi!", "tool_calls": [{"name": "t", "arguments": {"a": 1}, "id": "call_9"}]}]
+    )
+    body = {
+        "model": "claude",
+        "max_tokens": 10,
+        "stream": True,
+        "messages": [{"role": "user", "content": "x"}],
+    }
+    response = httpx.post(fake_llm.root_url + "/v1/messages", json=body, timeout=10)
+    names = [
+        line[len("event: ") :] for line in response.text.splitlines() if line.startswith("event: ")
+    ]
+    assert names[0] == "message_start" and names[-1] == "message_stop"
+    data = [
+        json.loads(line[6:]) for line in response.text.splitlines() if line.startswith("data: ")
+    ]
+    tool_start = next(d for d in data if d.get("content_block", {}).get("type") == "tool_use")
+    assert tool_start["content_block"]["id"] == "toolu_9"
+    partial = "".join(
+        d["delta"]["partial_json"]
+        for d in data
+        if d.get("delta", {}).get("type") == "input_json_delta"
+    )
+    assert json.loads(partial) == {"a": 1}
+    assert (
+        next(d for d in data if d["type"] == "message_delta")["delta"]["stop_reason"] == "tool_use"
+    )
+
+
+def test_anthropic_errors_and_tool_result_rules(fake_llm: FakeLLMThread) -> None:
+    fake_llm.script(
+        [
+            {"after_tool": "42", "respond": {"text": "saw the result"}},
+            {"error": {"status": 429, "retry_after": 1}},
+        ]
+    )
+    plain = {"model": "claude", "max_tokens": 10, "messages": [{"role": "user", "content": "x"}]}
+    limited = httpx.post(fake_llm.root_url + "/v1/messages", json=plain, timeout=10)
+    assert limited.status_code == 429
+    assert limited.json() == {
+        "type": "error",
+        "error": {"type": "rate_limit_error", "message": limited.json()["error"]["message"]},
+    }
+    with_result = {
+        "model": "claude",
+        "max_tokens": 10,
+        "messages": [
+            {
+                "role": "user",
+                "content": [{"type": "tool_result", "tool_use_id": "t", "content": "42"}],
+            }
+        ],
+    }
+    answer = httpx.post(fake_llm.root_url + "/v1/messages", json=with_result, timeout=10).json()
+    assert answer["content"] == [{"type": "text", "text": "saw the result"}]
+    assert answer["stop_reason"] == "end_turn"

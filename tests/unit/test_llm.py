@@ -415,3 +415,56 @@ async def test_a_stalled_stream_times_out_and_is_retried(fake_llm: FakeLLMThread
     notices = [e for e in events if isinstance(e, RetryNotice)]
     assert [n.error_code for n in notices] == ["network"]
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "fast"
+
+
+# -- Anthropic (Messages API on the fake server) ---------------------------------------------
+
+
+@pytest.mark.usefixtures("fast_retries")
+async def test_anthropic_model_gets_cache_control_and_reports_cached_tokens_and_cost(
+    fake_llm: FakeLLMThread, root: Path
+) -> None:
+    settings = make_fake_settings(fake_llm.root_url, model="anthropic/claude-sonnet-4-5")
+    fake_llm.script(
+        [
+            {"error": "rate_limit"},
+            {
+                "reasoning": "thinking",
+                "text": "Reading.",
+                "tool_calls": [call("read_note", name="a.txt")],
+                "usage": {"prompt_tokens": 1000, "completion_tokens": 20, "cached_tokens": 800},
+            },
+            {"text": "Done."},
+        ]
+    )
+    (root / "a.txt").write_text("alpha\n", encoding="utf-8")
+    h = Harness(settings, root)
+    turn, updates = await h.run("read a.txt")
+    assert turn.stop_reason == "end_turn"
+    assert text_of(updates) == "Reading.Done."
+    assert of_kind(updates, "agent_thought_chunk")
+    assert [r["path"] for r in fake_llm.request_log] == ["/v1/messages"] * 3
+    first = fake_llm.requests[1]
+    assert first["system"] == [
+        {"type": "text", "text": "You are a test agent.", "cache_control": {"type": "ephemeral"}}
+    ]
+    assert first["messages"][-1]["content"][-1]["cache_control"] == {"type": "ephemeral"}
+    # The tool result went back as an Anthropic tool_result block.
+    second = fake_llm.requests[2]["messages"]
+    result = second[-1]["content"][0]
+    assert result["type"] == "tool_result" and "alpha" in json.dumps(result)
+    assert turn.usage["cachedReadTokens"] == 800
+    assert turn.usage["costUsd"] is not None and turn.usage["costUsd"] > 0
+    assert "rate limited" in of_kind(updates, "pygent_notice")[0]["message"]
+
+
+async def test_anthropic_context_overflow_message_is_clean(fake_llm: FakeLLMThread) -> None:
+    settings = make_fake_settings(fake_llm.root_url, model="anthropic/claude-sonnet-4-5")
+    fake_llm.script([{"error": "context_length"}])
+    with pytest.raises(PygentError) as info:
+        await _events(settings)
+    assert info.value.code == "context_overflow"
+    assert info.value.message == (
+        "The conversation is too long for the model's context window: "
+        "prompt is too long: 210000 tokens > 200000 maximum."
+    )

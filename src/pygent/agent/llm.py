@@ -29,9 +29,11 @@ import asyncio
 import contextlib
 import copy
 import gc
+import json
 import logging
 import os
 import random
+import re
 import threading
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
@@ -368,13 +370,28 @@ def _classify(exc: BaseException) -> str:
     return "llm_error"
 
 
+_PREFIX = re.compile(r"^.*?\b\w+(?:Exception|Error) - ", re.S)
+_BYTES_LITERAL = re.compile(r"^b'(.*)'$", re.S)
+
+
 def _detail(exc: BaseException) -> str:
-    message = str(getattr(exc, "message", "") or exc)
-    # litellm prefixes messages with its class names ("litellm.RateLimitError: RateLimitError: ...").
-    for marker in ("OpenAIException - ", "AnthropicException - ", "Exception - "):
-        if marker in message:
-            message = message.split(marker, 1)[1]
-            break
+    """The provider's own message, without litellm's class-name prefixes and JSON wrapping."""
+    message = str(getattr(exc, "message", "") or exc).strip()
+    # litellm prefixes messages with class names ("litellm.BadRequestError: AnthropicError - ...").
+    match = _PREFIX.match(message)
+    if match:
+        message = message[match.end() :]
+    raw = _BYTES_LITERAL.sub(r"\1", message.strip())
+    if raw.startswith("{"):
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict) and error.get("message"):
+            message = str(error["message"])
+        elif isinstance(error, str):
+            message = error
     message = message.strip().rstrip(".")
     return message[:300] + ("…" if len(message) > 300 else "")
 

@@ -3,7 +3,9 @@
 Every test suite of the project (Python, Neovim, VS Code) talks to this server through real litellm
 over real HTTP by pointing ``llm.api_base`` at :attr:`FakeLLM.base_url`. Nothing is mocked.
 
-Endpoints: ``POST /v1/chat/completions`` (also ``/chat/completions``), ``GET /v1/models``, and two
+Endpoints: ``POST /v1/chat/completions`` (also ``/chat/completions``), Anthropic's
+``POST /v1/messages`` (same scripts, Anthropic's event stream and error shapes, so ``anthropic/``
+models can be tested with ``llm.api_base`` = the server's root URL), ``GET /v1/models``, and two
 control endpoints for out-of-process users: ``POST /_fake/script`` (body: a script, replaces the
 current one) and ``GET /_fake/requests`` (every request body received so far, as a JSON list).
 
@@ -227,6 +229,9 @@ class FakeLLM:
         last = messages[-1] if messages and isinstance(messages[-1], dict) else {}
         role = last.get("role")
         text = _content_text(last.get("content"))
+        results = _anthropic_tool_results(last.get("content"))
+        if role == "user" and results is not None:
+            role, text = "tool", results
         with self._lock:
             for rule in self._state.rules:
                 if rule.times is not None and rule.times <= 0:
@@ -245,6 +250,11 @@ class FakeLLM:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``: what ``llm.api_base`` should be."""
         return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT``: ``llm.api_base`` for ``anthropic/`` models."""
+        return f"http://{self.host}:{self.port}"
 
     async def start(self) -> None:
         """Listen (the port is known afterwards)."""
@@ -328,7 +338,10 @@ class FakeLLM:
                 return True
             await _send_json(writer, 200, {"ok": True})
             return True
-        if method != "POST" or path not in ("/v1/chat/completions", "/chat/completions"):
+        anthropic = path in ("/v1/messages", "/messages")
+        if method != "POST" or not (
+            anthropic or path in ("/v1/chat/completions", "/chat/completions")
+        ):
             await _send_json(
                 writer,
                 404,
@@ -349,11 +362,14 @@ class FakeLLM:
             return True
         self.requests.append(body)
         model = str(body.get("model", ""))
-        if self.api_key is not None and headers.get("authorization") != f"Bearer {self.api_key}":
-            await _send_error(writer, {"status": 401}, model)
+        if self.api_key is not None and self.api_key not in (
+            headers.get("authorization", "").removeprefix("Bearer "),
+            headers.get("x-api-key"),
+        ):
+            await _send_error(writer, {"status": 401}, model, anthropic)
             return True
         if self.models is not None and model not in self.models:
-            await _send_error(writer, {"status": 404}, model)
+            await _send_error(writer, {"status": 404}, model, anthropic)
             return True
         item = self._next_item(body)
         error = item.get("error")
@@ -361,9 +377,11 @@ class FakeLLM:
             if item.get("delay"):
                 await asyncio.sleep(float(item["delay"]))
             spec = {"kind": error} if isinstance(error, str) else dict(error)
-            await _send_error(writer, spec, model)
+            await _send_error(writer, spec, model, anthropic)
             return True
         self._counter += 1
+        if anthropic:
+            return await self._anthropic(writer, body, item, f"msg_fake{self._counter}", model)
         completion_id = f"chatcmpl-fake{self._counter}"
         if body.get("stream"):
             return await self._stream(writer, body, item, completion_id, model)
@@ -519,6 +537,149 @@ class FakeLLM:
         await writer.drain()
         return True
 
+    async def _anthropic(
+        self,
+        writer: asyncio.StreamWriter,
+        body: dict[str, Any],
+        item: dict[str, Any],
+        message_id: str,
+        model: str,
+    ) -> bool:
+        """Answer on Anthropic's Messages API (``POST /v1/messages``), streamed or not."""
+        text = str(item.get("text", ""))
+        reasoning = str(item.get("reasoning", ""))
+        calls = self._tool_calls(item)
+        openai_usage = self._usage(body, item, text)
+        usage = {
+            "input_tokens": openai_usage["prompt_tokens"],
+            "output_tokens": openai_usage["completion_tokens"],
+            "cache_creation_input_tokens": 0,
+            "cache_read_input_tokens": openai_usage["prompt_tokens_details"]["cached_tokens"],
+        }
+        finish = item.get("finish_reason") or ("tool_calls" if calls else "stop")
+        stop_reason = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}.get(
+            str(finish), "refusal" if finish == "content_filter" else "end_turn"
+        )
+        blocks: list[dict[str, Any]] = []
+        if reasoning:
+            blocks.append({"type": "thinking", "thinking": reasoning, "signature": "fake-sig"})
+        if text:
+            blocks.append({"type": "text", "text": text})
+        for call in calls:
+            try:
+                parsed = json.loads(call["arguments"] or "{}")
+            except ValueError:
+                parsed = {}
+            blocks.append(
+                {
+                    "type": "tool_use",
+                    "id": call["id"].replace("call_", "toolu_"),
+                    "name": call["name"],
+                    "input": parsed,
+                    "_raw": call["arguments"],
+                }
+            )
+        if not body.get("stream"):
+            if item.get("delay"):
+                await asyncio.sleep(float(item["delay"]))
+            content = [{k: v for k, v in b.items() if k != "_raw"} for b in blocks]
+            await _send_json(
+                writer,
+                200,
+                {
+                    "id": message_id,
+                    "type": "message",
+                    "role": "assistant",
+                    "model": model,
+                    "content": content,
+                    "stop_reason": stop_reason,
+                    "stop_sequence": None,
+                    "usage": usage,
+                },
+            )
+            return True
+        size = int(item.get("chunk_size", self.chunk_size))
+        start_usage = dict(usage, output_tokens=1)
+        events: list[tuple[str, dict[str, Any]]] = [
+            (
+                "message_start",
+                {
+                    "type": "message_start",
+                    "message": {
+                        "id": message_id,
+                        "type": "message",
+                        "role": "assistant",
+                        "model": model,
+                        "content": [],
+                        "stop_reason": None,
+                        "stop_sequence": None,
+                        "usage": start_usage,
+                    },
+                },
+            )
+        ]
+        for index, block in enumerate(blocks):
+            kind = block["type"]
+            if kind == "thinking":
+                start: dict[str, Any] = {"type": "thinking", "thinking": ""}
+                deltas = [
+                    {"type": "thinking_delta", "thinking": p} for p in _pieces(reasoning, size)
+                ]
+                deltas.append({"type": "signature_delta", "signature": "fake-sig"})
+            elif kind == "text":
+                start = {"type": "text", "text": ""}
+                deltas = [{"type": "text_delta", "text": p} for p in _pieces(text, size)]
+            else:
+                start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
+                deltas = [
+                    {"type": "input_json_delta", "partial_json": p}
+                    for p in _pieces(block["_raw"], size)
+                ]
+            events.append(
+                (
+                    "content_block_start",
+                    {"type": "content_block_start", "index": index, "content_block": start},
+                )
+            )
+            for delta in deltas:
+                events.append(
+                    (
+                        "content_block_delta",
+                        {"type": "content_block_delta", "index": index, "delta": delta},
+                    )
+                )
+            events.append(("content_block_stop", {"type": "content_block_stop", "index": index}))
+        events.append(
+            (
+                "message_delta",
+                {
+                    "type": "message_delta",
+                    "delta": {"stop_reason": stop_reason, "stop_sequence": None},
+                    "usage": {"output_tokens": usage["output_tokens"]},
+                },
+            )
+        )
+        events.append(("message_stop", {"type": "message_stop"}))
+        delay = float(item.get("delay", 0) or 0)
+        drop_after = item.get("drop_after_chunks")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        await writer.drain()
+        for sent, (name, data) in enumerate(events):
+            if drop_after is not None and sent >= int(drop_after):
+                _abort(writer)
+                return False
+            if delay:
+                await asyncio.sleep(delay)
+            payload = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+            _write_chunk(writer, payload)
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        return True
+
 
 def _pieces(text: str, size: int) -> list[str]:
     return [text[i : i + size] for i in range(0, len(text), size)]
@@ -530,6 +691,18 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):
         return "\n".join(str(part.get("text", "")) for part in content if isinstance(part, dict))
     return ""
+
+
+def _anthropic_tool_results(content: Any) -> str | None:
+    """The text of Anthropic ``tool_result`` blocks in a user message, or None if there are none."""
+    if not isinstance(content, list):
+        return None
+    texts = [
+        _content_text(part.get("content"))
+        for part in content
+        if isinstance(part, dict) and part.get("type") == "tool_result"
+    ]
+    return "\n".join(texts) if texts else None
 
 
 def _error_body(kind: str, message: str | None = None, model: str = "") -> dict[str, Any]:
@@ -544,7 +717,21 @@ def _error_body(kind: str, message: str | None = None, model: str = "") -> dict[
     }
 
 
-async def _send_error(writer: asyncio.StreamWriter, spec: dict[str, Any], model: str) -> None:
+_ANTHROPIC_TYPES = {
+    "rate_limit": "rate_limit_error",
+    "server": "api_error",
+    "overloaded": "overloaded_error",
+    "auth": "authentication_error",
+    "model_not_found": "not_found_error",
+    "context_length": "invalid_request_error",
+    "bad_request": "invalid_request_error",
+}
+_ANTHROPIC_CONTEXT_MESSAGE = "prompt is too long: 210000 tokens > 200000 maximum"
+
+
+async def _send_error(
+    writer: asyncio.StreamWriter, spec: dict[str, Any], model: str, anthropic: bool = False
+) -> None:
     kind = spec.get("kind")
     status = int(spec.get("status", 0) or 0)
     if kind is None:
@@ -558,6 +745,12 @@ async def _send_error(writer: asyncio.StreamWriter, spec: dict[str, Any], model:
         body["error"]["code"] = spec["code"]
     if "type" in spec:
         body["error"]["type"] = spec["type"]
+    if anthropic:
+        message = body["error"]["message"]
+        if kind == "context_length" and "message" not in spec:
+            message = _ANTHROPIC_CONTEXT_MESSAGE
+        error_type = spec.get("type") or _ANTHROPIC_TYPES.get(kind, "invalid_request_error")
+        body = {"type": "error", "error": {"type": error_type, "message": message}}
     extra: dict[str, str] = {}
     if spec.get("retry_after") is not None:
         extra["retry-after"] = str(spec["retry_after"])
@@ -697,6 +890,11 @@ class FakeLLMThread:
     def base_url(self) -> str:
         """``http://127.0.0.1:PORT/v1``."""
         return self.server.base_url
+
+    @property
+    def root_url(self) -> str:
+        """``http://127.0.0.1:PORT`` (for ``anthropic/`` models)."""
+        return self.server.root_url
 
     @property
     def port(self) -> int:
