@@ -102,8 +102,8 @@ async def run_git(
     if result.timed_out:
         raise ToolError(
             f"`git {args[0]}` did not finish within {timeout:g} s and was stopped. "
-            "If it needs the network, check the connection and the remote URL "
-            "(`git remote -v` in the shell); nothing may be waiting for a password."
+            "If it talks to a remote, check the network connection and the remote URL "
+            "(`git remote -v` in the shell), then try again."
         )
     return GitRun(
         result.exit_code if result.exit_code is not None else -1,
