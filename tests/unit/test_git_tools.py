@@ -159,6 +159,16 @@ async def test_outside_a_repository_is_a_clear_error(
     assert not (tmp_path / ".git").exists()
 
 
+async def test_missing_git_executable_is_explained(
+    registry: ToolRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path / "r", {"a.txt": "1\n"})
+    monkeypatch.setenv("PATH", str(tmp_path / "empty-bin"))
+    result = await call(registry, repo, "git_status")
+    assert result.is_error
+    assert "git is not installed or not on PATH" in result.text
+
+
 # -- git_status -------------------------------------------------------------------------------
 
 
