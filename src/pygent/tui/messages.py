@@ -9,22 +9,14 @@ from textual.message import Message
 
 
 @dataclass
-class _Dataclass(Message):
-    """A Textual message whose fields come from a dataclass."""
-
-    def __post_init__(self) -> None:
-        Message.__init__(self)
-
-
-@dataclass
-class ServerUpdate(_Dataclass):
+class ServerUpdate(Message):
     """One ``pygent/session/update`` notification (``{sessionId, update}``)."""
 
     params: dict[str, Any]
 
 
 @dataclass
-class ServerNotice(_Dataclass):
+class ServerNotice(Message):
     """A ``window/showMessage`` or ``window/logMessage`` the person should see."""
 
     message: str
@@ -32,7 +24,7 @@ class ServerNotice(_Dataclass):
 
 
 @dataclass
-class ServerReady(_Dataclass):
+class ServerReady(Message):
     """The server answered ``initialize`` and a session is open."""
 
     session_id: str
@@ -40,7 +32,7 @@ class ServerReady(_Dataclass):
 
 
 @dataclass
-class ServerDied(_Dataclass):
+class ServerDied(Message):
     """The server process exited unexpectedly (``stderr`` holds its last lines)."""
 
     returncode: int | None
@@ -48,7 +40,7 @@ class ServerDied(_Dataclass):
 
 
 @dataclass
-class TurnFinished(_Dataclass):
+class TurnFinished(Message):
     """A prompt request ended (``result`` is ``{stopReason, usage?}``; ``error`` a friendly text)."""
 
     result: dict[str, Any] = field(default_factory=dict)
@@ -57,14 +49,14 @@ class TurnFinished(_Dataclass):
 
 
 @dataclass
-class PromptSubmitted(_Dataclass):
+class PromptSubmitted(Message):
     """The person pressed Enter in the input box."""
 
     text: str
 
 
 @dataclass
-class ReviewDecided(_Dataclass):
+class ReviewDecided(Message):
     """The person accepted or rejected the edit in review (``reason`` for reject-with-reason)."""
 
     accepted: bool
@@ -72,7 +64,7 @@ class ReviewDecided(_Dataclass):
 
 
 @dataclass
-class ToolCardSelected(_Dataclass):
+class ToolCardSelected(Message):
     """A tool card was opened: show its output in the right pane."""
 
     tool_call_id: str
