@@ -54,6 +54,7 @@ __all__ = [
     "ToolCallEvent",
     "UsageEvent",
     "check_api_key",
+    "ensure_litellm",
     "import_litellm",
     "is_anthropic",
     "map_exception",
@@ -161,6 +162,14 @@ def import_litellm() -> Any:
             gc.freeze()
             _LITELLM = litellm
     return _LITELLM
+
+
+async def ensure_litellm() -> Any:
+    """:func:`import_litellm` from async code: the first import (seconds) runs off the event loop
+    so the frontend stays responsive and a cancel still works meanwhile."""
+    if _LITELLM is not None:
+        return _LITELLM
+    return await asyncio.to_thread(import_litellm)
 
 
 def start_background_import() -> threading.Thread:
@@ -664,7 +673,7 @@ async def stream_completion(
             ``context_overflow``, ``rate_limited`` / ``network`` / ``llm_error`` after the retries.
     """
     key = api_key if api_key is not None else check_api_key(settings)
-    litellm = import_litellm()
+    litellm = await ensure_litellm()
     model = settings.llm.model
     total = settings.llm.num_retries
     kwargs = build_request(settings, messages, tools, key)

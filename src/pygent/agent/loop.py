@@ -360,9 +360,10 @@ class Agent:
 
     async def compact(self, session: SessionLike) -> bool:
         """Summarise older turns of ``session`` now; False when there was nothing to compact."""
-        from pygent.agent.llm import check_api_key
+        from pygent.agent.llm import check_api_key, ensure_litellm
 
         key = check_api_key(self.settings)
+        await ensure_litellm()
         return await self._compact(session, key, None)
 
     def build_system_prompt(self) -> str:
@@ -412,9 +413,10 @@ class Agent:
     async def _run_turn(
         self, turn: Turn, session: SessionLike, blocks: Sequence[dict[str, Any]]
     ) -> StopReason:
-        from pygent.agent.llm import check_api_key
+        from pygent.agent.llm import check_api_key, ensure_litellm
 
         key = check_api_key(self.settings)  # no_api_key before anything is sent or saved
+        await ensure_litellm()
         user = self.user_message(blocks)
         system = self.build_system_prompt()
         session.append(user)
