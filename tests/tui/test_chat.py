@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.tui.conftest import wait_for
+
 from pygent.testing.fake_llm import FakeLLMThread
 from pygent.testing.pytest_plugin import FAKE_MODEL
 from pygent.tui.app import PygentApp
@@ -18,7 +20,6 @@ from pygent.tui.widgets.message import AssistantMessage, ErrorMessage, NoteMessa
 from pygent.tui.widgets.permission_modal import PermissionModal
 from pygent.tui.widgets.session_picker import SessionPicker
 from pygent.tui.widgets.tool_card import ToolCard
-from tests.tui.conftest import wait_for
 
 SIZE = (120, 40)
 

@@ -1,0 +1,105 @@
+"""The first-run screen: provider, model, key, a connection test against the fake server, the config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.tui.conftest import wait_for
+from textual.widgets import Input, Static
+
+from pygent.cli.chat import needs_first_run
+from pygent.settings.loader import load_settings
+from pygent.testing.fake_llm import FakeLLMThread
+from pygent.tui.app import PygentApp
+from pygent.tui.widgets.message import NoteMessage
+from pygent.tui.widgets.welcome import TUTORIAL_PROMPT, WelcomeScreen
+
+SIZE = (100, 45)
+
+
+def _result(screen: WelcomeScreen) -> str:
+    return str(screen.query_one("#welcome-result", Static).render())
+
+
+async def test_first_run_tests_the_connection_and_writes_the_config(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    config = tmp_path / "config" / "config.toml"
+    fake_llm.script([{"error": "auth"}, {"text": "OK"}])
+    app = PygentApp(tmp_path, first_run=True, config_file=config, connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen)
+        # The local provider asks for a base URL.
+        assert not screen.query_one("#base-url").display
+        await pilot.click("#provider-4")
+        await wait_for(pilot, lambda: screen.query_one("#base-url").display, 5, "base URL field")
+
+        # Bad input first: an invalid base URL is explained, nothing is written.
+        screen.query_one("#base-url", Input).value = "localhost:1234"
+        await pilot.click("#save")
+        await pilot.pause(0.1)
+        assert "must start with http://" in _result(screen)
+        assert not config.exists()
+        screen.query_one("#model", Input).value = "  "
+        screen.query_one("#base-url", Input).value = fake_llm.base_url
+        await pilot.click("#test")
+        await pilot.pause(0.1)
+        assert "Enter a model name" in _result(screen)
+
+        screen.query_one("#model", Input).value = "fake-model"
+        screen.query_one("#api-key", Input).value = "sk-fake-test"
+        # The server rejects the key: the friendly error is shown.
+        await pilot.click("#test")
+        await wait_for(pilot, lambda: "Connection failed" in _result(screen), what="the failure")
+        assert "API key" in _result(screen) or "auth" in _result(screen).lower()
+        # Then it works.
+        await pilot.click("#test")
+        await wait_for(pilot, lambda: "Connected to openai/fake-model" in _result(screen))
+        assert len(fake_llm.requests) == 2
+
+        await pilot.click("#save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), 10, "main screen")
+        text = config.read_text(encoding="utf-8")
+        assert 'model = "openai/fake-model"' in text
+        assert fake_llm.base_url in text
+        assert "sk-fake-test" in text
+        # The tutorial: what was saved, tips, a first prompt ready to send.
+        notes = [n.text for n in app.conversation.query(NoteMessage)]
+        assert any(str(config) in n for n in notes)
+        assert "You're set up" in app.conversation.answer_text()
+        assert app.input_box.text == TUTORIAL_PROMPT
+
+
+async def test_env_var_choice_stores_no_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config.toml"
+    app = PygentApp(tmp_path, first_run=True, config_file=config, connect=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen)
+        await pilot.click("#provider-1")  # OpenAI
+        await pilot.pause(0.1)
+        assert screen.query_one("#model", Input).value == "gpt-4.1"
+        screen.query_one("#api-key", Input).value = "MY_OWN_VAR"
+        await pilot.click("#save")
+        await pilot.pause(0.1)
+        assert "OPENAI_API_KEY" in _result(screen)
+        assert not config.exists()
+        screen.query_one("#api-key", Input).value = "$OPENAI_API_KEY"
+        await pilot.click("#save")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), 10, "main screen")
+    text = config.read_text(encoding="utf-8")
+    assert 'model = "openai/gpt-4.1"' in text
+    assert "api_key" not in text
+
+
+def test_first_run_only_without_a_usable_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert needs_first_run(load_settings(tmp_path))
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-x")
+    assert not needs_first_run(load_settings(tmp_path))
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+    monkeypatch.setenv("PYGENT_API_BASE", "http://localhost:11434/v1")
+    assert not needs_first_run(load_settings(tmp_path))  # a local server needs no key
