@@ -80,6 +80,10 @@ _PAIRS = re.compile(
     """
 )
 
+# https://user:password@host and ?key=... / &token=... query parameters
+_URL_CREDENTIALS = re.compile(r"(?<=://)([^/\s:@]+):([^/\s@]+)@")
+_QUERY_KEYS = re.compile(r"(?i)([?&](?:key|token|access_token|api_key|apikey|sig)=)([^&#\s\"']+)")
+
 _extra_secrets: set[str] = set()
 _lock = threading.Lock()
 _handler_id: int | None = None
@@ -105,6 +109,8 @@ def redact(text: str) -> str:
         text,
     )
     text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+    text = _QUERY_KEYS.sub(lambda m: m.group(1) + REDACTED, text)
     text = _PAIRS.sub(
         lambda m: (
             m.group(1) + REDACTED

@@ -59,9 +59,27 @@ def test_redact_headers_and_pairs(line: str, kept: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        (
+            "GET https://generativelanguage.googleapis.com/v1/models?key=plainkey123&alt=sse",
+            "GET https://generativelanguage.googleapis.com/v1/models?key=[REDACTED]&alt=sse",
+        ),
+        (
+            "proxy https://bob:hunter2pass@proxy.local:8080/",
+            "proxy https://bob:[REDACTED]@proxy.local:8080/",
+        ),
+    ],
+)
+def test_redact_urls(line: str, expected: str) -> None:
+    assert logs.redact(line) == expected
+
+
+@pytest.mark.parametrize(
     "line",
     [
         "max_tokens=4096 tokens used: 1200",
+        "see https://example.com/path?page=2&sort=asc",
         "task-force skeleton sk-8 desk-lamp",
         "model=anthropic/claude-sonnet-4-5 temperature=0.2",
         "Authorization required",
