@@ -46,7 +46,7 @@ Settings are layered, lowest first:
   5. command-line flags
 
 Commands:
-  pygent config show                  effective settings, each with its source
+  pygent config show [--brief]        effective settings, each with its source
   pygent config path                  where the files are
   pygent config init [--force]        write a commented default user file
   pygent config set KEY VALUE         e.g. pygent config set llm.model openai/gpt-4o
