@@ -19,6 +19,9 @@ local tools = {} ---@type table<string, { mark: integer, title: string, status: 
 --- Kind of the last transcript element: 'user' | 'agent' | 'thought' | 'tool' | 'note' | nil.
 local last_kind = nil ---@type string?
 M.busy = false
+--- Session whose replayed updates are not rendered (reloaded after a server restart).
+---@type string?
+M.muted_session = nil
 ---@type string?
 M.mode = nil
 
@@ -404,6 +407,9 @@ function M.on_update(params)
   if type(params) ~= 'table' or type(params.update) ~= 'table' then
     return
   end
+  if params.sessionId == M.muted_session then
+    return -- a silent reload of the session already on screen
+  end
   if client.session_id and params.sessionId ~= client.session_id then
     return
   end
@@ -475,7 +481,8 @@ function M.on_server_exit(code, signal)
     M.set_busy(false)
   end
   if code ~= 0 and valid() then
-    M.note(('pygent serve exited (code %s, signal %s); the next prompt restarts it'):format(code, signal))
+    M.note(('pygent serve exited (code %s, signal %s); the next prompt restarts it and continues this session')
+      :format(code, signal))
   end
 end
 

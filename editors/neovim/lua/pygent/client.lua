@@ -18,6 +18,9 @@ M.client_id = nil
 M.session_id = nil
 ---@type string?
 M.root_dir = nil
+--- Session to continue when the server restarts (it exited, or was stopped, mid-conversation).
+---@type string?
+M.resume_id = nil
 --- Prompt request in flight: { id = request id, session_id = string }.
 ---@type { id: integer, session_id: string }?
 M.pending = nil
@@ -221,6 +224,7 @@ function M.with_client(cb)
       vim.schedule(function()
         if M.client_id == id_ then
           M.client_id = nil
+          M.resume_id = M.session_id or M.resume_id
           M.session_id = nil
           M.pending = nil
           require('pygent.chat').on_server_exit(code, signal)
@@ -247,6 +251,23 @@ function M.with_session(cb)
     end
     if M.session_id then
       return cb(client, M.session_id)
+    end
+    if M.resume_id then
+      -- Continue the conversation the chat shows: load it again (its replay is not re-rendered).
+      local id = M.resume_id
+      M.resume_id = nil
+      local chat = require('pygent.chat')
+      chat.muted_session = id
+      return M.request(client, 'pygent/session/load', { sessionId = id, cwd = M.root_dir, mcpServers = {} },
+        function(rerr)
+          chat.muted_session = nil
+          if rerr then
+            chat.note(('could not continue session %s (%s); starting a new one'):format(id, rerr.message or '?'))
+            return M.with_session(cb)
+          end
+          M.session_id = id
+          cb(client, id)
+        end)
     end
     M.request(client, 'pygent/session/new', { cwd = M.root_dir }, function(rerr, result)
       if rerr or type(result) ~= 'table' or not result.sessionId then
@@ -344,6 +365,7 @@ function M.stop()
       client.stop(true) ---@diagnostic disable-line
     end
   end
+  M.resume_id = M.session_id or M.resume_id
   M.client_id, M.session_id, M.pending = nil, nil, nil
 end
 

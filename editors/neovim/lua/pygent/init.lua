@@ -122,6 +122,7 @@ function M.load_session(session_id, cb)
     end
     local previous = client.session_id
     client.session_id = session_id
+    client.resume_id = nil
     chat.reset()
     chat.open({ focus = false })
     client.request(c, 'pygent/session/load', { sessionId = session_id, cwd = client.root_dir, mcpServers = {} },

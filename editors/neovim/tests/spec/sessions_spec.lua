@@ -4,6 +4,7 @@ local fake = H.fake_llm({
   { match = 'pineapple', respond = { text = 'Noted: pineapple.' } },
   { match = 'mango', respond = { text = 'Noted: mango.' } },
   { match = 'which fruit', respond = { text = 'You said pineapple.' } },
+  { match = 'still there', respond = { text = 'Still here, same session.' } },
 })
 H.setup_plugin(fake)
 local client = require('pygent.client')
@@ -78,4 +79,22 @@ it('a session started outside Neovim (pygent run) can be picked and replayed', f
     return H.chat_text() .. '\npicker: ' .. vim.inspect(picked[#picked])
   end)
   H.not_contains(H.chat_text(), 'pineapple', 'the chat shows only the picked session')
+end)
+
+it('after the server stops, the next prompt continues the same session without re-rendering it', function()
+  local sid = client.session_id
+  local before = H.chat_text()
+  client.stop()
+  H.wait_for(function()
+    return #vim.lsp.get_clients({ name = 'pygent' }) == 0
+  end, 'the server to stop')
+  vim.cmd('Pygent are you still there?')
+  H.wait_idle()
+  H.eq(sid, client.session_id, 'the same session continues')
+  H.contains(H.chat_text(), 'Still here, same session.')
+  local _, copies = H.chat_text():gsub('Noted: mango%.', '')
+  H.eq(1, copies, 'the reload is not rendered twice')
+  H.truthy(vim.startswith(H.chat_text(), before), 'the transcript was kept')
+  local requests = H.fake_requests(fake)
+  H.contains(vim.json.encode(requests[#requests].messages), 'remember the word mango', 'history reaches the model')
 end)
