@@ -124,14 +124,24 @@ context window (llm.compact_threshold), or on demand with /compact.
 _SHORTCUTS = """\
 Shortcuts (terminal UI, `pygent chat`)
 
-  Enter          send the message          Shift+Enter / Ctrl+J  new line
-  Esc            cancel the running turn   Ctrl+C twice          quit
-  Ctrl+L         clear the screen          Ctrl+N                new session
-  Ctrl+R         resume a session          Tab                   cycle permission mode
-  /help          this help                 /compact              summarise older turns
-  /model NAME    switch model              /mode MODE            switch permission mode
+Conversation
+  Enter              send the message           Shift+Enter / Ctrl+J  new line
+  Up / Down          previous / next prompt     Tab after @           complete a file path
+  Ctrl+C             cancel the running turn    Ctrl+C twice (idle)   quit
+  Ctrl+N             new session                Ctrl+R                resume a session
+  Ctrl+P             command palette            Ctrl+Q                quit
+  F2                 show / hide the right pane F3                    swap the panes
+  Alt+Left/Right     widen / narrow the pane    F5                    restart a stopped server
+  Enter on a tool card   expand it (input and output; its output opens on the right)
 
-In a permission prompt: 1 allow once, 2 allow always, 3 reject once, 4 reject always.
+Reviewing an edit (the diff on the right has the focus)
+  a  accept (the file is written)     r  reject
+  e  reject with a reason (sent to the model)   s  unified / side-by-side diff
+
+Permission prompt
+  y  allow once     a  allow always     n  reject     (or click an option)
+
+Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /clear /quit
 """
 
 #: Topic name -> text. Later features add or extend topics here.

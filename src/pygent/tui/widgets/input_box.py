@@ -16,6 +16,8 @@ from pygent.tui.messages import PromptSubmitted
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".mypy_cache"}
 #: Files listed for completion at most (large trees stay fast).
 MAX_FILES = 5000
+#: Shown while the editor is empty.
+PLACEHOLDER = "Ask pygent… (Enter sends, @file attaches, /help)"
 _AT = re.compile(r"(?:^|(?<=\s))@([^\s@]+)")
 
 
@@ -62,6 +64,7 @@ class InputBox(TextArea):
     """
 
     def __init__(self, root: Path | None = None, **kwargs: Any) -> None:
+        kwargs.setdefault("placeholder", PLACEHOLDER)
         super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
         self.root = root or Path.cwd()
         self.prompt_history: list[str] = []

@@ -1,0 +1,244 @@
+"""The TUI's parts without a server: the input box, slash commands, the edit conversion, key docs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.tui.conftest import wait_for
+from textual.binding import Binding
+
+from pygent.edits.changes import CreateFile, DeleteFile, RenameFile, TextChange
+from pygent.help_topics import TOPICS
+from pygent.tui.app import PygentApp
+from pygent.tui.edits import (
+    EditError,
+    apply_reviewed,
+    change_set_from_workspace_edit,
+    file_diffs,
+)
+from pygent.tui.widgets.input_box import prompt_blocks
+from pygent.tui.widgets.message import ErrorMessage, NoteMessage
+
+SIZE = (100, 30)
+
+
+def _app(root: Path) -> PygentApp:
+    return PygentApp(root, connect=False)
+
+
+async def test_enter_sends_newline_keys_and_history(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.input_box
+        box.focus()
+        await pilot.press("h", "i", "ctrl+j", "y", "o")
+        assert box.text == "hi\nyo"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: box.prompt_history, 5)
+        assert box.prompt_history == ["hi\nyo"]
+        # Not connected: the message is not sent and its text is kept, nothing is lost.
+        await wait_for(pilot, lambda: box.text == "hi\nyo", 5)
+        assert not app.conversation.children
+        box.text = ""
+        await pilot.press("up")
+        assert box.text == "hi\nyo"
+        await pilot.press("down", "down")
+        assert box.text == ""
+
+
+async def test_at_path_completion_and_attachments(workspace: Path) -> None:
+    (workspace / "src").mkdir()
+    (workspace / "src" / "main.py").write_text("print(1)\n", encoding="utf-8")
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        box = app.input_box
+        box.focus()
+        await pilot.press("l", "o", "o", "k", "space", "@", "u", "t", "tab")
+        assert box.text == "look @util.py "
+        await pilot.press("@", "s", "r", "c", "tab")
+        assert box.text.endswith("@src/main.py ")
+        await pilot.press("@", "n", "o", "p", "e", "tab")
+        assert box.text.endswith("@nope")  # no match: left as typed (a notice says so)
+    blocks = prompt_blocks("look @util.py and @src/main.py and @missing.py", workspace)
+    assert blocks[0] == {"type": "text", "text": "look @util.py and @src/main.py and @missing.py"}
+    assert [(b["type"], b["name"]) for b in blocks[1:]] == [
+        ("resource_link", "util.py"),
+        ("resource_link", "src/main.py"),
+    ]
+    assert blocks[1]["uri"] == (workspace / "util.py").resolve().as_uri()
+
+
+async def test_slash_commands_without_a_server(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        app.run_slash("/help")
+        await pilot.pause(0.1)
+        notes = [n.text for n in app.conversation.query(NoteMessage)]
+        assert any("/compact" in n and "Ctrl+R" in n for n in notes)
+        app.run_slash("/bogus")
+        await pilot.pause(0.1)
+        errors = [e.text for e in app.conversation.query(ErrorMessage)]
+        assert any("Unknown command /bogus" in e and "/sessions" in e for e in errors)
+        app.run_slash("/mode turbo")
+        await pilot.pause(0.1)
+        assert any("Unknown mode 'turbo'" in e.text for e in app.conversation.query(ErrorMessage))
+        app.run_slash("/model gpt-x")
+        await wait_for(
+            pilot,
+            lambda: any("not running" in e.text for e in app.conversation.query(ErrorMessage)),
+            5,
+        )
+        app.run_slash("/clear")
+        await pilot.pause(0.1)
+        assert not list(app.conversation.children)
+        # Pane keys: collapse, swap, resize.
+        await pilot.press("f2")
+        assert not app.side.display
+        await pilot.press("f2", "f3")
+        assert app.query_one("#main").children[0] is app.side
+        await pilot.press("alt+left")
+        assert app.pane_width == 50
+
+
+def _edit(params_edit: dict[str, Any], label: str = "Edit") -> dict[str, Any]:
+    return {"label": label, "edit": params_edit}
+
+
+def test_workspace_edit_round_trip_create_rename_delete(tmp_path: Path) -> None:
+    a = tmp_path / "a.py"
+    a.write_text("x = 1\ny = 2\n", encoding="utf-8")
+    gone = tmp_path / "gone.txt"
+    gone.write_text("bye\n", encoding="utf-8")
+    new = tmp_path / "pkg" / "new.py"
+    edit = {
+        "documentChanges": [
+            {
+                "textDocument": {"uri": a.as_uri(), "version": None},
+                "edits": [
+                    {
+                        "range": {
+                            "start": {"line": 1, "character": 4},
+                            "end": {"line": 1, "character": 5},
+                        },
+                        "newText": "3",
+                    }
+                ],
+            },
+            {"kind": "create", "uri": new.as_uri(), "options": {"overwrite": False}},
+            {
+                "textDocument": {"uri": new.as_uri(), "version": None},
+                "edits": [
+                    {
+                        "range": {
+                            "start": {"line": 0, "character": 0},
+                            "end": {"line": 0, "character": 0},
+                        },
+                        "newText": "print('new')\n",
+                    }
+                ],
+            },
+            {"kind": "rename", "oldUri": a.as_uri(), "newUri": (tmp_path / "b.py").as_uri()},
+            {"kind": "delete", "uri": gone.as_uri()},
+        ],
+        "changeAnnotations": {"x": {"label": "Refactor", "needsConfirmation": True}},
+    }
+    change_set = change_set_from_workspace_edit(_edit(edit, ""))
+    assert change_set.label == "Refactor"
+    kinds = [type(c) for c in change_set.changes]
+    assert kinds == [TextChange, CreateFile, RenameFile, DeleteFile]
+    diffs = file_diffs(change_set, tmp_path)
+    assert diffs[0].title == "a.py" and "+y = 3" in diffs[0].unified()
+    assert diffs[1].title == "pkg/new.py (new file)"
+    assert ("~", "y = 2", "y = 3") in diffs[0].side_by_side()
+    result = apply_reviewed(change_set)
+    assert result.applied, result.failure_reason
+    assert (tmp_path / "b.py").read_text(encoding="utf-8") == "x = 1\ny = 3\n"
+    assert not a.exists() and not gone.exists()
+    assert new.read_text(encoding="utf-8") == "print('new')\n"
+
+
+def test_stale_or_bad_edits_are_refused_and_nothing_is_lost(tmp_path: Path) -> None:
+    a = tmp_path / "a.py"
+    a.write_text("x = 1\n", encoding="utf-8")
+    edit = {
+        "changes": {
+            a.as_uri(): [
+                {
+                    "range": {
+                        "start": {"line": 0, "character": 4},
+                        "end": {"line": 0, "character": 5},
+                    },
+                    "newText": "2",
+                }
+            ]
+        }
+    }
+    change_set = change_set_from_workspace_edit(_edit(edit))
+    a.write_text("x = 1  # changed meanwhile\n", encoding="utf-8")
+    result = apply_reviewed(change_set)
+    assert not result.applied and "changed on disk" in (result.failure_reason or "")
+    assert a.read_text(encoding="utf-8") == "x = 1  # changed meanwhile\n"
+    with pytest.raises(EditError, match="does not exist"):
+        change_set_from_workspace_edit(_edit({"changes": {(tmp_path / "no.py").as_uri(): []}}))
+    with pytest.raises(EditError, match="not a local file"):
+        change_set_from_workspace_edit(_edit({"changes": {"untitled:1": []}}))
+    with pytest.raises(EditError, match="no edit"):
+        change_set_from_workspace_edit({"label": "x"})
+    with pytest.raises(EditError, match="malformed"):
+        change_set_from_workspace_edit(_edit({"changes": {a.as_uri(): [{"newText": "x"}]}}))
+
+
+def test_every_key_is_documented() -> None:
+    text = TOPICS["shortcuts"]
+    docs = (Path(__file__).parents[2] / "docs" / "advanced" / "keyboard-shortcuts.md").read_text(
+        encoding="utf-8"
+    )
+    shown_as = {
+        "ctrl+c": "Ctrl+C",
+        "ctrl+n": "Ctrl+N",
+        "ctrl+r": "Ctrl+R",
+        "ctrl+q": "Ctrl+Q",
+        "f2": "F2",
+        "f3": "F3",
+        "f5": "F5",
+        "alt+left": "Alt+Left",
+        "alt+right": "Alt+Left/Right",
+    }
+    for binding in PygentApp.BINDINGS:
+        assert isinstance(binding, Binding)
+        shown = shown_as[binding.key]
+        assert shown in text, f"{shown} missing from `pygent help shortcuts`"
+        assert shown.split("/")[0] in docs, f"{shown} missing from keyboard-shortcuts.md"
+    assert "Ctrl+P" in text and "Ctrl+P" in docs
+    for command in ("/help", "/new", "/sessions", "/model", "/mode", "/compact", "/clear", "/quit"):
+        assert command in text and command in docs
+
+
+async def test_ctrl_c_twice_when_idle_quits(workspace: Path) -> None:
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.1)
+        assert app.is_running
+        await pilot.press("ctrl+c")
+        await pilot.pause(0.2)
+    assert app.return_code == 0
+
+
+def test_chat_command_refuses_bad_flags_and_non_terminals(workspace: Path) -> None:
+    from click.testing import CliRunner
+
+    from pygent.cli import cli
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["chat", "--resume", "X", "--continue"])
+    assert result.exit_code == 2
+    assert "either --resume or --continue" in result.output
+    result = runner.invoke(cli, ["chat"])  # CliRunner's stdin is not a terminal
+    assert result.exit_code == 2
+    assert "needs an interactive terminal" in result.output
+    assert "pygent run" in result.output
+    result = runner.invoke(cli, ["chat", "--mode", "turbo"])
+    assert result.exit_code == 2 and "turbo" in result.output
