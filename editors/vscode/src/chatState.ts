@@ -1,0 +1,443 @@
+/**
+ * The chat transcript as plain data, and how each message from the extension changes it.
+ *
+ * Pure (no DOM, no `vscode`): the webview renders from it and persists it with `setState`;
+ * the unit tests drive it directly. `reduce` mutates the state in place (a streamed answer of
+ * megabytes must not be copied per chunk) and returns the ids of the items it touched.
+ */
+
+import type {
+  Attachment,
+  ContentBlock,
+  ModeId,
+  ModeInfo,
+  PermissionOption,
+  PlanEntry,
+  SessionUpdate,
+  ToolCallContent,
+  ToolKind,
+  ToolLocation,
+  ToolStatus,
+  ToWebview,
+} from './protocol';
+
+export interface UserItem {
+  kind: 'user';
+  id: string;
+  text: string;
+  attachments: string[];
+}
+
+export interface AgentItem {
+  kind: 'agent' | 'thought';
+  id: string;
+  text: string;
+}
+
+export interface ToolItem {
+  kind: 'tool';
+  id: string;
+  toolCallId: string;
+  title: string;
+  toolKind: ToolKind;
+  status: ToolStatus;
+  rawInput?: unknown;
+  rawOutput?: unknown;
+  content: ToolCallContent[];
+  locations: ToolLocation[];
+}
+
+export interface PermissionItem {
+  kind: 'permission';
+  id: string;
+  requestId: string;
+  title: string;
+  detail: string;
+  options: PermissionOption[];
+  answer?: string | null;
+}
+
+export type NoticeAction = 'restart' | 'resume';
+
+export interface NoticeItem {
+  kind: 'notice';
+  id: string;
+  level: 'info' | 'warning' | 'error';
+  message: string;
+  hint?: string;
+  actions?: NoticeAction[];
+}
+
+export interface PlanItem {
+  kind: 'plan';
+  id: string;
+  entries: PlanEntry[];
+}
+
+export type ChatItem = UserItem | AgentItem | ToolItem | PermissionItem | NoticeItem | PlanItem;
+
+export interface ChatState {
+  version: 1;
+  sessionId?: string;
+  title?: string;
+  model?: string;
+  modeId?: ModeId;
+  modes: ModeInfo[];
+  items: ChatItem[];
+  busy: boolean;
+  draft: string;
+  attachments: Attachment[];
+  serverState: 'starting' | 'running' | 'stopped' | 'failed';
+  nextId: number;
+  /** Id of the message item that the next chunk of the same kind extends. */
+  openItem?: string;
+}
+
+export function initialState(): ChatState {
+  return {
+    version: 1,
+    modes: [],
+    items: [],
+    busy: false,
+    draft: '',
+    attachments: [],
+    serverState: 'starting',
+    nextId: 1,
+  };
+}
+
+/** A state restored from `getState`, or a fresh one when it is missing or from another version. */
+export function restoreState(saved: unknown): ChatState {
+  if (
+    saved !== null &&
+    typeof saved === 'object' &&
+    (saved as { version?: unknown }).version === 1 &&
+    Array.isArray((saved as { items?: unknown }).items)
+  ) {
+    const state = saved as ChatState;
+    // A turn cannot survive a reload of the view: the extension tells us again if one runs.
+    state.busy = false;
+    for (const item of state.items) {
+      if (item.kind === 'permission' && item.answer === undefined) {
+        item.answer = null;
+      }
+    }
+    return state;
+  }
+  return initialState();
+}
+
+function newId(state: ChatState): string {
+  return `i${state.nextId++}`;
+}
+
+function findItem<K extends ChatItem['kind']>(
+  state: ChatState,
+  id: string | undefined,
+): Extract<ChatItem, { kind: K }> | undefined {
+  if (id === undefined) {
+    return undefined;
+  }
+  for (let i = state.items.length - 1; i >= 0; i--) {
+    if (state.items[i].id === id) {
+      return state.items[i] as Extract<ChatItem, { kind: K }>;
+    }
+  }
+  return undefined;
+}
+
+function findTool(state: ChatState, toolCallId: string): ToolItem | undefined {
+  for (let i = state.items.length - 1; i >= 0; i--) {
+    const item = state.items[i];
+    if (item.kind === 'tool' && item.toolCallId === toolCallId) {
+      return item;
+    }
+  }
+  return undefined;
+}
+
+/** The text a content block shows in the transcript. */
+export function blockText(block: ContentBlock): string {
+  switch (block.type) {
+    case 'text':
+      return block.text;
+    case 'resource_link':
+      return `@${block.name}`;
+    case 'resource':
+      return block.resource.text;
+    default:
+      return '';
+  }
+}
+
+function appendChunk(state: ChatState, kind: 'agent' | 'thought' | 'user', text: string): string[] {
+  const open = findItem(state, state.openItem);
+  if (open && open.kind === kind && (kind === 'agent' || kind === 'thought' || kind === 'user')) {
+    (open as AgentItem | UserItem).text += text;
+    return [open.id];
+  }
+  const id = newId(state);
+  if (kind === 'user') {
+    state.items.push({ kind: 'user', id, text, attachments: [] });
+  } else {
+    state.items.push({ kind, id, text });
+  }
+  state.openItem = id;
+  return [id];
+}
+
+/** Applies one `pygent/session/update` to the transcript. Unknown update kinds change nothing. */
+export function applyUpdate(state: ChatState, update: SessionUpdate): string[] {
+  switch (update.sessionUpdate) {
+    case 'agent_message_chunk':
+      return appendChunk(state, 'agent', blockText(update.content));
+    case 'agent_thought_chunk':
+      return appendChunk(state, 'thought', blockText(update.content));
+    case 'user_message_chunk':
+      return appendChunk(state, 'user', blockText(update.content));
+    case 'tool_call': {
+      state.openItem = undefined;
+      const existing = findTool(state, update.toolCallId);
+      const item: ToolItem = existing ?? {
+        kind: 'tool',
+        id: newId(state),
+        toolCallId: update.toolCallId,
+        title: update.title,
+        toolKind: update.kind ?? 'other',
+        status: update.status ?? 'pending',
+        content: [],
+        locations: [],
+      };
+      item.title = update.title || item.title;
+      item.toolKind = update.kind ?? item.toolKind;
+      item.status = update.status ?? item.status;
+      if (update.rawInput !== undefined) item.rawInput = update.rawInput;
+      if (update.content) item.content = update.content;
+      if (update.locations) item.locations = update.locations;
+      if (!existing) state.items.push(item);
+      return [item.id];
+    }
+    case 'tool_call_update': {
+      state.openItem = undefined;
+      let item = findTool(state, update.toolCallId);
+      if (!item) {
+        item = {
+          kind: 'tool',
+          id: newId(state),
+          toolCallId: update.toolCallId,
+          title: update.title ?? update.toolCallId,
+          toolKind: update.kind ?? 'other',
+          status: update.status ?? 'pending',
+          content: [],
+          locations: [],
+        };
+        state.items.push(item);
+      }
+      if (update.title) item.title = update.title;
+      if (update.kind) item.toolKind = update.kind;
+      if (update.status) item.status = update.status;
+      if (update.rawInput !== undefined) item.rawInput = update.rawInput;
+      if (update.rawOutput !== undefined) item.rawOutput = update.rawOutput;
+      if (update.content) item.content = update.content;
+      if (update.locations) item.locations = update.locations;
+      return [item.id];
+    }
+    case 'plan': {
+      state.openItem = undefined;
+      const last = state.items[state.items.length - 1];
+      if (last && last.kind === 'plan') {
+        last.entries = update.entries;
+        return [last.id];
+      }
+      const id = newId(state);
+      state.items.push({ kind: 'plan', id, entries: update.entries });
+      return [id];
+    }
+    case 'current_mode_update':
+      state.modeId = update.currentModeId;
+      return ['header'];
+    case 'pygent_notice':
+      return [addNotice(state, update.level, update.message)];
+    case 'usage_update':
+      return [];
+    default:
+      return [];
+  }
+}
+
+export function addNotice(
+  state: ChatState,
+  level: NoticeItem['level'],
+  message: string,
+  hint?: string,
+  actions?: NoticeAction[],
+): string {
+  state.openItem = undefined;
+  const id = newId(state);
+  const item: NoticeItem = { kind: 'notice', id, level, message };
+  if (hint) item.hint = hint;
+  if (actions && actions.length) item.actions = actions;
+  state.items.push(item);
+  return id;
+}
+
+/** A one-line description of what a permission request is about. */
+export function permissionDetail(rawInput: unknown): string {
+  if (rawInput && typeof rawInput === 'object') {
+    const input = rawInput as Record<string, unknown>;
+    for (const key of ['command', 'path', 'url', 'pattern', 'query']) {
+      if (typeof input[key] === 'string') {
+        return String(input[key]);
+      }
+    }
+    try {
+      return JSON.stringify(rawInput);
+    } catch {
+      return '';
+    }
+  }
+  return '';
+}
+
+/**
+ * Applies a message from the extension.
+ *
+ * Returns the touched item ids; `'all'` when the whole transcript must be re-rendered and
+ * `'header'` when only the toolbar (session, model, mode, busy) changed.
+ */
+export function reduce(state: ChatState, msg: ToWebview): string[] {
+  switch (msg.type) {
+    case 'update':
+      if (state.sessionId !== undefined && msg.sessionId !== state.sessionId) {
+        return [];
+      }
+      return applyUpdate(state, msg.update);
+    case 'session': {
+      const changed = msg.sessionId !== state.sessionId;
+      state.sessionId = msg.sessionId;
+      if (msg.title !== undefined) state.title = msg.title;
+      if (msg.modes) {
+        state.modes = msg.modes.availableModes;
+        state.modeId = msg.modes.currentModeId;
+      }
+      if (msg.model !== undefined) state.model = msg.model;
+      if (changed && msg.replay) {
+        state.items = [];
+        state.openItem = undefined;
+        return ['all', 'header'];
+      }
+      return ['header'];
+    }
+    case 'turnStarted': {
+      state.busy = true;
+      state.openItem = undefined;
+      const id = newId(state);
+      const text = msg.prompt
+        .filter((b) => b.type === 'text')
+        .map(blockText)
+        .join('\n');
+      const attachments = msg.prompt
+        .filter((b) => b.type !== 'text')
+        .map((b) => (b.type === 'resource_link' ? b.name : b.type === 'resource' ? labelForUri(b.resource.uri) : ''));
+      state.items.push({ kind: 'user', id, text, attachments });
+      return [id, 'header'];
+    }
+    case 'turnEnded': {
+      state.busy = false;
+      const touched = ['header'];
+      if (state.openItem) touched.push(state.openItem);
+      state.openItem = undefined;
+      if (msg.stopReason === 'error' && msg.error) {
+        touched.push(addNotice(state, 'error', msg.error));
+      } else if (msg.stopReason === 'cancelled') {
+        touched.push(addNotice(state, 'info', 'Turn cancelled.'));
+      } else if (msg.stopReason === 'max_tokens') {
+        touched.push(addNotice(state, 'warning', 'The answer was cut off: the model reached its output limit.'));
+      } else if (msg.stopReason === 'refusal') {
+        touched.push(addNotice(state, 'warning', 'The model refused to answer.'));
+      } else if (msg.stopReason === 'max_turn_requests') {
+        touched.push(addNotice(state, 'warning', 'The turn stopped after too many steps. Send "continue" to go on.'));
+      }
+      // Questions still open belong to the ended turn.
+      for (const item of state.items) {
+        if (item.kind === 'permission' && item.answer === undefined) {
+          item.answer = null;
+          touched.push(item.id);
+        }
+      }
+      return touched;
+    }
+    case 'permission': {
+      state.openItem = undefined;
+      const id = newId(state);
+      const call = msg.params.toolCall;
+      state.items.push({
+        kind: 'permission',
+        id,
+        requestId: msg.requestId,
+        title: call.title ?? 'pygent wants to run a tool',
+        detail: permissionDetail(call.rawInput),
+        options: msg.params.options,
+      });
+      return [id];
+    }
+    case 'permissionResolved': {
+      for (const item of state.items) {
+        if (item.kind === 'permission' && item.requestId === msg.requestId) {
+          item.answer = msg.optionId;
+          return [item.id];
+        }
+      }
+      return [];
+    }
+    case 'attach':
+      if (!state.attachments.some((a) => a.id === msg.attachment.id)) {
+        state.attachments.push(msg.attachment);
+      }
+      return ['attachments'];
+    case 'server':
+      state.serverState = msg.status.state;
+      if (msg.status.state === 'failed' && msg.status.message) {
+        return ['header', addNotice(state, 'error', msg.status.message, undefined, ['restart'])];
+      }
+      return ['header'];
+    case 'serverDied': {
+      state.serverState = 'stopped';
+      state.busy = false;
+      state.openItem = undefined;
+      const actions: NoticeAction[] = msg.sessionId ? ['restart', 'resume'] : ['restart'];
+      const touched = ['header', addNotice(state, 'error', msg.message, undefined, actions)];
+      for (const item of state.items) {
+        if (item.kind === 'permission' && item.answer === undefined) {
+          item.answer = null;
+          touched.push(item.id);
+        }
+      }
+      return touched;
+    }
+    case 'error':
+      return [addNotice(state, 'error', msg.message, msg.hint)];
+    case 'mode':
+      state.modeId = msg.modeId;
+      return ['header'];
+    case 'model':
+      state.model = msg.model;
+      return ['header'];
+    case 'clear':
+      state.items = [];
+      state.openItem = undefined;
+      state.sessionId = undefined;
+      state.title = undefined;
+      state.busy = false;
+      return ['all', 'header'];
+    default:
+      return [];
+  }
+}
+
+export function labelForUri(uri: string): string {
+  const noFragment = uri.split('#')[0];
+  const name = decodeURIComponent(noFragment.substring(noFragment.lastIndexOf('/') + 1));
+  const fragment = uri.includes('#') ? uri.substring(uri.indexOf('#')) : '';
+  return name + fragment;
+}

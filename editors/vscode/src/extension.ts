@@ -1,0 +1,690 @@
+/**
+ * pygent for VS Code: starts `pygent serve` with vscode-languageclient and is a thin client of
+ * its `pygent/*` protocol. Every behaviour lives in the server; the extension renders (the chat
+ * webview), asks (permissions, edit review) and applies (workspace edits).
+ */
+
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  ApplyWorkspaceEditRequest,
+  CancellationTokenSource,
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  WorkDoneProgress,
+  type ClientCapabilities,
+  type FeatureState,
+  type LanguageClientOptions,
+  type ServerOptions,
+  type StaticFeature,
+} from 'vscode-languageclient/node';
+import { ChatViewProvider } from './chatView';
+import { DiffReviewUi } from './diffReviewUi';
+import {
+  createDiffReviewHandler,
+  previewResult,
+  type ApplyWorkspaceEditParams,
+  type ApplyWorkspaceEditResult,
+} from './editReview';
+import { candidates, describeCommand, DOCS_URL, findPygent, PygentNotFound, type PygentCommand } from './findPygent';
+import {
+  Methods,
+  MODE_IDS,
+  type Attachment,
+  type ContentBlock,
+  type FromWebview,
+  type ListSessionsResult,
+  type LoadSessionResult,
+  type ModeId,
+  type NewSessionResult,
+  type PermissionOption,
+  type PromptResult,
+  type RequestPermissionParams,
+  type RequestPermissionResult,
+  type SessionUpdateParams,
+} from './protocol';
+
+/** Declares `experimental.pygent.permissionRequests`, so permissions come as pygent/session/requestPermission. */
+class PygentCapabilities implements StaticFeature {
+  fillClientCapabilities(capabilities: ClientCapabilities): void {
+    capabilities.experimental = { ...(capabilities.experimental as object | undefined), pygent: { permissionRequests: true } };
+    // vscode-languageclient declares changeAnnotationSupport already; make sure it stays declared.
+    const ws = (capabilities.workspace ??= {});
+    ws.applyEdit = true;
+    const edit = (ws.workspaceEdit ??= {});
+    edit.documentChanges = true;
+    edit.changeAnnotationSupport ??= { groupsOnLabel: true };
+  }
+  initialize(): void {}
+  getState(): FeatureState {
+    return { kind: 'static' };
+  }
+  clear(): void {}
+}
+
+interface PendingPermission {
+  done: (optionId: string | null) => void;
+  options: PermissionOption[];
+}
+
+class PygentController implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private sessionId: string | undefined;
+  private model = '';
+  private modeId: ModeId | undefined;
+  private turn: CancellationTokenSource | undefined;
+  private stopping = false;
+  private suppressUpdatesFor: string | undefined;
+  private permissionCounter = 0;
+  private readonly permissions = new Map<string, PendingPermission>();
+  private progressCounter = 0;
+  private readonly statusBar: vscode.StatusBarItem;
+  private readonly diffUi: DiffReviewUi;
+  private readonly diffReview: (p: ApplyWorkspaceEditParams) => Promise<ApplyWorkspaceEditResult>;
+  private starting: Promise<boolean> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    readonly view: ChatViewProvider,
+  ) {
+    this.statusBar = vscode.window.createStatusBarItem('pygent.status', vscode.StatusBarAlignment.Right, 100);
+    this.statusBar.name = 'pygent';
+    this.statusBar.command = 'pygent.chat.focus';
+    this.updateStatus();
+    this.statusBar.show();
+    this.diffUi = new DiffReviewUi((params) => this.applyInVsCode(params));
+    this.diffReview = createDiffReviewHandler(this.diffUi);
+    this.disposables.push(this.statusBar, this.diffUi);
+  }
+
+  // -- server lifecycle ------------------------------------------------------------------------
+
+  private config(): vscode.WorkspaceConfiguration {
+    return vscode.workspace.getConfiguration('pygent');
+  }
+
+  private workspaceRoot(): string | undefined {
+    return vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  }
+
+  private async pythonInterpreter(): Promise<string | undefined> {
+    try {
+      const ext = vscode.extensions.getExtension('ms-python.python');
+      if (!ext) return undefined;
+      const api = (ext.isActive ? ext.exports : await ext.activate()) as {
+        environments?: { getActiveEnvironmentPath?: () => { path?: string } };
+      };
+      return api?.environments?.getActiveEnvironmentPath?.()?.path;
+    } catch (err) {
+      this.log.info(`Python extension gave no interpreter: ${String(err)}`);
+      return undefined;
+    }
+  }
+
+  ensureStarted(): Promise<boolean> {
+    if (this.client?.state === State.Running) return Promise.resolve(true);
+    this.starting ??= this.start().finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(): Promise<boolean> {
+    this.view.post({ type: 'server', status: { state: 'starting' } });
+    let command: PygentCommand;
+    try {
+      command = await findPygent(candidates(this.config().get<string>('path', ''), await this.pythonInterpreter()));
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PygentNotFound) this.log.error(`${message}\nTried:\n  ${err.tried.join('\n  ')}`);
+      this.failed(message);
+      return false;
+    }
+    this.log.info(`Starting ${describeCommand(command)} serve`);
+    const serverOptions: ServerOptions = {
+      command: command.command,
+      args: [...command.args, 'serve'],
+      options: { cwd: this.workspaceRoot(), env: { ...process.env } },
+    };
+    const initializationOptions: Record<string, unknown> = {};
+    const model = this.config().get<string>('model', '');
+    const mode = this.config().get<string>('permissionMode', '');
+    if (model) initializationOptions.model = model;
+    if (mode) initializationOptions.permissionMode = mode;
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [{ scheme: 'file' }],
+      outputChannel: this.log,
+      initializationOptions,
+      connectionOptions: { maxRestartCount: 0 },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue, handled: true }),
+        closed: () => ({ action: CloseAction.DoNotRestart, handled: true }),
+      },
+    };
+    const client = new LanguageClient('pygent', 'pygent', serverOptions, clientOptions);
+    client.registerFeature(new PygentCapabilities());
+    this.client = client;
+    client.onDidChangeState((e) => {
+      if (client !== this.client) return;
+      if (e.oldState === State.Running && e.newState === State.Stopped && !this.stopping) {
+        this.serverDied();
+      }
+    });
+    try {
+      await client.start();
+    } catch (err) {
+      if (client === this.client) this.client = undefined;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.failed(
+        `pygent serve (${describeCommand(command)} serve) exited while starting: ${reason}. ` +
+          'See "pygent: Show Logs", fix the cause, then run "pygent: Restart Server".',
+      );
+      return false;
+    }
+    this.hook(client);
+    this.view.post({ type: 'server', status: { state: 'running' } });
+    return true;
+  }
+
+  private hook(client: LanguageClient): void {
+    client.onNotification(Methods.sessionUpdate, (params: SessionUpdateParams) => {
+      if (params.sessionId === this.suppressUpdatesFor) return;
+      if (params.update?.sessionUpdate === 'current_mode_update') {
+        this.modeId = params.update.currentModeId;
+        this.updateStatus();
+      }
+      this.view.post({ type: 'update', sessionId: params.sessionId, update: params.update });
+    });
+    client.onRequest(Methods.sessionRequestPermission, (params: RequestPermissionParams, token) =>
+      this.askPermission(params, token),
+    );
+    client.onRequest(ApplyWorkspaceEditRequest.type.method, (params: ApplyWorkspaceEditParams) =>
+      this.handleApplyEdit(params),
+    );
+  }
+
+  private failed(message: string): void {
+    this.log.error(message);
+    this.view.post({ type: 'server', status: { state: 'failed', message } });
+    void vscode.window.showErrorMessage(message, 'Open Docs', 'Show Logs').then((choice) => {
+      if (choice === 'Open Docs') void vscode.env.openExternal(vscode.Uri.parse(DOCS_URL));
+      if (choice === 'Show Logs') this.log.show();
+    });
+  }
+
+  private serverDied(): void {
+    const message = this.turn
+      ? 'pygent serve stopped in the middle of the turn. What it wrote so far is kept above; restart the server and resume the session to go on.'
+      : 'pygent serve stopped. Restart it to go on.';
+    this.log.error(message);
+    this.turn?.dispose();
+    this.turn = undefined;
+    this.resolveAllPermissions();
+    this.updateStatus();
+    this.view.post({ type: 'serverDied', message, sessionId: this.sessionId });
+    if (!this.view.visible) {
+      void vscode.window.showErrorMessage(message, 'Restart and Resume').then((c) => {
+        if (c) void this.restart(true);
+      });
+    }
+  }
+
+  async restart(resume: boolean): Promise<void> {
+    const old = this.client;
+    this.client = undefined;
+    this.stopping = true;
+    try {
+      if (old && old.state !== State.Stopped) await old.stop(2000).catch(() => undefined);
+    } finally {
+      this.stopping = false;
+    }
+    this.turn?.dispose();
+    this.turn = undefined;
+    this.resolveAllPermissions();
+    const keep = resume ? this.sessionId : undefined;
+    if (!(await this.ensureStarted())) return;
+    if (keep) {
+      await this.loadSession(keep, false);
+      this.view.post({
+        type: 'update',
+        sessionId: keep,
+        update: { sessionUpdate: 'pygent_notice', level: 'info', message: 'Server restarted; session resumed.' },
+      });
+    } else {
+      this.sessionId = undefined;
+      await this.newSession();
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const client = this.client;
+    this.client = undefined;
+    if (client && client.state !== State.Stopped) await client.stop(2000).catch(() => undefined);
+  }
+
+  // -- sessions --------------------------------------------------------------------------------
+
+  async newSession(): Promise<void> {
+    if (!(await this.ensureStarted()) || !this.client) return;
+    try {
+      const result = await this.client.sendRequest<NewSessionResult>(Methods.sessionNew, this.cwdParams());
+      this.sessionId = result.sessionId;
+      this.model = result.models?.currentModelId ?? this.model;
+      this.modeId = result.modes?.currentModeId ?? this.modeId;
+      this.updateStatus();
+      this.view.post({ type: 'session', sessionId: result.sessionId, modes: result.modes, model: this.model });
+    } catch (err) {
+      this.reportError('Could not start a session', err);
+    }
+  }
+
+  private cwdParams(): { cwd?: string } {
+    const root = this.workspaceRoot();
+    return root ? { cwd: root } : {};
+  }
+
+  /** Loads a session: `replay` shows its history; without it the transcript on screen stays. */
+  async loadSession(sessionId: string, replay: boolean): Promise<void> {
+    if (!(await this.ensureStarted()) || !this.client) return;
+    if (replay) {
+      this.view.post({ type: 'session', sessionId, replay: true });
+    } else {
+      this.suppressUpdatesFor = sessionId;
+    }
+    try {
+      const result = await this.client.sendRequest<LoadSessionResult>(Methods.sessionLoad, {
+        sessionId,
+        ...this.cwdParams(),
+      });
+      this.sessionId = sessionId;
+      this.model = result.models?.currentModelId ?? this.model;
+      this.modeId = result.modes?.currentModeId ?? this.modeId;
+      this.updateStatus();
+      this.view.post({ type: 'session', sessionId, modes: result.modes, model: this.model });
+    } catch (err) {
+      this.reportError(`Could not load session ${sessionId}`, err);
+    } finally {
+      this.suppressUpdatesFor = undefined;
+    }
+  }
+
+  async pickSession(): Promise<void> {
+    if (!(await this.ensureStarted()) || !this.client) return;
+    let result: ListSessionsResult;
+    try {
+      result = await this.client.sendRequest<ListSessionsResult>(Methods.sessionList, this.cwdParams());
+    } catch (err) {
+      this.reportError('Could not list sessions', err);
+      return;
+    }
+    if (!result.sessions.length) {
+      void vscode.window.showInformationMessage('pygent has no sessions in this workspace yet.');
+      return;
+    }
+    const pick = await vscode.window.showQuickPick(
+      result.sessions.map((s) => ({
+        label: s.title || '(untitled)',
+        description: s.updatedAt ? new Date(s.updatedAt).toLocaleString() : undefined,
+        detail: `${s.messageCount ?? 0} messages · ${s.sessionId}`,
+        sessionId: s.sessionId,
+      })),
+      { title: 'Resume a pygent session', placeHolder: 'Sessions of this workspace, newest first (TUI and Neovim ones too)' },
+    );
+    if (pick) await this.loadSession(pick.sessionId, true);
+  }
+
+  async setMode(modeId?: ModeId): Promise<void> {
+    if (!modeId) {
+      const pick = await vscode.window.showQuickPick(
+        MODE_IDS.map((id) => ({ label: id, picked: id === this.modeId })),
+        { title: 'pygent permission mode' },
+      );
+      if (!pick) return;
+      modeId = pick.label as ModeId;
+    }
+    if (!this.sessionId) await this.newSession();
+    if (!this.client || !this.sessionId) return;
+    try {
+      await this.client.sendRequest(Methods.sessionSetMode, { sessionId: this.sessionId, modeId });
+      this.modeId = modeId;
+      this.updateStatus();
+      this.view.post({ type: 'mode', modeId });
+    } catch (err) {
+      this.reportError('Could not change the mode', err);
+    }
+  }
+
+  async setModel(): Promise<void> {
+    const modelId = await vscode.window.showInputBox({
+      title: 'pygent model',
+      prompt: 'A litellm model name, e.g. anthropic/claude-sonnet-4-5 or openai/gpt-4.1',
+      value: this.model,
+    });
+    if (!modelId) return;
+    if (!this.sessionId) await this.newSession();
+    if (!this.client || !this.sessionId) return;
+    try {
+      await this.client.sendRequest(Methods.sessionSetModel, { sessionId: this.sessionId, modelId });
+      this.model = modelId;
+      this.updateStatus();
+      this.view.post({ type: 'model', model: modelId });
+    } catch (err) {
+      this.reportError('Could not change the model', err);
+    }
+  }
+
+  // -- turns -----------------------------------------------------------------------------------
+
+  async send(text: string, attachments: Attachment[]): Promise<void> {
+    if (this.turn) {
+      void vscode.window.showWarningMessage('pygent is still answering. Wait or cancel the turn first.');
+      return;
+    }
+    const prompt: ContentBlock[] = [];
+    if (text.trim()) prompt.push({ type: 'text', text });
+    for (const a of attachments) prompt.push(a.block);
+    if (!prompt.length) return;
+    if (!this.sessionId || this.client?.state !== State.Running) {
+      if (!(await this.ensureStarted())) return;
+      if (!this.sessionId) await this.newSession();
+    }
+    const client = this.client;
+    const sessionId = this.sessionId;
+    if (!client || !sessionId) return;
+    const source = new CancellationTokenSource();
+    this.turn = source;
+    const token = `pygent-vscode-${++this.progressCounter}`;
+    const progress = client.onProgress(WorkDoneProgress.type, token, (value) => {
+      if (value.kind === 'report' && value.message) this.updateStatus(value.message);
+    });
+    this.updateStatus('thinking…');
+    this.view.post({ type: 'turnStarted', sessionId, prompt });
+    try {
+      const result = await client.sendRequest<PromptResult>(
+        Methods.sessionPrompt,
+        { sessionId, prompt, workDoneToken: token },
+        source.token,
+      );
+      this.view.post({ type: 'turnEnded', sessionId, stopReason: result.stopReason });
+    } catch (err) {
+      if (client === this.client && client.state === State.Running) {
+        if (source.token.isCancellationRequested) {
+          this.view.post({ type: 'turnEnded', sessionId, stopReason: 'cancelled' });
+        } else {
+          this.view.post({ type: 'turnEnded', sessionId, stopReason: 'error', error: errorText(err) });
+        }
+      }
+    } finally {
+      progress.dispose();
+      if (this.turn === source) this.turn = undefined;
+      source.dispose();
+      this.updateStatus();
+    }
+  }
+
+  cancel(): void {
+    if (!this.turn || !this.client || !this.sessionId) return;
+    void this.client.sendNotification(Methods.sessionCancel, { sessionId: this.sessionId });
+    this.turn.cancel();
+  }
+
+  // -- permissions and edits -------------------------------------------------------------------
+
+  private askPermission(params: RequestPermissionParams, token: vscode.CancellationToken): Promise<RequestPermissionResult> {
+    const requestId = `p${++this.permissionCounter}`;
+    return new Promise<RequestPermissionResult>((resolve) => {
+      const done = (optionId: string | null): void => {
+        if (!this.permissions.delete(requestId)) return;
+        this.view.post({ type: 'permissionResolved', requestId, optionId });
+        resolve({ outcome: optionId === null ? { outcome: 'cancelled' } : { outcome: 'selected', optionId } });
+      };
+      this.permissions.set(requestId, { done, options: params.options });
+      token.onCancellationRequested(() => done(null));
+      this.view.post({ type: 'permission', requestId, params });
+      if (!this.view.visible) {
+        const title = params.toolCall.title ?? 'run a tool';
+        void vscode.window
+          .showInformationMessage(`pygent wants to: ${title}`, ...params.options.map((o) => o.name))
+          .then((choice) => {
+            const option = params.options.find((o) => o.name === choice);
+            if (option) done(option.optionId);
+          });
+      }
+    });
+  }
+
+  answerPermission(requestId: string, optionId: string | null): void {
+    const pending = this.permissions.get(requestId);
+    if (!pending) return;
+    if (optionId !== null && !pending.options.some((o) => o.optionId === optionId)) {
+      this.log.warn(`ignored a permission answer with unknown option ${optionId}`);
+      return;
+    }
+    pending.done(optionId);
+  }
+
+  private resolveAllPermissions(): void {
+    for (const pending of [...this.permissions.values()]) pending.done(null);
+  }
+
+  private async handleApplyEdit(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const mode = this.config().get<string>('editReview', 'refactorPreview');
+    if (mode === 'diffEditor') {
+      return this.diffReview(params);
+    }
+    try {
+      return previewResult(await this.applyInVsCode(params));
+    } catch (err) {
+      return { applied: false, failureReason: `VS Code could not apply the edit: ${errorText(err)}` };
+    }
+  }
+
+  /** Applies through VS Code; annotated edits (needsConfirmation) open the refactor preview. */
+  private async applyInVsCode(params: ApplyWorkspaceEditParams): Promise<boolean> {
+    const client = this.client;
+    if (!client) return false;
+    const edit = await client.protocol2CodeConverter.asWorkspaceEdit(
+      params.edit as Parameters<typeof client.protocol2CodeConverter.asWorkspaceEdit>[0],
+    );
+    if (!edit) return false;
+    const applied = await vscode.workspace.applyEdit(edit);
+    if (applied) {
+      // Edits land in buffers; save them so tools that read the disk see the change.
+      const uris = new Set(edit.entries().map(([uri]) => uri.toString()));
+      for (const doc of vscode.workspace.textDocuments) {
+        if (uris.has(doc.uri.toString()) && doc.isDirty) await doc.save();
+      }
+    }
+    return applied;
+  }
+
+  // -- webview ---------------------------------------------------------------------------------
+
+  async onWebviewMessage(message: FromWebview): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        this.view.post({ type: 'model', model: this.model });
+        if (this.modeId) this.view.post({ type: 'mode', modeId: this.modeId });
+        if (await this.ensureStarted()) {
+          if (!this.sessionId) await this.newSession();
+          else this.view.post({ type: 'session', sessionId: this.sessionId, model: this.model });
+        }
+        break;
+      case 'send':
+        await this.send(message.text, message.attachments);
+        break;
+      case 'cancel':
+        this.cancel();
+        break;
+      case 'permissionAnswer':
+        this.answerPermission(message.requestId, message.optionId);
+        break;
+      case 'attachFile':
+        await this.attachFile();
+        break;
+      case 'addSelection':
+        this.addSelection();
+        break;
+      case 'newChat':
+        await vscode.commands.executeCommand('pygent.newChat');
+        break;
+      case 'pickSession':
+        await this.pickSession();
+        break;
+      case 'setMode':
+        await this.setMode(message.modeId);
+        break;
+      case 'pickModel':
+        await this.setModel();
+        break;
+      case 'restartServer':
+        await this.restart(message.resume);
+        break;
+      case 'openFile': {
+        const line = Math.max(0, (message.line ?? 1) - 1);
+        await vscode.window.showTextDocument(vscode.Uri.file(message.path), {
+          selection: new vscode.Range(line, 0, line, 0),
+          preview: true,
+        });
+        break;
+      }
+      case 'copy':
+        await vscode.env.clipboard.writeText(message.text);
+        break;
+      case 'log':
+        this.log[message.level](`webview: ${message.message}`);
+        break;
+    }
+  }
+
+  async attachFile(): Promise<void> {
+    const files = await vscode.workspace.findFiles('**/*', '**/{node_modules,.git,.venv,__pycache__}/**', 5000);
+    const pick = await vscode.window.showQuickPick(
+      files
+        .map((uri) => ({ label: vscode.workspace.asRelativePath(uri), uri }))
+        .sort((a, b) => a.label.localeCompare(b.label)),
+      { title: 'Attach a file to the pygent prompt', matchOnDescription: true },
+    );
+    if (!pick) return;
+    this.view.post({
+      type: 'attach',
+      attachment: {
+        id: `link:${pick.uri.toString()}`,
+        label: pick.label,
+        block: { type: 'resource_link', uri: pick.uri.toString(), name: pick.label },
+      },
+    });
+  }
+
+  addSelection(): boolean {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor || editor.selection.isEmpty) {
+      void vscode.window.showInformationMessage('Select some text in an editor first.');
+      return false;
+    }
+    const sel = editor.selection;
+    const uri = editor.document.uri.toString();
+    const name = path.basename(editor.document.uri.fsPath);
+    const range = {
+      start: { line: sel.start.line, character: sel.start.character },
+      end: { line: sel.end.line, character: sel.end.character },
+    };
+    this.view.post({
+      type: 'attach',
+      attachment: {
+        id: `sel:${uri}:${sel.start.line}:${sel.end.line}`,
+        label: `${name}:${sel.start.line + 1}-${sel.end.line + 1}`,
+        block: {
+          type: 'resource',
+          resource: { uri, text: editor.document.getText(sel), mimeType: 'text/plain' },
+          _meta: { range },
+        },
+      },
+    });
+    return true;
+  }
+
+  // -- misc ------------------------------------------------------------------------------------
+
+  private updateStatus(activity?: string): void {
+    const model = this.model || 'pygent';
+    const mode = this.modeId ?? '';
+    if (this.turn && activity !== undefined) {
+      this.statusBar.text = `$(sync~spin) pygent: ${activity}`;
+    } else if (this.turn) {
+      this.statusBar.text = `$(sync~spin) pygent: working…`;
+    } else {
+      this.statusBar.text = `$(hubot) ${model}${mode ? ` · ${mode}` : ''}`;
+    }
+    this.statusBar.tooltip = `pygent — model ${model}${mode ? `, mode ${mode}` : ''}. Click to open the chat.`;
+  }
+
+  private reportError(what: string, err: unknown): void {
+    const text = `${what}: ${errorText(err)}`;
+    this.log.error(text);
+    this.view.post({ type: 'error', message: text, hint: errorHint(err) });
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+function errorText(err: unknown): string {
+  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}
+
+function errorHint(err: unknown): string | undefined {
+  const data = (err as { data?: { hint?: unknown } } | undefined)?.data;
+  return typeof data?.hint === 'string' ? data.hint : undefined;
+}
+
+let controller: PygentController | undefined;
+
+export function activate(context: vscode.ExtensionContext): void {
+  const log = vscode.window.createOutputChannel('pygent', { log: true });
+  const holder: { ctl?: PygentController } = {};
+  const view = new ChatViewProvider(context.extensionUri, (m) => void holder.ctl?.onWebviewMessage(m), log);
+  const c = new PygentController(log, view);
+  holder.ctl = c;
+  controller = c;
+  context.subscriptions.push(
+    log,
+    view,
+    c,
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewType, view, {
+      webviewOptions: { retainContextWhenHidden: true },
+    }),
+    vscode.commands.registerCommand('pygent.newChat', async () => {
+      view.post({ type: 'clear' });
+      await view.reveal();
+      await c.newSession();
+    }),
+    vscode.commands.registerCommand('pygent.askAboutSelection', async () => {
+      await view.reveal();
+      c.addSelection();
+    }),
+    vscode.commands.registerCommand('pygent.addSelection', () => c.addSelection()),
+    vscode.commands.registerCommand('pygent.cancel', () => c.cancel()),
+    vscode.commands.registerCommand('pygent.resumeSession', () => c.pickSession()),
+    vscode.commands.registerCommand('pygent.setMode', () => c.setMode()),
+    vscode.commands.registerCommand('pygent.setModel', () => c.setModel()),
+    vscode.commands.registerCommand('pygent.showLogs', () => log.show()),
+    vscode.commands.registerCommand('pygent.restartServer', () => c.restart(true)),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (['pygent.path', 'pygent.model', 'pygent.permissionMode', 'pygent.trace.server'].some((k) => e.affectsConfiguration(k))) {
+        void vscode.window
+          .showInformationMessage('pygent settings changed. Restart the server to use them?', 'Restart Server')
+          .then((choice) => choice && c.restart(true));
+      }
+    }),
+  );
+}
+
+export async function deactivate(): Promise<void> {
+  await controller?.stop();
+  controller = undefined;
+}

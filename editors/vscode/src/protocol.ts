@@ -1,0 +1,316 @@
+/**
+ * The `pygent/*` protocol, mirrored from pygent's server (src/pygent/server/protocol.py and the
+ * reference transcript). Field names are ACP's wire names. The webview's messages reuse these
+ * types: an update that arrives from the server is forwarded to the webview as is.
+ *
+ * This module is pure (no `vscode` import) so the webview bundle and the unit tests use it too.
+ */
+
+export const PROTOCOL_VERSION = 1;
+
+export const Methods = {
+  sessionNew: 'pygent/session/new',
+  sessionPrompt: 'pygent/session/prompt',
+  sessionCancel: 'pygent/session/cancel',
+  sessionList: 'pygent/session/list',
+  sessionLoad: 'pygent/session/load',
+  sessionDelete: 'pygent/session/delete',
+  sessionSetMode: 'pygent/session/setMode',
+  sessionSetModel: 'pygent/session/setModel',
+  sessionUpdate: 'pygent/session/update',
+  sessionRequestPermission: 'pygent/session/requestPermission',
+} as const;
+
+export type ModeId = 'ask' | 'auto-edit' | 'plan' | 'auto';
+export const MODE_IDS: readonly ModeId[] = ['ask', 'auto-edit', 'plan', 'auto'];
+
+// -- content blocks ----------------------------------------------------------------------------
+
+export interface Range {
+  start: { line: number; character: number };
+  end: { line: number; character: number };
+}
+
+export interface TextBlock {
+  type: 'text';
+  text: string;
+}
+
+export interface ResourceLinkBlock {
+  type: 'resource_link';
+  uri: string;
+  name: string;
+}
+
+export interface ResourceBlock {
+  type: 'resource';
+  resource: { uri: string; text: string; mimeType?: string };
+  _meta?: { range?: Range };
+}
+
+export type ContentBlock = TextBlock | ResourceLinkBlock | ResourceBlock;
+
+// -- session updates ---------------------------------------------------------------------------
+
+export type ToolKind =
+  | 'read'
+  | 'edit'
+  | 'delete'
+  | 'move'
+  | 'search'
+  | 'execute'
+  | 'think'
+  | 'fetch'
+  | 'other';
+
+export type ToolStatus = 'pending' | 'in_progress' | 'completed' | 'failed';
+
+export interface DiffContent {
+  type: 'diff';
+  path: string;
+  oldText: string | null;
+  newText: string;
+}
+
+export interface WrappedContent {
+  type: 'content';
+  content: ContentBlock;
+}
+
+export type ToolCallContent = DiffContent | WrappedContent;
+
+export interface ToolLocation {
+  path: string;
+  line?: number;
+}
+
+export interface ToolCall {
+  sessionUpdate: 'tool_call';
+  toolCallId: string;
+  title: string;
+  kind?: ToolKind;
+  status?: ToolStatus;
+  locations?: ToolLocation[];
+  rawInput?: unknown;
+  content?: ToolCallContent[];
+}
+
+export interface ToolCallUpdate {
+  sessionUpdate: 'tool_call_update';
+  toolCallId: string;
+  title?: string;
+  kind?: ToolKind;
+  status?: ToolStatus;
+  locations?: ToolLocation[];
+  rawInput?: unknown;
+  rawOutput?: unknown;
+  content?: ToolCallContent[];
+}
+
+export interface MessageChunk {
+  sessionUpdate: 'agent_message_chunk' | 'agent_thought_chunk' | 'user_message_chunk';
+  content: ContentBlock;
+}
+
+export interface PlanEntry {
+  content: string;
+  priority?: string;
+  status?: string;
+}
+
+export interface PlanUpdate {
+  sessionUpdate: 'plan';
+  entries: PlanEntry[];
+}
+
+export interface CurrentModeUpdate {
+  sessionUpdate: 'current_mode_update';
+  currentModeId: ModeId;
+}
+
+export interface Usage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cachedReadTokens?: number;
+  totalTokens?: number;
+}
+
+export interface UsageUpdate {
+  sessionUpdate: 'usage_update';
+  _meta?: { pygent?: { usage?: Usage } };
+}
+
+export interface NoticeUpdate {
+  sessionUpdate: 'pygent_notice';
+  level: 'info' | 'warning' | 'error';
+  message: string;
+}
+
+export type SessionUpdate =
+  | ToolCall
+  | ToolCallUpdate
+  | MessageChunk
+  | PlanUpdate
+  | CurrentModeUpdate
+  | UsageUpdate
+  | NoticeUpdate;
+
+export interface SessionUpdateParams {
+  sessionId: string;
+  update: SessionUpdate;
+}
+
+// -- requests and results ----------------------------------------------------------------------
+
+export interface ModeInfo {
+  id: ModeId;
+  name: string;
+}
+
+export interface SessionModes {
+  currentModeId: ModeId;
+  availableModes: ModeInfo[];
+}
+
+export interface NewSessionParams {
+  cwd?: string;
+  mcpServers?: unknown[];
+}
+
+export interface NewSessionResult {
+  sessionId: string;
+  modes?: SessionModes;
+  models?: { currentModelId: string };
+}
+
+export interface LoadSessionParams {
+  sessionId: string;
+  cwd?: string;
+  mcpServers?: unknown[];
+}
+
+export interface LoadSessionResult {
+  modes?: SessionModes;
+  models?: { currentModelId: string };
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  title?: string | null;
+  updatedAt?: string;
+  messageCount?: number;
+}
+
+export interface ListSessionsResult {
+  sessions: SessionInfo[];
+}
+
+export interface PromptParams {
+  sessionId: string;
+  prompt: ContentBlock[];
+  workDoneToken?: string;
+}
+
+export type StopReason = 'end_turn' | 'max_tokens' | 'max_turn_requests' | 'refusal' | 'cancelled';
+
+export interface PromptResult {
+  stopReason: StopReason;
+  usage?: Usage;
+}
+
+export type PermissionOptionKind = 'allow_once' | 'allow_always' | 'reject_once' | 'reject_always';
+
+export interface PermissionOption {
+  optionId: string;
+  name: string;
+  kind: PermissionOptionKind;
+}
+
+export interface RequestPermissionParams {
+  sessionId: string;
+  toolCall: {
+    toolCallId: string;
+    title?: string;
+    kind?: ToolKind;
+    rawInput?: unknown;
+  };
+  options: PermissionOption[];
+}
+
+export type PermissionOutcome =
+  | { outcome: 'selected'; optionId: string }
+  | { outcome: 'cancelled' };
+
+export interface RequestPermissionResult {
+  outcome: PermissionOutcome;
+}
+
+/** JSON-RPC error `data` as pygent sends it (`data.code` is pygent's error code). */
+export interface PygentErrorData {
+  code?: string;
+  hint?: string;
+}
+
+// -- extension <-> webview ---------------------------------------------------------------------
+
+/** A prompt attachment as the webview shows it; `block` is what goes on the wire. */
+export interface Attachment {
+  id: string;
+  label: string;
+  block: ResourceLinkBlock | ResourceBlock;
+}
+
+export interface ServerStatus {
+  state: 'starting' | 'running' | 'stopped' | 'failed';
+  message?: string;
+}
+
+/** Messages the extension posts to the webview. */
+export type ToWebview =
+  | { type: 'update'; sessionId: string; update: SessionUpdate }
+  | { type: 'session'; sessionId: string; title?: string; modes?: SessionModes; model?: string; replay?: boolean }
+  | { type: 'turnStarted'; sessionId: string; prompt: ContentBlock[] }
+  | { type: 'turnEnded'; sessionId: string; stopReason: StopReason | 'error'; error?: string }
+  | { type: 'permission'; requestId: string; params: RequestPermissionParams }
+  | { type: 'permissionResolved'; requestId: string; optionId: string | null }
+  | { type: 'attach'; attachment: Attachment }
+  | { type: 'server'; status: ServerStatus }
+  | { type: 'serverDied'; message: string; sessionId?: string }
+  | { type: 'error'; message: string; hint?: string }
+  | { type: 'mode'; modeId: ModeId }
+  | { type: 'model'; model: string }
+  | { type: 'clear' };
+
+/** Messages the webview posts to the extension. */
+export type FromWebview =
+  | { type: 'ready' }
+  | { type: 'send'; text: string; attachments: Attachment[] }
+  | { type: 'cancel' }
+  | { type: 'permissionAnswer'; requestId: string; optionId: string | null }
+  | { type: 'attachFile' }
+  | { type: 'addSelection' }
+  | { type: 'newChat' }
+  | { type: 'pickSession' }
+  | { type: 'setMode'; modeId: ModeId }
+  | { type: 'pickModel' }
+  | { type: 'restartServer'; resume: boolean }
+  | { type: 'openFile'; path: string; line?: number }
+  | { type: 'copy'; text: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export const FROM_WEBVIEW_TYPES: readonly FromWebview['type'][] = [
+  'ready',
+  'send',
+  'cancel',
+  'permissionAnswer',
+  'attachFile',
+  'addSelection',
+  'newChat',
+  'pickSession',
+  'setMode',
+  'pickModel',
+  'restartServer',
+  'openFile',
+  'copy',
+  'log',
+];

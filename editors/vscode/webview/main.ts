@@ -1,0 +1,520 @@
+/**
+ * The chat UI inside the `pygent.chat` webview. Holds the transcript as data (src/chatState.ts),
+ * persists it with setState, renders it to the DOM incrementally, and posts the user's actions
+ * to the extension. Messages it does not know are ignored and logged.
+ */
+
+import {
+  addNotice,
+  reduce,
+  restoreState,
+  type AgentItem,
+  type ChatItem,
+  type ChatState,
+  type NoticeItem,
+  type PermissionItem,
+  type PlanItem,
+  type ToolItem,
+  type UserItem,
+} from '../src/chatState';
+import type { FromWebview, ModeId, ToolCallContent, ToWebview } from '../src/protocol';
+import { renderMarkdown } from './markdown';
+
+interface VsCodeApi {
+  postMessage(message: FromWebview): void;
+  getState(): unknown;
+  setState(state: unknown): void;
+}
+
+declare function acquireVsCodeApi(): VsCodeApi;
+
+const TO_WEBVIEW_TYPES = new Set<string>([
+  'update',
+  'session',
+  'turnStarted',
+  'turnEnded',
+  'permission',
+  'permissionResolved',
+  'attach',
+  'server',
+  'serverDied',
+  'error',
+  'mode',
+  'model',
+  'clear',
+]);
+
+/** Above this many characters a streaming answer is shown as plain text until the turn ends. */
+const PLAIN_WHILE_STREAMING = 100_000;
+
+const KIND_ICONS: Record<string, string> = {
+  read: '📄',
+  edit: '✏️',
+  delete: '🗑️',
+  move: '📦',
+  search: '🔍',
+  execute: '▶️',
+  think: '💭',
+  fetch: '🌐',
+  other: '🔧',
+};
+
+const STATUS_TEXT: Record<string, string> = {
+  pending: 'pending',
+  in_progress: 'running',
+  completed: 'done',
+  failed: 'failed',
+};
+
+const vscode = acquireVsCodeApi();
+const state: ChatState = restoreState(vscode.getState());
+
+function post(message: FromWebview): void {
+  vscode.postMessage(message);
+}
+
+function log(level: 'info' | 'warn' | 'error', message: string): void {
+  post({ type: 'log', level, message });
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<Record<string, string>> = {},
+  ...children: (Node | string)[]
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (value === undefined) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'text') node.textContent = value;
+    else node.setAttribute(key, value);
+  }
+  for (const child of children) node.append(child);
+  return node;
+}
+
+// -- layout ----------------------------------------------------------------------------------
+
+const app = document.getElementById('app') ?? document.body;
+
+const titleEl = el('span', { class: 'title', 'aria-live': 'polite' });
+const newChatBtn = el('button', { class: 'secondary', 'aria-label': 'New chat', title: 'New chat', text: '+ New' });
+const sessionsBtn = el('button', {
+  class: 'secondary',
+  'aria-label': 'Sessions: resume an earlier session',
+  title: 'Resume an earlier session',
+  text: 'Sessions',
+});
+const modeSelect = el('select', { 'aria-label': 'Permission mode', title: 'Permission mode' });
+const modelBtn = el('button', { class: 'secondary model', 'aria-label': 'Model', title: 'Change the model' });
+const serverEl = el('span', { class: 'server-state', role: 'status' });
+const toolbar = el(
+  'div',
+  { class: 'toolbar', role: 'toolbar', 'aria-label': 'pygent chat toolbar' },
+  newChatBtn,
+  sessionsBtn,
+  modeSelect,
+  modelBtn,
+  el('span', { class: 'spacer' }),
+  titleEl,
+  serverEl,
+);
+
+const transcript = el('div', {
+  class: 'transcript',
+  role: 'log',
+  'aria-live': 'polite',
+  'aria-label': 'Conversation',
+  tabindex: '0',
+});
+
+const chipsEl = el('div', { class: 'chips', 'aria-label': 'Attachments' });
+const input = el('textarea', {
+  id: 'prompt',
+  'aria-label': 'Message pygent',
+  placeholder: 'Message pygent (Enter sends, Shift+Enter for a new line, @ attaches a file)',
+  rows: '3',
+});
+const attachBtn = el('button', { class: 'secondary', 'aria-label': 'Attach a file', title: 'Attach a file (@)', text: '@ File' });
+const selectionBtn = el('button', {
+  class: 'secondary',
+  'aria-label': 'Add the editor selection',
+  title: 'Add the selection of the active editor',
+  text: 'Add selection',
+});
+const sendBtn = el('button', { 'aria-label': 'Send', text: 'Send' });
+const cancelBtn = el('button', { class: 'secondary', 'aria-label': 'Cancel', text: 'Cancel' });
+const composer = el(
+  'div',
+  { class: 'composer' },
+  chipsEl,
+  input,
+  el('div', { class: 'row' }, attachBtn, selectionBtn, el('span', { class: 'spacer' }), cancelBtn, sendBtn),
+);
+
+app.append(toolbar, transcript, composer);
+
+// -- rendering -------------------------------------------------------------------------------
+
+const itemEls = new Map<string, HTMLElement>();
+const lastMarkdown = new Map<string, number>();
+const dirty = new Set<string>();
+let flushTimer: ReturnType<typeof setTimeout> | undefined;
+let saveTimer: ReturnType<typeof setTimeout> | undefined;
+
+function scheduleSave(): void {
+  if (saveTimer !== undefined) return;
+  saveTimer = setTimeout(() => {
+    saveTimer = undefined;
+    vscode.setState(state);
+  }, 300);
+}
+
+function markDirty(ids: string[]): void {
+  for (const id of ids) dirty.add(id);
+  if (flushTimer === undefined) {
+    flushTimer = setTimeout(flush, 16);
+  }
+  scheduleSave();
+}
+
+function flush(): void {
+  flushTimer = undefined;
+  const ids = [...dirty];
+  dirty.clear();
+  const nearBottom = transcript.scrollHeight - transcript.scrollTop - transcript.clientHeight < 40;
+  if (ids.includes('all')) {
+    transcript.replaceChildren();
+    itemEls.clear();
+    for (const item of state.items) renderItem(item);
+  } else {
+    for (const id of ids) {
+      if (id === 'header' || id === 'attachments') continue;
+      const item = state.items.find((i) => i.id === id);
+      if (item) renderItem(item);
+    }
+  }
+  if (ids.includes('header') || ids.includes('all')) renderHeader();
+  if (ids.includes('attachments')) renderChips();
+  if (nearBottom) transcript.scrollTop = transcript.scrollHeight;
+}
+
+function renderItem(item: ChatItem): void {
+  let node: HTMLElement;
+  switch (item.kind) {
+    case 'user':
+      node = renderUser(item);
+      break;
+    case 'agent':
+    case 'thought': {
+      const existing = itemEls.get(item.id);
+      if (existing && !renderAgent(item, existing)) return;
+      node = existing ?? el('div');
+      if (!existing) renderAgent(item, node, true);
+      break;
+    }
+    case 'tool':
+      node = renderTool(item, itemEls.get(item.id));
+      break;
+    case 'permission':
+      node = renderPermission(item);
+      break;
+    case 'notice':
+      node = renderNotice(item);
+      break;
+    case 'plan':
+      node = renderPlan(item);
+      break;
+    default:
+      return;
+  }
+  node.dataset.id = item.id;
+  const existing = itemEls.get(item.id);
+  if (existing && existing !== node) existing.replaceWith(node);
+  else if (!existing) transcript.append(node);
+  itemEls.set(item.id, node);
+}
+
+function renderUser(item: UserItem): HTMLElement {
+  const node = el('div', { class: 'msg user', 'aria-label': 'You said' }, item.text);
+  if (item.attachments.length) {
+    node.append(el('div', { class: 'chips' }, ...item.attachments.map((a) => el('span', { class: 'chip', text: a }))));
+  }
+  return node;
+}
+
+/** Renders an answer into `node`; returns false when the render was skipped (throttled). */
+function renderAgent(item: AgentItem, node: HTMLElement, force = false): boolean {
+  node.className = `msg ${item.kind}`;
+  node.setAttribute('aria-label', item.kind === 'agent' ? 'pygent said' : 'pygent thought');
+  if (item.kind === 'thought') {
+    node.textContent = item.text;
+    return true;
+  }
+  const streaming = state.busy && state.openItem === item.id;
+  if (streaming && item.text.length > PLAIN_WHILE_STREAMING) {
+    node.classList.add('plain');
+    node.textContent = item.text;
+    return true;
+  }
+  // Re-rendering Markdown costs time proportional to the text: do it less often for long answers.
+  const now = Date.now();
+  const last = lastMarkdown.get(item.id) ?? 0;
+  if (streaming && !force && now - last < Math.min(500, item.text.length / 500)) {
+    dirty.add(item.id);
+    if (flushTimer === undefined) flushTimer = setTimeout(flush, 50);
+    return false;
+  }
+  lastMarkdown.set(item.id, now);
+  node.innerHTML = renderMarkdown(item.text);
+  for (const pre of node.querySelectorAll('pre')) {
+    const code = pre.textContent ?? '';
+    const btn = el('button', { class: 'copy-btn secondary', 'aria-label': 'Copy code', text: 'Copy' });
+    btn.addEventListener('click', () => {
+      post({ type: 'copy', text: code });
+      btn.textContent = 'Copied';
+    });
+    pre.append(btn);
+  }
+  for (const a of node.querySelectorAll('a')) {
+    a.setAttribute('title', a.getAttribute('href') ?? '');
+  }
+  if (!streaming && item.text) {
+    const copy = el('button', { class: 'secondary copy-msg', 'aria-label': 'Copy answer', text: 'Copy answer' });
+    copy.addEventListener('click', () => post({ type: 'copy', text: item.text }));
+    node.append(copy);
+  }
+  return true;
+}
+
+function simpleDiff(content: Extract<ToolCallContent, { type: 'diff' }>): HTMLElement {
+  const oldLines = (content.oldText ?? '').split('\n');
+  const newLines = content.newText.split('\n');
+  let start = 0;
+  while (start < oldLines.length && start < newLines.length && oldLines[start] === newLines[start]) start++;
+  let endOld = oldLines.length - 1;
+  let endNew = newLines.length - 1;
+  while (endOld >= start && endNew >= start && oldLines[endOld] === newLines[endNew]) {
+    endOld--;
+    endNew--;
+  }
+  const pre = el('pre', { class: 'diff', 'aria-label': `Diff of ${content.path}` });
+  pre.append(el('div', { text: `--- ${content.path}` }));
+  for (let i = Math.max(0, start - 2); i < start; i++) pre.append(el('div', { text: `  ${oldLines[i]}` }));
+  for (let i = start; i <= endOld; i++) pre.append(el('div', { class: 'del', text: `- ${oldLines[i]}` }));
+  for (let i = start; i <= endNew; i++) pre.append(el('div', { class: 'add', text: `+ ${newLines[i]}` }));
+  return pre;
+}
+
+function json(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value, null, 2);
+  } catch {
+    return String(value);
+  }
+}
+
+function renderTool(item: ToolItem, existing: HTMLElement | undefined): HTMLElement {
+  const open = existing instanceof HTMLDetailsElement ? existing.open : false;
+  const status = STATUS_TEXT[item.status] ?? item.status;
+  const details = el('details', { class: `tool ${item.status}`, 'aria-label': `Tool ${item.title}: ${status}` });
+  details.open = open;
+  details.append(
+    el(
+      'summary',
+      {},
+      el('span', { class: 'icon', 'aria-hidden': 'true', text: KIND_ICONS[item.toolKind] ?? KIND_ICONS.other }),
+      el('span', { class: 'tool-title', text: item.title }),
+      el('span', { class: `status ${item.status}`, text: status }),
+    ),
+  );
+  const body = el('div', { class: 'tool-body' });
+  for (const loc of item.locations) {
+    const link = el('button', {
+      class: 'secondary location',
+      'aria-label': `Open ${loc.path}`,
+      text: `${loc.path}${loc.line ? `:${loc.line}` : ''}`,
+    });
+    link.addEventListener('click', () => post({ type: 'openFile', path: loc.path, line: loc.line }));
+    body.append(link);
+  }
+  if (item.rawInput !== undefined) {
+    body.append(el('div', { class: 'label', text: 'Input' }), el('pre', { text: json(item.rawInput) }));
+  }
+  for (const c of item.content) {
+    if (c.type === 'diff') body.append(simpleDiff(c));
+    else if (c.type === 'content' && c.content.type === 'text') body.append(el('pre', { class: 'output', text: c.content.text }));
+  }
+  if (item.rawOutput !== undefined) {
+    body.append(el('div', { class: 'label', text: 'Output' }), el('pre', { text: json(item.rawOutput) }));
+  }
+  details.append(body);
+  return details;
+}
+
+function renderPermission(item: PermissionItem): HTMLElement {
+  const node = el('div', { class: 'permission', role: 'group', 'aria-label': `Permission request: ${item.title}` });
+  node.append(el('div', { class: 'question', text: `pygent wants to: ${item.title}` }));
+  if (item.detail) node.append(el('pre', { class: 'detail', text: item.detail }));
+  const buttons = el('div', { class: 'buttons' });
+  const answered = item.answer !== undefined;
+  for (const option of item.options) {
+    const btn = el('button', {
+      class: option.kind.startsWith('allow') ? '' : 'secondary',
+      'data-option': option.optionId,
+      'aria-label': `${option.name}: ${item.title}`,
+      text: option.name,
+    });
+    if (answered) btn.setAttribute('disabled', '');
+    btn.addEventListener('click', () => {
+      if (item.answer !== undefined) return;
+      post({ type: 'permissionAnswer', requestId: item.requestId, optionId: option.optionId });
+    });
+    buttons.append(btn);
+  }
+  node.append(buttons);
+  if (answered) {
+    const chosen = item.options.find((o) => o.optionId === item.answer);
+    node.append(el('div', { class: 'answer', text: chosen ? `Answered: ${chosen.name}` : 'No answer (the turn ended).' }));
+  }
+  return node;
+}
+
+function renderNotice(item: NoticeItem): HTMLElement {
+  const node = el('div', {
+    class: `notice ${item.level}`,
+    role: item.level === 'error' ? 'alert' : 'note',
+  });
+  node.append(el('div', { class: 'message', text: item.message }));
+  if (item.hint) node.append(el('div', { class: 'hint', text: item.hint }));
+  if (item.actions) {
+    const row = el('div', { class: 'buttons' });
+    if (item.actions.includes('resume')) {
+      const btn = el('button', { text: 'Restart and resume', 'aria-label': 'Restart the server and resume the session' });
+      btn.addEventListener('click', () => post({ type: 'restartServer', resume: true }));
+      row.append(btn);
+    }
+    if (item.actions.includes('restart')) {
+      const btn = el('button', { class: item.actions.includes('resume') ? 'secondary' : '', text: 'Restart server' });
+      btn.addEventListener('click', () => post({ type: 'restartServer', resume: false }));
+      row.append(btn);
+    }
+    node.append(row);
+  }
+  return node;
+}
+
+function renderPlan(item: PlanItem): HTMLElement {
+  const list = el('ol', { class: 'plan', 'aria-label': 'Plan' });
+  for (const entry of item.entries) {
+    const mark = entry.status === 'completed' ? '✓ ' : entry.status === 'in_progress' ? '… ' : '';
+    list.append(el('li', { text: mark + entry.content }));
+  }
+  return list;
+}
+
+function renderHeader(): void {
+  titleEl.textContent = state.title ?? '';
+  const modes = state.modes.length
+    ? state.modes
+    : (['ask', 'auto-edit', 'plan', 'auto'] as ModeId[]).map((id) => ({ id, name: id }));
+  if (modeSelect.options.length !== modes.length) {
+    modeSelect.replaceChildren(...modes.map((m) => el('option', { value: m.id, text: m.name })));
+  }
+  if (state.modeId) modeSelect.value = state.modeId;
+  modelBtn.textContent = state.model || 'model';
+  modelBtn.setAttribute('aria-label', `Model: ${state.model || 'default'}. Change the model`);
+  serverEl.textContent =
+    state.serverState === 'running' ? '' : state.serverState === 'starting' ? 'starting…' : `server ${state.serverState}`;
+  sendBtn.hidden = state.busy;
+  cancelBtn.hidden = !state.busy;
+  document.body.dataset.busy = String(state.busy);
+}
+
+function renderChips(): void {
+  chipsEl.replaceChildren(
+    ...state.attachments.map((a) => {
+      const remove = el('button', { 'aria-label': `Remove attachment ${a.label}`, text: '×' });
+      remove.addEventListener('click', () => {
+        state.attachments = state.attachments.filter((x) => x.id !== a.id);
+        markDirty(['attachments']);
+      });
+      return el('span', { class: 'chip' }, a.label, remove);
+    }),
+  );
+}
+
+// -- input -----------------------------------------------------------------------------------
+
+function send(): void {
+  const text = input.value;
+  if (state.busy || (!text.trim() && !state.attachments.length)) return;
+  post({ type: 'send', text, attachments: state.attachments });
+  input.value = '';
+  state.draft = '';
+  state.attachments = [];
+  markDirty(['attachments']);
+}
+
+input.addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
+    e.preventDefault();
+    send();
+  } else if (e.key === 'Escape' && state.busy) {
+    e.preventDefault();
+    post({ type: 'cancel' });
+  }
+});
+input.addEventListener('input', (e) => {
+  const ev = e as InputEvent;
+  if (ev.data === '@') {
+    const pos = input.selectionStart ?? input.value.length;
+    const before = input.value.slice(0, pos - 1);
+    if (before === '' || /\s$/.test(before)) {
+      input.value = before + input.value.slice(pos);
+      input.selectionStart = input.selectionEnd = before.length;
+      post({ type: 'attachFile' });
+    }
+  }
+  state.draft = input.value;
+  scheduleSave();
+});
+sendBtn.addEventListener('click', send);
+cancelBtn.addEventListener('click', () => post({ type: 'cancel' }));
+attachBtn.addEventListener('click', () => post({ type: 'attachFile' }));
+selectionBtn.addEventListener('click', () => post({ type: 'addSelection' }));
+newChatBtn.addEventListener('click', () => post({ type: 'newChat' }));
+sessionsBtn.addEventListener('click', () => post({ type: 'pickSession' }));
+modelBtn.addEventListener('click', () => post({ type: 'pickModel' }));
+modeSelect.addEventListener('change', () => post({ type: 'setMode', modeId: modeSelect.value as ModeId }));
+
+// -- messages from the extension -------------------------------------------------------------
+
+window.addEventListener('message', (event: MessageEvent) => {
+  const msg = event.data as unknown;
+  if (!msg || typeof msg !== 'object' || !TO_WEBVIEW_TYPES.has(String((msg as { type?: unknown }).type))) {
+    let shown: string;
+    try {
+      shown = JSON.stringify(msg).slice(0, 200);
+    } catch {
+      shown = String(msg);
+    }
+    log('warn', `ignored a message of unknown type: ${shown}`);
+    return;
+  }
+  try {
+    const typed = msg as ToWebview;
+    const touched = reduce(state, typed);
+    if (typed.type === 'attach') input.focus();
+    markDirty(touched);
+  } catch (err) {
+    log('error', `could not show a '${(msg as { type: string }).type}' message: ${String(err)}`);
+    markDirty([addNotice(state, 'error', 'pygent could not show part of the answer; see "pygent: Show Logs".')]);
+  }
+});
+
+input.value = state.draft;
+markDirty(['all', 'header', 'attachments']);
+flush();
+post({ type: 'ready' });
