@@ -6,7 +6,7 @@ local fake = H.fake_llm({
   { match = 'after', respond = { text = 'Fresh answer after the cancel.' } },
   { match = 'keyboard', respond = { text = long, delay = 0.05 } },
 }, { chunk_size = 4 })
-H.setup_plugin(fake)
+H.setup_plugin(fake, { model = 'openai/model-from-setup' })
 local chat = require('pygent.chat')
 
 it(':PygentCancel stops the turn mid-stream', function()
@@ -33,6 +33,8 @@ it('the session goes on after a cancel', function()
   H.wait_idle()
   H.contains(H.chat_text(), 'Fresh answer after the cancel.')
   H.eq(false, chat.busy)
+  local requests = H.fake_requests(fake)
+  H.eq('model-from-setup', requests[#requests].model, 'setup({ model }) reaches the server')
 end)
 
 it('<C-c> in the chat cancels too', function()
