@@ -1,0 +1,173 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { initialState, reduce, restoreState, type AgentItem, type PermissionItem, type ToolItem } from '../../src/chatState';
+import type { ToWebview } from '../../src/protocol';
+
+const S = 'sess-1';
+
+function chunk(text: string): ToWebview {
+  return { type: 'update', sessionId: S, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text } } };
+}
+
+describe('chat state', () => {
+  it('joins streamed chunks into one answer after the user message', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    reduce(state, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'hi' }] });
+    reduce(state, chunk('Hel'));
+    const touched = reduce(state, chunk('lo'));
+    assert.equal(state.items.length, 2);
+    assert.equal(state.items[0].kind, 'user');
+    const answer = state.items[1] as AgentItem;
+    assert.equal(answer.text, 'Hello');
+    assert.deepEqual(touched, [answer.id]);
+    assert.equal(state.busy, true);
+    reduce(state, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' });
+    assert.equal(state.busy, false);
+    reduce(state, chunk('next'));
+    assert.equal(state.items.length, 3, 'a chunk after the turn starts a new answer');
+  });
+
+  it('puts attachments of the prompt on the user message', () => {
+    const state = initialState();
+    reduce(state, {
+      type: 'turnStarted',
+      sessionId: S,
+      prompt: [
+        { type: 'text', text: 'explain' },
+        { type: 'resource_link', uri: 'file:///p/a.py', name: 'a.py' },
+        { type: 'resource', resource: { uri: 'file:///p/b.py', text: 'x = 1' } },
+      ],
+    });
+    assert.deepEqual(state.items[0], { kind: 'user', id: 'i1', text: 'explain', attachments: ['a.py', 'b.py'] });
+  });
+
+  it('merges tool_call and tool_call_update into one card', () => {
+    const state = initialState();
+    reduce(state, {
+      type: 'update',
+      sessionId: S,
+      update: { sessionUpdate: 'tool_call', toolCallId: 'c1', title: 'Edit util.py', kind: 'edit', status: 'pending', rawInput: { path: 'util.py' } },
+    });
+    reduce(state, {
+      type: 'update',
+      sessionId: S,
+      update: {
+        sessionUpdate: 'tool_call_update',
+        toolCallId: 'c1',
+        status: 'completed',
+        content: [{ type: 'diff', path: '/p/util.py', oldText: 'a\n', newText: 'b\n' }],
+      },
+    });
+    assert.equal(state.items.length, 1);
+    const tool = state.items[0] as ToolItem;
+    assert.equal(tool.status, 'completed');
+    assert.equal(tool.title, 'Edit util.py');
+    assert.equal(tool.toolKind, 'edit');
+    assert.deepEqual(tool.rawInput, { path: 'util.py' });
+    assert.equal(tool.content.length, 1);
+  });
+
+  it('a tool_call_update for an unknown call still shows a card', () => {
+    const state = initialState();
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call_update', toolCallId: 'zz', status: 'failed' } });
+    assert.equal((state.items[0] as ToolItem).status, 'failed');
+  });
+
+  it('ignores unknown update kinds and updates of other sessions', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    const unknown = { type: 'update', sessionId: S, update: { sessionUpdate: 'future_thing', x: 1 } } as unknown as ToWebview;
+    assert.deepEqual(reduce(state, unknown), []);
+    assert.deepEqual(
+      reduce(state, { type: 'update', sessionId: 'other', update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text: 'x' } } }),
+      [],
+    );
+    assert.equal(state.items.length, 0);
+  });
+
+  it('permission requests are answered once; the end of a turn closes open ones', () => {
+    const state = initialState();
+    const options = [
+      { optionId: 'allow_once', name: 'Allow once', kind: 'allow_once' as const },
+      { optionId: 'reject_once', name: 'Reject once', kind: 'reject_once' as const },
+    ];
+    reduce(state, {
+      type: 'permission',
+      requestId: 'p1',
+      params: { sessionId: S, toolCall: { toolCallId: 'c2', title: 'Run `pytest -q`', rawInput: { command: 'pytest -q' } }, options },
+    });
+    reduce(state, {
+      type: 'permission',
+      requestId: 'p2',
+      params: { sessionId: S, toolCall: { toolCallId: 'c3', title: 'Run `ls`' }, options },
+    });
+    const [p1, p2] = state.items as PermissionItem[];
+    assert.equal(p1.detail, 'pytest -q');
+    assert.equal(p1.answer, undefined);
+    reduce(state, { type: 'permissionResolved', requestId: 'p1', optionId: 'allow_once' });
+    assert.equal(p1.answer, 'allow_once');
+    reduce(state, { type: 'turnEnded', sessionId: S, stopReason: 'cancelled' });
+    assert.equal(p2.answer, null);
+    assert.equal(state.items[state.items.length - 1].kind, 'notice');
+  });
+
+  it('a dying server keeps the text and offers restart and resume', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    reduce(state, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'go' }] });
+    reduce(state, chunk('partial answer'));
+    reduce(state, { type: 'serverDied', message: 'pygent serve stopped', sessionId: S });
+    assert.equal(state.busy, false);
+    assert.equal((state.items[1] as AgentItem).text, 'partial answer');
+    const notice = state.items[2];
+    assert.equal(notice.kind, 'notice');
+    assert.deepEqual(notice.kind === 'notice' ? notice.actions : [], ['restart', 'resume']);
+  });
+
+  it('loading another session with replay clears the transcript; clear resets', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    reduce(state, chunk('old'));
+    assert.deepEqual(reduce(state, { type: 'session', sessionId: 'sess-2', replay: true }), ['all', 'header']);
+    assert.equal(state.items.length, 0);
+    reduce(state, {
+      type: 'update',
+      sessionId: 'sess-2',
+      update: { sessionUpdate: 'user_message_chunk', content: { type: 'text', text: 'earlier question' } },
+    });
+    assert.equal(state.items[0].kind, 'user');
+    reduce(state, { type: 'clear' });
+    assert.equal(state.items.length, 0);
+    assert.equal(state.sessionId, undefined);
+  });
+
+  it('mode, model and attachments', () => {
+    const state = initialState();
+    reduce(state, {
+      type: 'session',
+      sessionId: S,
+      model: 'openai/fake-model',
+      modes: { currentModeId: 'ask', availableModes: [{ id: 'ask', name: 'Ask' }] },
+    });
+    assert.equal(state.modeId, 'ask');
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'current_mode_update', currentModeId: 'plan' } });
+    assert.equal(state.modeId, 'plan');
+    const attachment = { id: 'a', label: 'a.py', block: { type: 'resource_link' as const, uri: 'file:///a.py', name: 'a.py' } };
+    reduce(state, { type: 'attach', attachment });
+    reduce(state, { type: 'attach', attachment });
+    assert.equal(state.attachments.length, 1, 'the same attachment is added once');
+  });
+
+  it('restores a saved state, and starts fresh from garbage', () => {
+    const state = initialState();
+    reduce(state, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'q' }] });
+    const saved = JSON.parse(JSON.stringify(state));
+    const restored = restoreState(saved);
+    assert.equal(restored.items.length, 1);
+    assert.equal(restored.busy, false, 'a reload never shows a turn as running');
+    assert.equal(restoreState(null).items.length, 0);
+    assert.equal(restoreState({ version: 99, items: [] }).version, 1);
+    assert.equal(restoreState('nonsense').items.length, 0);
+  });
+});
