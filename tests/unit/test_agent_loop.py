@@ -81,7 +81,10 @@ async def test_tool_call_split_across_chunks_runs_and_feeds_back(
     assert started["locations"] == [{"path": str(root / "a.txt")}]
     finished = of_kind(updates, "tool_call_update")[-1]
     assert finished["toolCallId"] == started["toolCallId"]
-    assert finished["status"] == "completed"
+    assert [u["status"] for u in of_kind(updates, "tool_call_update")] == [
+        "in_progress",
+        "completed",
+    ]
     assert finished["content"][0]["content"]["text"] == "alpha note\n"
     second = sent_messages(fake_llm.requests[1])
     assert second[1]["tool_calls"][0]["function"] == {

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import unquote, urlparse
@@ -43,7 +43,14 @@ from pygent.agent.llm import (
 if TYPE_CHECKING:
     from pygent.agent.port import FrontendPort
     from pygent.settings.models import Settings
-    from pygent.tools.base import PermissionGate, ToolRegistry, ToolResult
+    from pygent.tools.base import (
+        PermissionDecision,
+        PermissionGate,
+        ToolContext,
+        ToolRegistry,
+        ToolResult,
+        ToolSpec,
+    )
     from pygent.tools.workspace import Workspace
 
 __all__ = ["CANCELLED_RESULT", "INTERRUPTED_NOTE", "Agent", "SessionLike", "StopReason", "Turn"]
@@ -290,6 +297,34 @@ class Turn:
                         )
                     )
             self._calls = None
+
+
+class _StartNotice:
+    """Wraps the permission gate: once a call is allowed, its status becomes ``in_progress``.
+
+    Dispatch asks the gate after validating the arguments and right before running the tool, so
+    this is exactly when the tool starts (a frontend shows the call as running from then on).
+    """
+
+    def __init__(
+        self, inner: PermissionGate | None, emit: Callable[[dict[str, Any]], None]
+    ) -> None:
+        self.inner = inner
+        self.emit = emit
+
+    async def check(
+        self, spec: ToolSpec, args: dict[str, Any], ctx: ToolContext
+    ) -> PermissionDecision:
+        from pygent.tools.base import PermissionDecision
+
+        decision = (
+            await self.inner.check(spec, args, ctx)
+            if self.inner is not None
+            else PermissionDecision(True)
+        )
+        if decision.allowed:
+            self.emit(updates.tool_call_update(ctx.tool_call_id, "in_progress"))
+        return decision
 
 
 def _append(session: SessionLike, message: dict[str, Any], *, failed: bool = False) -> None:
@@ -599,9 +634,8 @@ class Agent:
             tool_call_id=call.id,
             emit=turn.emit,
         )
-        result: ToolResult = await dispatch(
-            self.registry, call.name, call.arguments, ctx, self.gate
-        )
+        gate = _StartNotice(self.gate, turn.emit)
+        result: ToolResult = await dispatch(self.registry, call.name, call.arguments, ctx, gate)
         state.results[call.id] = (result.text, result.is_error)
         content: list[dict[str, Any]] = list(state.diffs.get(call.id, []))
         content += [c for c in result.content or [] if c not in content]
