@@ -1,0 +1,162 @@
+"""In-process checks of the server's pieces: coalescing, framing, negotiation, validation."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+
+import pytest
+
+from pygent.errors import PygentError
+from pygent.server import protocol as wire
+from pygent.server.coalesce import ChunkCoalescer
+from pygent.server.stdio import FrameReader
+
+
+def chunk(text: str, kind: str = "agent_message_chunk") -> dict[str, Any]:
+    return {"sessionUpdate": kind, "content": {"type": "text", "text": text}}
+
+
+async def test_coalescer_merges_chunks_keeps_order_and_loses_nothing() -> None:
+    sent: list[dict[str, Any]] = []
+    coalescer = ChunkCoalescer(sent.append, interval=0.05)
+    for i in range(100):
+        coalescer.push(chunk(f"{i},"))
+    coalescer.push(chunk("thinking", "agent_thought_chunk"))
+    tool = {"sessionUpdate": "tool_call", "toolCallId": "c1", "title": "Read a.py", "kind": "read"}
+    coalescer.push(tool)
+    coalescer.push(chunk("after"))
+    await asyncio.sleep(0.1)
+    text = "".join(
+        u["content"]["text"] for u in sent if u["sessionUpdate"] == "agent_message_chunk"
+    )
+    assert text == "".join(f"{i}," for i in range(100)) + "after"
+    kinds = [u["sessionUpdate"] for u in sent]
+    # The thought and the tool call come after the text that preceded them, in order.
+    assert kinds.index("agent_thought_chunk") < kinds.index("tool_call")
+    assert kinds[-1] == "agent_message_chunk" and sent[-1]["content"]["text"] == "after"
+    assert len(sent) <= 5
+
+
+async def test_coalescer_sends_at_most_about_sixty_per_second() -> None:
+    sent: list[dict[str, Any]] = []
+    coalescer = ChunkCoalescer(sent.append)
+    started = asyncio.get_running_loop().time()
+    while asyncio.get_running_loop().time() - started < 0.5:
+        coalescer.push(chunk("x"))
+        await asyncio.sleep(0.001)
+    coalescer.flush()
+    assert len(sent) <= 0.5 * 60 + 3
+
+
+def test_coalescer_passes_chunks_with_extra_fields_unmerged() -> None:
+    sent: list[dict[str, Any]] = []
+    coalescer = ChunkCoalescer(sent.append)
+    special = {**chunk("a"), "_meta": {"x": 1}}
+    coalescer.push(special)
+    assert sent == [special]
+
+
+def _reader(data: bytes, limit: int = 1000) -> FrameReader:
+    return FrameReader(io.BufferedReader(io.BytesIO(data)), max_bytes=limit)  # type: ignore[arg-type]
+
+
+def test_frame_reader_handles_garbage_oversize_and_eof() -> None:
+    body = json.dumps({"jsonrpc": "2.0", "method": "x"}).encode()
+    data = (
+        b"Content-Type: x\r\n\r\n"  # no length
+        + b"Content-Length: 2000\r\n\r\n"
+        + b"y" * 2000  # over the limit
+        + b"content-length: %d\r\n\r\n" % len(body)
+        + body
+        + b"Content-Length: 10\r\n\r\nabc"  # truncated
+    )
+    reader = _reader(data)
+    first = reader.read_frame()
+    assert first is not None and first.error and "Content-Length" in first.error
+    second = reader.read_frame()
+    assert second is not None and second.error and "exceeds the limit" in second.error
+    third = reader.read_frame()
+    assert third is not None and third.body == body
+    assert reader.read_frame() is None
+
+
+def test_client_features_and_initialize_result() -> None:
+    params = {
+        "capabilities": {
+            "general": {"positionEncodings": ["utf-32", "utf-16"]},
+            "workspace": {
+                "applyEdit": True,
+                "workspaceEdit": {"documentChanges": True, "changeAnnotationSupport": {}},
+            },
+            "experimental": {"pygent": {"permissionRequests": True}},
+        }
+    }
+    features = wire.client_features(params)
+    assert features.apply_edit and features.change_annotations and features.permission_requests
+    assert features.position_encoding == "utf-32"
+    bare = wire.client_features({"capabilities": {}})
+    assert not bare.apply_edit and not bare.permission_requests
+    assert bare.position_encoding == "utf-16"
+    result = wire.initialize_result(params, "9.9")
+    assert result["serverInfo"] == {"name": "pygent", "version": "9.9"}
+
+
+def test_init_options_invalid_values_fall_back_with_warnings() -> None:
+    options, warnings = wire.parse_init_options(
+        {"model": "", "permissionMode": "yolo", "logLevel": "loud", "followAgent": "yes", "x": 1}
+    )
+    assert options == wire.InitOptions()
+    assert len(warnings) == 5
+    assert any("permissionMode" in w and "yolo" in w for w in warnings)
+    good, none = wire.parse_init_options({"model": "openai/x", "permissionMode": "plan"})
+    assert none == []
+    assert good.settings_overrides() == {
+        "llm": {"model": "openai/x"},
+        "permissions": {"mode": "plan"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        (
+            wire.SESSION_PROMPT,
+            {"sessionId": "s", "prompt": [{"type": "text"}]},
+            "prompt[0].text: field required",
+        ),
+        (wire.SESSION_PROMPT, {"prompt": []}, "sessionId: field required"),
+        (wire.SESSION_PROMPT, {"sessionId": "s", "prompt": [{"type": "nope"}]}, "prompt[0]:"),
+        (wire.SESSION_SET_MODEL, {"sessionId": "s"}, "modelId: field required"),
+        (wire.SESSION_SET_MODE, {"sessionId": "s", "modeId": "yolo"}, "modeId:"),
+        (wire.SESSION_NEW, {"cwd": "relative/path"}, "cwd: must be an absolute path"),
+        (wire.SESSION_LIST, "not an object", "params: must be an object"),
+    ],
+)
+def test_validation_names_the_bad_field(method: str, params: Any, message: str) -> None:
+    with pytest.raises(PygentError) as info:
+        wire.validate_params(method, params)
+    assert info.value.code == "invalid_params"
+    assert info.value.message.startswith(message)
+
+
+def test_validation_fills_editor_defaults(tmp_path: Any) -> None:
+    checked = wire.validate_params(wire.SESSION_NEW, {}, tmp_path)
+    assert checked == {"cwd": str(tmp_path), "mcpServers": []}
+    resource = {
+        "type": "resource",
+        "resource": {"uri": "file:///a.py", "text": "x = 1"},
+    }
+    link = {"type": "resource_link", "uri": "file:///a.py", "name": "a.py"}
+    wire.validate_params(wire.SESSION_PROMPT, {"sessionId": "s", "prompt": [resource, link]})
+
+
+def test_error_payload_maps_codes() -> None:
+    from pygent.errors import session_busy
+
+    code, message, data = wire.error_payload(session_busy("abc"))
+    assert code == -32009
+    assert "already running" in message
+    assert data["code"] == "session_busy" and data["sessionId"] == "abc"
