@@ -303,3 +303,22 @@ async def test_unknown_notification_and_responses_to_nothing_are_ignored(
     server.send({"jsonrpc": "2.0", "id": 9, "method": "pygent/session/list"})
     assert (await server.response(9))["result"] == {"sessions": []}
     assert [m for m in server.messages if "error" in m] == []
+
+
+async def test_execute_command_cancel_stops_the_command_turn(
+    make_client: ClientFactory, fake_llm: FakeLLMThread
+) -> None:
+    fake_llm.script([{"text": "word " * 400, "delay": 0.05}])
+    client = await make_client(apply_edit=None, request_permission=None)
+    async with client.stream() as stream:
+        task = asyncio.ensure_future(
+            wait(
+                client.request(
+                    "workspace/executeCommand", {"command": "pygent.prompt", "arguments": ["talk"]}
+                )
+            )
+        )
+        await wait(stream.__anext__())
+    await wait(client.request("workspace/executeCommand", {"command": "pygent.cancel"}))
+    result = await wait(task, 30)
+    assert result["stopReason"] == "cancelled"

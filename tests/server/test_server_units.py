@@ -160,3 +160,21 @@ def test_error_payload_maps_codes() -> None:
     assert code == -32009
     assert "already running" in message
     assert data["code"] == "session_busy" and data["sessionId"] == "abc"
+
+
+async def test_client_reports_a_server_that_dies_with_its_stderr(tmp_path: Any) -> None:
+    import sys
+
+    from pygent.client import PygentClient, PygentClientError
+    from pygent.client.client import CONNECTION_LOST
+
+    script = (
+        "import sys; sys.stdin.readline(); print('boom: bad config', file=sys.stderr); sys.exit(3)"
+    )
+    client = PygentClient([sys.executable, "-c", script], root=tmp_path)
+    with pytest.raises(PygentClientError) as info:
+        await asyncio.wait_for(client.start(), 60)
+    assert info.value.code == CONNECTION_LOST
+    assert info.value.error_code == "connection_lost"
+    assert await asyncio.wait_for(client.close(), 30) == 3
+    assert "boom: bad config" in "\n".join(client.stderr_tail)

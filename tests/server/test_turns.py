@@ -321,3 +321,22 @@ async def test_llm_error_is_a_json_rpc_error_with_code(
     assert info.value.error_code == "model_not_found"
     assert info.value.code == -32002
     assert "fake-model" in info.value.message
+
+
+async def test_follow_agent_shows_edited_documents_without_focus(
+    make_client: ClientFactory, fake_llm: FakeLLMThread, workspace: Path
+) -> None:
+    shown: list[dict[str, Any]] = []
+
+    def show_document(params: dict[str, Any]) -> dict[str, Any]:
+        shown.append(params)
+        return {"success": True}
+
+    fake_llm.script([EDIT_CALL, {"text": "Done."}])
+    client = await make_client(
+        initialization_options={"followAgent": True}, show_document=show_document
+    )
+    session_id = await wait(client.new_session())
+    await run_prompt(client, session_id, "add a docstring")
+    await asyncio.sleep(0.5)
+    assert shown == [{"uri": (workspace / "util.py").as_uri(), "takeFocus": False}]

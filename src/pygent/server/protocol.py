@@ -27,6 +27,7 @@ SESSION_LOAD = "pygent/session/load"
 SESSION_DELETE = "pygent/session/delete"
 SESSION_SET_MODE = "pygent/session/setMode"
 SESSION_SET_MODEL = "pygent/session/setModel"
+SESSION_COMPACT = "pygent/session/compact"
 SESSION_UPDATE = "pygent/session/update"
 SESSION_REQUEST_PERMISSION = "pygent/session/requestPermission"
 
@@ -40,6 +41,7 @@ CLIENT_METHODS = (
     SESSION_DELETE,
     SESSION_SET_MODE,
     SESSION_SET_MODEL,
+    SESSION_COMPACT,
 )
 
 COMMAND_PROMPT = "pygent.prompt"
@@ -328,8 +330,9 @@ def validate_params(method: str, params: Any, default_cwd: Path | None = None) -
         cwd = params.get("cwd")
         if isinstance(cwd, str) and not os.path.isabs(cwd):
             raise invalid_params(f"cwd: must be an absolute path, got {cwd!r}")
-    if method == SESSION_SET_MODEL:
-        for key in ("sessionId", "modelId"):
+    if method in (SESSION_SET_MODEL, SESSION_COMPACT):
+        required = ("sessionId", "modelId") if method == SESSION_SET_MODEL else ("sessionId",)
+        for key in required:
             if key not in params:
                 raise invalid_params(f"{key}: field required")
             if not isinstance(params[key], str) or not params[key]:

@@ -159,6 +159,7 @@ class PygentServer:
         self._exit_code: int | None = None
         self._stopped = asyncio.Event()
         self._stop_task: asyncio.Future[None] | None = None
+        self._command_session: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handlers: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
             wire.SESSION_NEW: self.session_new,
@@ -168,6 +169,7 @@ class PygentServer:
             wire.SESSION_DELETE: self.session_delete,
             wire.SESSION_SET_MODE: self.session_set_mode,
             wire.SESSION_SET_MODEL: self.session_set_model,
+            wire.SESSION_COMPACT: self.session_compact,
             "workspace/executeCommand": self.execute_command,
             "shutdown": self.shutdown,
         }
@@ -733,6 +735,23 @@ class PygentServer:
             await asyncio.to_thread(state.session.set_meta, model=state.model)
         return None
 
+    async def session_compact(self, params: Any, msg_id: Any) -> dict[str, Any]:
+        """``pygent/session/compact {sessionId}`` -> ``{compacted}``: summarise older turns now."""
+        checked = await self._validate(wire.SESSION_COMPACT, params)
+        state = await self._state_or_load(checked["sessionId"])
+        if state.busy:
+            raise session_busy(state.session.id)
+        settings = await self._ready()
+        agent = await asyncio.to_thread(self._agent_for, state, settings)
+        state.busy = True
+        state.done.clear()
+        try:
+            compacted = await agent.compact(state.session)
+        finally:
+            state.busy = False
+            state.done.set()
+        return {"compacted": bool(compacted)}
+
     # -- turns -------------------------------------------------------------------------------
 
     def _agent_for(self, state: SessionState, settings: Settings) -> Any:
@@ -825,7 +844,7 @@ class PygentServer:
         arguments = params.get("arguments") or []
         if command == wire.COMMAND_CANCEL:
             for state in self.sessions.values():
-                if state.busy and state.session.id == getattr(self, "_command_session", None):
+                if state.busy and state.session.id == self._command_session:
                     self._cancel_turn(state)
             return None
         if command != wire.COMMAND_PROMPT:
@@ -837,7 +856,7 @@ class PygentServer:
         if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], str):
             raise invalid_params("arguments[0]: the prompt text is required")
         text = arguments[0]
-        session_id: str | None = getattr(self, "_command_session", None)
+        session_id = self._command_session
         if session_id is None or session_id not in self.sessions:
             created = await self.session_new({}, msg_id)
             session_id = created["sessionId"]
