@@ -77,6 +77,18 @@ async def test_turn_cancel_resume_and_server_restart(
         assert not _texts(app, ErrorMessage)
         assert server_env.requests[-1]["messages"][-1]["role"] == "user"
 
+        # /compact runs on the server (pygent/session/compact).
+        app.input_box.text = "/compact"
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: any(
+                t.startswith(("Compacted", "Nothing to compact")) for t in _texts(app, NoteMessage)
+            ),
+            what="/compact's answer",
+        )
+        assert not _texts(app, ErrorMessage)
+
         # 2. Ctrl+C cancels a running turn; the app keeps working.
         await _send(pilot, app, "write a lot")
         await wait_for(

@@ -669,10 +669,10 @@ class PygentApp(App[None]):
                 result = await client.request(
                     "pygent/session/compact", {"sessionId": self.session_id}
                 )
-                summary = ""
-                if isinstance(result, dict) and result.get("summary"):
-                    summary = f" Summary: {str(result['summary'])[:300]}"
-                self.conversation.add_note("Compacted." + summary)
+                if isinstance(result, dict) and result.get("compacted") is False:
+                    self.conversation.add_note("Nothing to compact yet: the session is short.")
+                else:
+                    self.conversation.add_note("Compacted: older turns are now a summary.")
         except PygentClientError as exc:
             if exc.error_code == "method_not_found" or exc.code == -32601:
                 self.conversation.add_error(
