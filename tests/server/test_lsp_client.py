@@ -93,7 +93,7 @@ async def test_bare_client_initializes_and_sees_the_commands(
     result = await start(client, workspace, apply_edit=True)
     assert result.server_info is not None and result.server_info.name == "pygent"
     assert result.capabilities.execute_command_provider is not None
-    assert result.capabilities.execute_command_provider.commands == [
+    assert list(result.capabilities.execute_command_provider.commands) == [
         "pygent.prompt",
         "pygent.cancel",
     ]
