@@ -169,9 +169,18 @@ async def test_edit_review_and_permissions(workspace: Path, server_env: FakeLLMT
             {"text": "All done."},
         ]
     )
-    app = PygentApp(workspace, mode="ask")
+    from pygent.agent.session import SessionStore
+
+    earlier = SessionStore(workspace).create(FAKE_MODEL, workspace)
+    earlier.append({"role": "user", "content": "what is util.py?"})
+    earlier.append({"role": "assistant", "content": "A tiny module."})
+    # `pygent chat --resume ID`: the session's history is replayed at start.
+    app = PygentApp(workspace, mode="ask", resume=earlier.id)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session_id, what="a session")
+        assert app.session_id == earlier.id
+        await wait_for(pilot, lambda: "A tiny module." in app.conversation.answer_text())
+        assert app.status.mode == "ask"
         await _send(pilot, app, "improve util.py")
 
         # First edit: shown in the right pane, accepted with "a", applied to disk by the TUI.
@@ -220,3 +229,14 @@ async def test_edit_review_and_permissions(workspace: Path, server_env: FakeLLMT
         assert (workspace / "allowed.txt").exists()
         assert not (workspace / "denied.txt").exists()
         assert "All done." in app.conversation.answer_text()
+
+        # Ctrl+C while a question is open: the question is withdrawn, the turn ends cancelled.
+        server_env.add(
+            {"tool_calls": [{"name": "shell", "arguments": {"command": "touch late.txt"}}]}
+        )
+        await _send(pilot, app, "one more")
+        await wait_for(pilot, lambda: isinstance(app.screen, PermissionModal), what="modal 3")
+        await pilot.press("ctrl+c")
+        await wait_for(pilot, lambda: not app.busy, 30, "the cancelled turn")
+        await wait_for(pilot, lambda: not isinstance(app.screen, PermissionModal), 10, "no modal")
+        assert not (workspace / "late.txt").exists()

@@ -242,3 +242,34 @@ def test_chat_command_refuses_bad_flags_and_non_terminals(workspace: Path) -> No
     assert "pygent run" in result.output
     result = runner.invoke(cli, ["chat", "--mode", "turbo"])
     assert result.exit_code == 2 and "turbo" in result.output
+
+
+async def test_ten_thousand_chunks_are_batched_and_input_stays_live(workspace: Path) -> None:
+    from pygent.tui.messages import ServerUpdate
+    from pygent.tui.widgets.message import AssistantMessage
+
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        app.input_box.focus()
+        for i in range(10_000):
+            chunk = f"word{i} " if i % 50 else f"word{i}\n\n"
+            app.post_message(
+                ServerUpdate(
+                    {
+                        "update": {
+                            "sessionUpdate": "agent_message_chunk",
+                            "content": {"type": "text", "text": chunk},
+                        }
+                    }
+                )
+            )
+        # Typing is handled while the stream is being rendered.
+        await pilot.press("o", "k")
+        await wait_for(pilot, lambda: app.input_box.text == "ok", 30, "typed text")
+        answer = await wait_for(
+            pilot, lambda: list(app.conversation.query(AssistantMessage)), 30, "the answer"
+        )
+        await wait_for(pilot, lambda: answer[0].text.endswith("word9999 "), 60, "every chunk")
+        app.conversation.end_stream()
+        await wait_for(pilot, lambda: "word9999" in (answer[0].source or ""), 60, "the render")
+        assert answer[0].renders < 1000  # batched: far fewer renders than chunks
