@@ -340,3 +340,19 @@ async def test_follow_agent_shows_edited_documents_without_focus(
     await run_prompt(client, session_id, "add a docstring")
     await asyncio.sleep(0.5)
     assert shown == [{"uri": (workspace / "util.py").as_uri(), "takeFocus": False}]
+
+
+async def test_cancel_from_the_progress_ui(
+    make_client: ClientFactory, fake_llm: FakeLLMThread
+) -> None:
+    fake_llm.script([{"text": "word " * 400, "delay": 0.05}])
+    client = await make_client()
+    session_id = await wait(client.new_session())
+    async with client.stream(session_id) as stream:
+        task = asyncio.ensure_future(
+            wait(client.prompt(session_id, "talk", work_done_token="tok-1"))
+        )
+        await wait(stream.__anext__())
+        await client.notify("window/workDoneProgress/cancel", {"token": "tok-1"})
+        result = await wait(task, 30)
+    assert result["stopReason"] == "cancelled"

@@ -367,6 +367,12 @@ class PygentServer:
         if method == wire.SESSION_CANCEL:
             self._on_session_cancel(params)
             return
+        if method == "window/workDoneProgress/cancel":
+            token = params.get("token") if isinstance(params, dict) else None
+            for state in self.sessions.values():
+                if state.busy and token is not None and state.port.progress_token == token:
+                    self._cancel_turn(state)
+            return
         handler = self._handlers.get(method)
         if handler is not None:
             if not is_request:
