@@ -240,3 +240,11 @@ async def test_edit_review_and_permissions(workspace: Path, server_env: FakeLLMT
         await wait_for(pilot, lambda: not app.busy, 30, "the cancelled turn")
         await wait_for(pilot, lambda: not isinstance(app.screen, PermissionModal), 10, "no modal")
         assert not (workspace / "late.txt").exists()
+
+        # A model error is a friendly message; the prompt goes back into the editor.
+        server_env.add({"error": "auth"})
+        await _send(pilot, app, "are you there?")
+        await wait_for(pilot, lambda: not app.busy, what="the failed turn")
+        errors = _texts(app, ErrorMessage)
+        assert errors and "API key" in errors[-1], errors
+        assert app.input_box.text == "are you there?"

@@ -273,3 +273,57 @@ async def test_ten_thousand_chunks_are_batched_and_input_stays_live(workspace: P
         app.conversation.end_stream()
         await wait_for(pilot, lambda: "word9999" in (answer[0].source or ""), 60, "the render")
         assert answer[0].renders < 1000  # batched: far fewer renders than chunks
+
+
+async def test_tool_card_expands_and_shows_output_on_the_right(workspace: Path) -> None:
+
+    from pygent.tui.widgets.tool_card import ToolCard
+
+    app = _app(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        app.handle_update(
+            {
+                "sessionUpdate": "tool_call",
+                "toolCallId": "c1",
+                "title": "Read util.py",
+                "kind": "read",
+                "status": "pending",
+                "locations": [{"path": str(workspace / "util.py")}],
+            }
+        )
+        await pilot.pause(0.1)
+        # The file being read shows on the right.
+        assert "return a + b" in app.side.shown_text
+        app.handle_update(
+            {
+                "sessionUpdate": "tool_call_update",
+                "toolCallId": "c1",
+                "status": "completed",
+                "rawInput": {"path": "util.py"},
+                "content": [{"type": "content", "content": {"type": "text", "text": "1: def add"}}],
+            }
+        )
+        app.handle_update(
+            {
+                "sessionUpdate": "tool_call",
+                "toolCallId": "c2",
+                "title": "Run `ls`",
+                "kind": "execute",
+                "status": "failed",
+                "content": [{"type": "content", "content": {"type": "text", "text": "ls: boom"}}],
+            }
+        )
+        await pilot.pause(0.1)
+        card = app.conversation.cards["c1"]
+        assert card.status == "completed" and card.duration is not None
+        assert app.conversation.cards["c2"].has_class("-failed")
+        assert "ls: boom" in app.side.shown_text
+        await pilot.click(ToolCard)  # the first card
+        await pilot.pause(0.1)
+        assert card.expanded
+        body = card._body().plain
+        assert card.query_one(".tool-card-body").display
+        assert '"path": "util.py"' in body and "1: def add" in body
+        assert "1: def add" in app.side.shown_text
+        commands = [c.title for c in app.get_system_commands(app.screen)]
+        assert {"/help", "/new", "/sessions", "/compact", "/quit"} <= set(commands)

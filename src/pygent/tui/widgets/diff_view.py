@@ -126,7 +126,15 @@ class DiffView(Vertical, can_focus=True):
 
 
 class SidePane(Vertical):
-    """The right pane: whatever is in focus (an edit in review, a file, a tool's output)."""
+    """The right pane: whatever is in focus (an edit in review, a file, a tool's output).
+
+    Attributes:
+        shown_title: The title of what is shown.
+        shown_text: The text shown (a file's or an output's; empty for a diff).
+    """
+
+    shown_title = ""
+    shown_text = ""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Nothing in focus yet", style="dim"), classes="pane-title")
@@ -145,6 +153,7 @@ class SidePane(Vertical):
         self.query_one(".pane-title", Static).update(Text(title, style="bold"))
         body: RenderableType
         text = text[:MAX_PREVIEW]
+        self.shown_title, self.shown_text = title, text
         if path:
             lexer = Syntax.guess_lexer(path, code=text)
             body = Syntax(text, lexer, theme="ansi_dark", line_numbers=True, word_wrap=True)
@@ -166,6 +175,7 @@ class SidePane(Vertical):
     ) -> DiffView:
         """Show an edit in review; returns the view (it posts :class:`ReviewDecided`)."""
         self._reset()
+        self.shown_title, self.shown_text = label, ""
         self.query_one(".pane-title", Static).update(Text("Review the proposed edit", style="bold"))
         self.query_one(".pane-scroll", VerticalScroll).display = False
         view = DiffView(label, diffs, side_by_side=side_by_side)

@@ -79,6 +79,9 @@ class ToolCard(Vertical, can_focus=True):
         body.display = False
         yield body
 
+    def on_mount(self) -> None:
+        self.refresh_card()
+
     @property
     def duration(self) -> float | None:
         """Seconds the call ran (None while it runs)."""
@@ -142,13 +145,13 @@ class ToolCard(Vertical, can_focus=True):
 
     def refresh_card(self) -> None:
         """Redraw the header and body from the current state."""
-        if not self.is_mounted:
+        self.set_class(self.status == "failed", "-failed")
+        if not self.children:
             return
         self.query_one(".tool-card-header", Static).update(self._header())
         body = self.query_one(".tool-card-body", Static)
         body.update(self._body())
         body.display = self.expanded
-        self.set_class(self.status == "failed", "-failed")
 
     def action_toggle_card(self) -> None:
         """Expand or collapse; expanding also shows the output in the right pane."""
