@@ -52,6 +52,7 @@ async def make_client(
     async def start(**kwargs: Any) -> PygentClient:
         kwargs.setdefault("apply_edit", recorder.apply_edit)
         kwargs.setdefault("request_permission", recorder.request_permission)
+        kwargs.setdefault("on_update", recorder.on_update)
         client = PygentClient(SERVER_CMD, root=workspace, env=server_env, **kwargs)
         clients.append(client)
         await wait(client.start())

@@ -73,6 +73,9 @@ async def test_edit_goes_to_apply_edit_with_annotations_and_document_version(
     assert result["stopReason"] == "end_turn"
     assert len(recorder.edits) == 1
     assert recorder.permissions == []  # the review is the approval
+    assert recorder.events.index("tool_call_update:in_progress") < recorder.events.index(
+        "apply_edit"
+    )
     params = recorder.edits[0]
     assert params["label"]
     change = params["edit"]["documentChanges"][0]
@@ -165,6 +168,8 @@ async def test_permission_request_shape_and_allow(
     names = {o["optionId"]: o["name"] for o in request["options"]}
     assert names["allow_once"] == "Allow once" and names["reject_once"] == "Reject once"
     assert any("from-shell" in text for text in tool_messages(fake_llm))
+    # On the wire the tool call comes first, then the question about it.
+    assert recorder.events.index("tool_call:pending") < recorder.events.index("permission")
 
 
 async def test_permission_rejected_tells_the_model(

@@ -102,7 +102,7 @@ class JsonRpcPort:
 
     async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
         """Ask the client; ``cancelled`` when the turn is cancelled while waiting."""
-        self.flush()
+        await self._settle()
         if self._cancel.is_set():
             return CANCELLED
         options = list(request.get("options") or [])
@@ -138,7 +138,7 @@ class JsonRpcPort:
 
     async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
         """Have the client review and apply ``change_set`` (or apply it to disk ourselves)."""
-        self.flush()
+        await self._settle()
         if self._cancel.is_set():
             return ApplyResult(False, "The turn was cancelled before the edit was applied.")
         if not self.reviews_edits:
@@ -192,6 +192,17 @@ class JsonRpcPort:
         return self._cancel.is_set()
 
     # -- internals ---------------------------------------------------------------------------
+
+    async def _settle(self) -> None:
+        """Let the server send the updates the turn queued (the ``tool_call`` first), then flush.
+
+        The agent queues updates for the server's consumer task and asks through this port
+        directly; yielding to the loop lets that consumer run, so the client sees the tool call
+        before the question about it.
+        """
+        for _ in range(3):
+            await asyncio.sleep(0)
+        self.flush()
 
     def _send_update(self, update: dict[str, Any]) -> None:
         self._conn.notify(SESSION_UPDATE, {"sessionId": self.session_id, "update": update})
