@@ -26,6 +26,16 @@ _PROVIDER_VARS = (
 )
 
 
+_BENCHMARKS = Path(__file__).parent / "benchmarks"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Benchmarks are not tests: collect them only for ``--benchmark-only`` runs."""
+    if collection_path == _BENCHMARKS and not config.getoption("benchmark_only", False):
+        return True
+    return None
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
