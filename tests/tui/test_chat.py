@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.tui.conftest import wait_for
+from tui_helpers import wait_for
 
 from pygent.testing.fake_llm import FakeLLMThread
 from pygent.testing.pytest_plugin import FAKE_MODEL

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.tui.conftest import wait_for
 from textual.widgets import Input, Static
+from tui_helpers import wait_for
 
 from pygent.cli.chat import needs_first_run
 from pygent.settings.loader import load_settings

@@ -108,7 +108,10 @@ def test_permission_modal(snap_compare: Any) -> None:
                 {"optionId": "reject_once", "name": "Reject once", "kind": "reject_once"},
                 {"optionId": "reject_always", "name": "Reject always", "kind": "reject_always"},
             ],
-            "_meta": {"reason": "shell commands ask in mode 'ask'"},
+            "_meta": {
+                "reason": "shell commands ask in mode 'ask'",
+                "pygent": {"alwaysAllowRules": ["shell(rm -rf build)"]},
+            },
         }
         pilot.app.push_screen(PermissionModal(params))
         await pilot.pause(0.3)

@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.tui.conftest import wait_for
 from textual.binding import Binding
+from tui_helpers import wait_for
 
 from pygent.edits.changes import CreateFile, DeleteFile, RenameFile, TextChange
 from pygent.help_topics import TOPICS

@@ -340,6 +340,11 @@ class PygentApp(App[None]):
 
     def on_server_died(self, message: ServerDied) -> None:
         self.client = None
+        # Questions the dead server asked are void.
+        if self._review is not None and not self._review.done():
+            self._review.cancel()
+        if isinstance(self.screen, PermissionModal):
+            self.screen.dismiss(None)
         self.busy = False
         self.status.set_busy(False)
         self.status.connection = "server stopped"

@@ -28,6 +28,12 @@ def permission_reason(params: dict[str, Any]) -> str:
     return str(reason or "")
 
 
+def _meta_pygent(params: dict[str, Any]) -> dict[str, Any]:
+    meta = params.get("_meta")
+    inner = meta.get("pygent") if isinstance(meta, dict) else None
+    return inner if isinstance(inner, dict) else {}
+
+
 class PermissionModal(ModalScreen[str | None]):
     """Asks the person; dismisses with the chosen ``optionId`` (None: the question was withdrawn).
 
@@ -58,6 +64,12 @@ class PermissionModal(ModalScreen[str | None]):
             reason = permission_reason(self.params)
             if reason:
                 yield Static(Text(f"Why: {reason}", style="italic"), id="permission-reason")
+            rules = _meta_pygent(self.params).get("alwaysAllowRules")
+            if isinstance(rules, list) and rules:
+                yield Static(
+                    Text("Allow always adds: " + ", ".join(map(str, rules)), style="dim"),
+                    id="permission-rules",
+                )
             raw = call.get("rawInput")
             if raw is not None:
                 try:
