@@ -58,10 +58,19 @@ async def test_turn_cancel_resume_and_server_restart(
             {"text": "slow " * 400, "delay": 0.05},
         ]
     )
-    app = PygentApp(workspace)
+    # `pygent chat --continue`: the newest session of the workspace is resumed.
+    app = PygentApp(workspace, continue_last=True)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: app.session_id, what="a session")
+        assert app.session_id == elsewhere.id
+        await wait_for(pilot, lambda: "earlier answer" in app.conversation.answer_text())
+
+        # Ctrl+N: a new session, the screen is cleared.
+        await pilot.press("ctrl+n")
+        await wait_for(pilot, lambda: app.session_id != elsewhere.id, what="a new session")
         first_session = app.session_id
+        await wait_for(pilot, lambda: "New session." in _texts(app, NoteMessage))
+        assert not _texts(app, UserMessage)
 
         # 1. A full turn, streamed as Markdown.
         await _send(pilot, app, "hello there")

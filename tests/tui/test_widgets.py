@@ -327,3 +327,16 @@ async def test_tool_card_expands_and_shows_output_on_the_right(workspace: Path) 
         assert "1: def add" in app.side.shown_text
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert {"/help", "/new", "/sessions", "/compact", "/quit"} <= set(commands)
+
+
+async def test_a_server_that_cannot_start_is_reported(workspace: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-python"
+    app = PygentApp(workspace, server_command=[str(missing), "-m", "pygent", "serve"])
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: app.conversation.query(ErrorMessage), 20, "the error")
+        text = app.conversation.query(ErrorMessage).first().text
+        assert "Could not start the pygent server" in text and "F5" in text
+        app.input_box.text = "kept"
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert app.input_box.text == "kept"
