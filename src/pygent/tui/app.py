@@ -755,9 +755,11 @@ class PygentApp(App[None]):
             return
         self.conversation.clear()
         self.status.tokens, self.status.cost = 0, None
+        previous, self.session_id = self.session_id, chosen  # its replayed history is shown
         try:
             result = await client.load_session(chosen)
         except PygentClientError as exc:
+            self.session_id = previous
             self.conversation.add_error(_friendly(exc))
             return
         self._session_opened(chosen, result, resumed=True)
