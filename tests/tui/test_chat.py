@@ -125,22 +125,30 @@ async def test_turn_cancel_resume_and_server_restart(
         await wait_for(pilot, lambda: "earlier answer" in app.conversation.answer_text())
         assert _texts(app, UserMessage) == ["earlier question"]
 
-        # 4. The server dies: the TUI says so, keeps the typed text, F5 restarts and resumes.
-        app.input_box.text = "draft I am typing"
-        process = app.client.process
-        process.kill()
+        # 4. The server dies mid-turn: the TUI says so, the prompt is back in the editor,
+        #    F5 restarts the server and resumes the session.
+        server_env.add({"text": "never finished " * 200, "delay": 0.05})
+        answers_before = len(list(app.conversation.query(AssistantMessage)))
+        await _send(pilot, app, "long task")
+        await wait_for(
+            pilot,
+            lambda: len(list(app.conversation.query(AssistantMessage))) > answers_before,
+            what="the answer to start",
+        )
+        app.client.process.kill()
         await wait_for(
             pilot,
             lambda: any("stopped unexpectedly" in t for t in _texts(app, ErrorMessage)),
             30,
             "the crash report",
         )
-        assert app.input_box.text == "draft I am typing"
+        await wait_for(pilot, lambda: not app.busy, 10, "the turn to end")
+        await wait_for(pilot, lambda: app.input_box.text == "long task", 10, "the prompt back")
         await pilot.press("f5")
         await wait_for(pilot, lambda: app.client is not None and app.status.connection == "ready")
         await wait_for(pilot, lambda: "earlier answer" in app.conversation.answer_text())
         assert app.session_id == elsewhere.id
-        assert app.input_box.text == "draft I am typing"
+        assert app.input_box.text == "long task"
 
 
 async def test_edit_review_and_permissions(workspace: Path, server_env: FakeLLMThread) -> None:

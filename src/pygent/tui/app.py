@@ -488,7 +488,7 @@ class PygentApp(App[None]):
             result = await client.prompt(session_id, blocks)
         except PygentClientError as exc:
             if exc.code == -32099:  # connection lost: ServerDied reports it
-                self.post_message(TurnFinished({}, None, text))
+                self.post_message(TurnFinished({"stopReason": "connection_lost"}, None, text))
                 return
             self.post_message(TurnFinished({}, _friendly(exc), text))
             return
@@ -501,6 +501,8 @@ class PygentApp(App[None]):
         if message.error:
             self.conversation.add_error(message.error)
             self._restore_prompt()
+        elif message.result.get("stopReason") == "connection_lost":
+            self._restore_prompt()  # the prompt may not have been saved: offer it again
         else:
             self._pending_prompt = ""
         stop = message.result.get("stopReason")
