@@ -1,6 +1,7 @@
 """Dispatch overhead: lookup + argument validation + permission check around a no-op tool.
 
-Budget (issue #3): < 1 ms median. Run with ``pytest tests/benchmarks/test_dispatch.py --benchmark-only``.
+Budget (issue #3): < 1 ms median, reported (never asserted). Run with
+``pytest tests/benchmarks/test_dispatch.py --benchmark-only``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _budget import report_budget
 
 from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.changes import ApplyResult, ChangeSet
@@ -96,7 +98,7 @@ def _check(benchmark: Any, loop: asyncio.AbstractEventLoop, *call: Any) -> None:
     result = loop.run_until_complete(dispatch(REG, *call))
     assert not result.is_error, result.text
     benchmark(lambda: loop.run_until_complete(dispatch(REG, *call)))
-    assert benchmark.stats.stats.median < BUDGET_S
+    report_budget(benchmark, f"dispatch {call[0]}", benchmark.stats.stats.median, BUDGET_S)
 
 
 def test_dispatch_noop_read(

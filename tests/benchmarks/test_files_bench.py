@@ -1,4 +1,7 @@
-"""Benchmarks: a 2,000-line window of a 10 MB file (< 150 ms) and an exact edit of it (< 250 ms)."""
+"""Benchmarks: a 2,000-line window of a 10 MB file (< 150 ms) and an exact edit of it (< 250 ms).
+
+The budgets are reported in ``extra_info`` and printed, never asserted.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _budget import report_budget
 
 from pygent.agent.headless import HeadlessPort
 from pygent.settings.models import Settings
@@ -46,7 +50,7 @@ def test_read_last_2000_line_window_of_10mb_file(benchmark: Any, tmp_path: Path,
     result = benchmark(run)
     assert not result.is_error
     assert result.raw_output["lastLine"] == LINES
-    assert benchmark.stats.stats.median < 0.150
+    report_budget(benchmark, "read_file 2,000-line window", benchmark.stats.stats.median, 0.150)
 
 
 def test_exact_edit_of_10mb_file(benchmark: Any, tmp_path: Path, loop: Any) -> None:
@@ -72,4 +76,4 @@ def test_exact_edit_of_10mb_file(benchmark: Any, tmp_path: Path, loop: Any) -> N
     result = benchmark.pedantic(run, setup=setup, rounds=10, iterations=1)
     assert not result.is_error, result.text
     assert "DONE = 2" in path.read_text()
-    assert benchmark.stats.stats.median < 0.250
+    report_budget(benchmark, "edit_file in 10 MB", benchmark.stats.stats.median, 0.250)

@@ -1,4 +1,7 @@
-"""Benchmark: the grep tool against bare ripgrep on the same large tree (within 1.5x)."""
+"""Benchmark: the grep tool against bare ripgrep on the same large tree (budget: within 1.5x).
+
+The ratio is reported in ``extra_info`` and printed, never asserted.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _budget import report_ratio
 
 from pygent.agent.headless import HeadlessPort
 from pygent.settings.models import Settings
@@ -92,10 +96,9 @@ def test_grep_few_matches_vs_bare_rg(benchmark: Any, big_tree: Path, loop: Any) 
     result = benchmark(run)
     assert not result.is_error and result.raw_output["matches"] > 10
     bare = bare_rg_median(big_tree, pattern)
-    ratio = benchmark.stats.stats.median / bare
-    benchmark.extra_info["bare_rg_median_s"] = bare
-    benchmark.extra_info["ratio"] = ratio
-    assert ratio < 1.5, f"grep tool {benchmark.stats.stats.median:.4f}s vs rg {bare:.4f}s"
+    report_ratio(
+        benchmark, "grep (few matches) vs bare rg", benchmark.stats.stats.median, bare, 1.5
+    )
 
 
 def test_grep_many_matches_stops_early(benchmark: Any, big_tree: Path, loop: Any) -> None:
@@ -109,8 +112,7 @@ def test_grep_many_matches_stops_early(benchmark: Any, big_tree: Path, loop: Any
     result = benchmark(run)
     assert result.raw_output["capped"] is True
     bare = bare_rg_median(big_tree, "gamma", runs=5)
-    benchmark.extra_info["bare_rg_median_s"] = bare
-    assert benchmark.stats.stats.median / bare < 1.5
+    report_ratio(benchmark, "grep (capped) vs bare rg", benchmark.stats.stats.median, bare, 1.5)
 
 
 def test_find_files_large_tree(benchmark: Any, big_tree: Path, loop: Any) -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _budget import report_budget
 
 BUDGETS_S = {"version": 0.080, "config_show": 0.300}
 ROUNDS = 20
@@ -82,11 +83,7 @@ def _note(benchmark: Any, name: str, budget_key: str, run: _Spawner) -> None:
     median = getattr(getattr(stats, "stats", None), "median", None)
     if median is None:
         return
-    budget = BUDGETS_S[budget_key]
-    verdict = "within" if median <= budget else "OVER"
-    benchmark.extra_info["budget_ms"] = budget * 1000
-    benchmark.extra_info["median_ms"] = round(median * 1000, 1)
-    print(f"\n{name}: median {median * 1000:.1f} ms ({verdict} the {budget * 1000:.0f} ms budget)")
+    report_budget(benchmark, name, median, BUDGETS_S[budget_key])
 
 
 @pytest.mark.parametrize(("label", "prefix"), _commands(), ids=[c[0] for c in _commands()])
