@@ -863,6 +863,24 @@ def _destination(ctx: ToolContext, source: Path, destination: str, verb: str) ->
     return dest
 
 
+def _transfer_source(ctx: ToolContext, source: str, directory_refusal: str) -> Path:
+    """The existing file a move or copy starts from; a directory is refused with a hint."""
+    src = ctx.workspace.resolve(source)
+    if src.is_dir():
+        raise ToolError(f"{ctx.workspace.display(src)} is a directory; {directory_refusal}")
+    return _resolve_file(ctx, source)
+
+
+async def _apply_transfer(
+    ctx: ToolContext, verb: str, done: str, src: Path, dest: Path, change: RenameFile | CreateFile
+) -> ToolOutput:
+    """Hand a one-change move/copy to the frontend; ``verb``/``done`` word the label and result."""
+    shown_src, shown_dest = ctx.workspace.display(src), ctx.workspace.display(dest)
+    label = f"{verb} {shown_src} → {shown_dest}"
+    result = await ctx.apply_edit(ChangeSet(label, [change], f"pygent: {label}"))
+    return _outcome_text(ctx, result, f"{done} {shown_src} to {shown_dest}.")
+
+
 @tool(
     risk=ToolRisk.WRITE,
     kind="move",
@@ -878,20 +896,13 @@ async def move_file(ctx: ToolContext, source: str, destination: str) -> ToolOutp
         source: File to move, relative to the workspace root.
         destination: New path (or an existing directory to move it into).
     """
-    src = ctx.workspace.resolve(source)
-    if src.is_dir():
-        raise ToolError(
-            f"{ctx.workspace.display(src)} is a directory; move_file moves single files. "
-            "Use the shell tool (`git mv` or `mv`) to move a directory."
-        )
-    src = _resolve_file(ctx, source)
-    dest = _destination(ctx, src, destination, "move_file")
-    label = f"Move {ctx.workspace.display(src)} → {ctx.workspace.display(dest)}"
-    change_set = ChangeSet(label, [RenameFile(src, dest)], f"pygent: {label}")
-    result = await ctx.apply_edit(change_set)
-    return _outcome_text(
-        ctx, result, f"Moved {ctx.workspace.display(src)} to {ctx.workspace.display(dest)}."
+    src = _transfer_source(
+        ctx,
+        source,
+        "move_file moves single files. Use the shell tool (`git mv` or `mv`) to move a directory.",
     )
+    dest = _destination(ctx, src, destination, "move_file")
+    return await _apply_transfer(ctx, "Move", "Moved", src, dest, RenameFile(src, dest))
 
 
 @tool(
@@ -909,21 +920,14 @@ async def copy_file(ctx: ToolContext, source: str, destination: str) -> ToolOutp
         source: File to copy, relative to the workspace root.
         destination: Path of the copy (or an existing directory to copy it into).
     """
-    src = ctx.workspace.resolve(source)
-    if src.is_dir():
-        raise ToolError(
-            f"{ctx.workspace.display(src)} is a directory; copy_file copies single files. "
-            "Use the shell tool (`cp -r`) to copy a directory."
-        )
-    src = _resolve_file(ctx, source)
+    src = _transfer_source(
+        ctx,
+        source,
+        "copy_file copies single files. Use the shell tool (`cp -r`) to copy a directory.",
+    )
     dest = _destination(ctx, src, destination, "copy_file")
     try:
         content, _version = _load_text(ctx, src, "copy_file")
     except ToolError as exc:
         raise ToolError(f"{exc} Use the shell tool (`cp`) to copy it.") from None
-    label = f"Copy {ctx.workspace.display(src)} → {ctx.workspace.display(dest)}"
-    change_set = ChangeSet(label, [CreateFile(dest, content)], f"pygent: {label}")
-    result = await ctx.apply_edit(change_set)
-    return _outcome_text(
-        ctx, result, f"Copied {ctx.workspace.display(src)} to {ctx.workspace.display(dest)}."
-    )
+    return await _apply_transfer(ctx, "Copy", "Copied", src, dest, CreateFile(dest, content))
