@@ -22,6 +22,7 @@ from pygent.settings.loader import (
     describe_type,
     field_for_key,
     parse_toml_text,
+    read_config_text,
     validate_layer,
 )
 
@@ -43,36 +44,6 @@ SECRET_KEYS: frozenset[str] = frozenset({"llm.api_key"})
 
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
-
-
-def read_config_text(path: Path) -> str | None:
-    """The text of a config file, or None if it does not exist.
-
-    Raises:
-        ConfigError: The path is a directory or cannot be read.
-    """
-    if path.is_dir():
-        raise ConfigError(
-            f"The config path {path} is a directory, not a file.",
-            "Remove or rename that directory so pygent can create the file there.",
-            {"path": str(path)},
-        )
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except PermissionError:
-        raise ConfigError(
-            f"Cannot read the config file {path}: permission denied.",
-            f"Make it readable and writable for your user (e.g. `chmod 600 {path}`).",
-            {"path": str(path)},
-        ) from None
-    except UnicodeDecodeError:
-        raise ConfigError(
-            f"The config file {path} is not valid UTF-8.", "Save it as UTF-8 text."
-        ) from None
-    except OSError as exc:
-        raise ConfigError(f"Cannot read the config file {path}: {exc.strerror or exc}.") from None
 
 
 def validate_config_text(text: str, path: Path) -> dict[str, Any]:

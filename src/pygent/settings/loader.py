@@ -286,7 +286,23 @@ def read_toml_file(path: Path) -> dict[str, Any]:
 
 
 def read_config_file_text(path: Path) -> str:
-    """The text of a config file.
+    """The text of a config file that must exist.
+
+    Raises:
+        ConfigError: The path is missing, a directory, unreadable or not UTF-8.
+    """
+    text = read_config_text(path)
+    if text is None:
+        raise ConfigError(
+            f"The config file {path} does not exist.",
+            "Check the path, or create the file with `pygent config set KEY VALUE`.",
+            {"path": str(path)},
+        )
+    return text
+
+
+def read_config_text(path: Path) -> str | None:
+    """The text of a config file, or None if it does not exist.
 
     Raises:
         ConfigError: The path is a directory, unreadable or not UTF-8.
@@ -299,10 +315,12 @@ def read_config_file_text(path: Path) -> str:
         )
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
     except PermissionError:
         raise ConfigError(
             f"Cannot read the config file {path}: permission denied.",
-            f"Make it readable for your user (e.g. `chmod 600 {path}`).",
+            f"Make it readable and writable for your user (e.g. `chmod 600 {path}`).",
             {"path": str(path)},
         ) from None
     except UnicodeDecodeError as exc:
@@ -583,6 +601,14 @@ def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
     return merged, sources
 
 
+def _file_layer(name: LayerName, path: Path) -> Layer:
+    """Read, parse and validate one config file as the layer ``name``."""
+    text = read_config_file_text(path)
+    data = parse_toml_text(text, path)
+    validate_layer(data, str(path), text=text)
+    return Layer(name, data, path)
+
+
 def load_layers(
     cwd: Path | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -605,19 +631,13 @@ def load_layers(
 
     user_file = paths.user_config_file()
     if user_file.exists() or user_file.is_symlink():
-        text = read_config_file_text(user_file)
-        data = parse_toml_text(text, user_file)
-        validate_layer(data, str(user_file), text=text)
-        layers.append(Layer("user", data, user_file))
+        layers.append(_file_layer("user", user_file))
 
     project_file = find_project_config_path(cwd)
     if project_file is not None and project_file.resolve() == user_file.resolve():
         project_file = None
     if project_file is not None:
-        text = read_config_file_text(project_file)
-        data = parse_toml_text(text, project_file)
-        validate_layer(data, str(project_file), text=text)
-        layers.append(Layer("project", data, project_file))
+        layers.append(_file_layer("project", project_file))
 
     env_layer = _env_layer(environ)
     if env_layer is not None:
