@@ -9,29 +9,41 @@ from __future__ import annotations
 __all__ = ["TOPICS", "topic_names"]
 
 _TOOLS = """\
-Tools the agent can use
+Tools the agent can use (20)
 
-Reading (run without asking in every mode):
-  read_file        read a file with line numbers (offset/limit for big files)
-  list_directory   list a directory, respecting .gitignore
-  grep             search contents with a regular expression (ripgrep)
-  find_files       find files by glob pattern
-  find_definition  find where a function, class or symbol is defined (tree-sitter)
-  git_status, git_diff, git_log
+Reading (READ: run without asking in every mode):
+  read_file        read a text file with line numbers (offset/limit; 2000 lines by default)
+  list_directory   list a directory (depth 1-10), respecting .gitignore
+  grep             search contents with a regular expression (ripgrep), respecting .gitignore
+  find_files       find files by glob pattern, newest first
+  find_definition  find where a function, class or type is defined (tree-sitter)
+  git_status       branch, ahead/behind, changed files
+  git_diff         unstaged (or staged) changes as a unified diff
+  git_log          recent commits
 
-Changing files (shown to you as a diff to review):
-  edit_file        replace an exact old_string with new_string
-  create_file      create a new file
-  delete_file, move_file, copy_file
-  git_add, git_commit, git_checkout
+Changing files (WRITE: sent to your editor as a diff to review; `pygent run` writes to disk):
+  create_file      create a file (overwrite=true to replace one)
+  edit_file        replace an exact old_string with new_string (replace_all for every one)
+  delete_file      delete a file (not a directory)
+  move_file        move or rename a file
+  copy_file        copy a text file
 
-Running programs and the network (ask first unless allowed):
-  shell            run a command in the project (timeout: tools.shell_timeout seconds)
-  web_fetch        fetch a web page as Markdown
-  git_push, git_pull
+Changing the repository (WRITE, no diff review):
+  git_add          stage paths
+  git_commit       commit what is staged
+  git_checkout     switch branch, tag or commit (create=true: a new branch)
+
+Running programs (EXECUTE):
+  shell            run a command line in the workspace (timeout: tools.shell_timeout, at most 600 s)
+
+Leaving the machine (NETWORK):
+  web_fetch        fetch an http(s) page as text (HTML becomes Markdown)
+  git_push         push to a remote (force=true uses --force-with-lease)
+  git_pull         fetch and merge from a remote
 
 Every path must lie inside the workspace. Long results keep their head and tail
-(tools.max_output_chars). See `pygent help permissions` for what runs without asking.
+(tools.max_output_chars). `pygent help permissions` says what runs without asking;
+docs/tools/ describes every tool and argument.
 """
 
 _CONFIG = """\
@@ -43,21 +55,27 @@ Settings are layered, lowest first:
   3. project file   .pygent/config.toml, found from the working directory up to the git root
   4. environment    PYGENT_MODEL, PYGENT_API_KEY, PYGENT_API_BASE, PYGENT_MAX_TOKENS,
                     PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE
-  5. command-line flags
+  5. command-line flags (--model, --mode; `pygent serve --permission-mode`)
+permissions.allow and permissions.deny add up across the files instead of replacing each other.
+
+Sections: [llm] [permissions] [system_prompt] [logging] [telemetry] [tools] [ui]
+(`pygent config show` lists every key with its description and source).
 
 Commands:
   pygent config show [--brief]        effective settings, each with its source
   pygent config path                  where the files are
-  pygent config init [--force]        write a commented default user file
+  pygent config init [--force]        write a commented user file listing every setting
+  pygent config init --project        the same for .pygent/config.toml
   pygent config set KEY VALUE         e.g. pygent config set llm.model openai/gpt-4o
   pygent config set KEY VALUE --project
   pygent config unset KEY [--project]
   pygent config edit [--project]      open in $VISUAL/$EDITOR, checked after you save
   pygent setup                        choose provider, model and key interactively
 
-API keys: llm.api_key, else the provider's variable for the model's prefix
-(anthropic/ -> ANTHROPIC_API_KEY, openai/ -> OPENAI_API_KEY, gemini/ -> GEMINI_API_KEY,
-openrouter/ -> OPENROUTER_API_KEY, ...). Local servers: set llm.api_base, e.g.
+API keys: llm.api_key (or PYGENT_API_KEY), else the provider's variable for the model's
+prefix (anthropic/ -> ANTHROPIC_API_KEY, openai/ -> OPENAI_API_KEY, gemini/ -> GEMINI_API_KEY
+or GOOGLE_API_KEY, openrouter/ -> OPENROUTER_API_KEY, ...). Local servers need no key; set
+llm.api_base, e.g. for Ollama:
   pygent config set llm.model openai/qwen2.5-coder
   pygent config set llm.api_base http://localhost:11434/v1
 """
@@ -65,60 +83,79 @@ openrouter/ -> OPENROUTER_API_KEY, ...). Local servers: set llm.api_base, e.g.
 _PERMISSIONS = """\
 Permissions
 
-Every tool has a risk: READ (read, list, grep, find, git status/diff/log), WRITE (edit,
-create, delete, move files; git add/commit/checkout), EXECUTE (shell), NETWORK (web_fetch,
-git push/pull).
+Every tool has a risk:
+  READ     (read_file, list_directory, grep, find_files, find_definition, git_status,
+            git_diff, git_log)
+  WRITE    (create_file, edit_file, delete_file, move_file, copy_file, git_add,
+            git_commit, git_checkout)
+  EXECUTE  (shell)
+  NETWORK  (web_fetch, git_push, git_pull)
+A shell command made only of read-only programs (ls, cat, rg, git status, ...) inside the
+workspace counts as READ.
 
-Modes (permissions.mode, PYGENT_PERMISSION_MODE, or switched during a session):
+Modes (permissions.mode, PYGENT_PERMISSION_MODE, --mode, or switched during a session):
   ask        default: READ runs, everything else asks
   auto-edit  READ and WRITE run; shell and network ask
-  plan       read-only: anything above READ is refused
-  auto       everything runs (use in a sandbox)
+  plan       read-only: anything above READ is refused (the model is told why)
+  auto       everything runs, except that destructive shell commands (rm -rf, sudo,
+             git push --force, ...) and writes into .pygent/ or .git/ still ask
 
 Rules allow or deny by tool and argument pattern; deny always wins:
   [permissions]
   allow = ["shell(pytest*)", "shell(git status*)", "edit(src/**)"]
   deny  = ["shell(rm -rf*)", "web_fetch(*internal*)"]
+Aliases: edit(...) = every file-changing tool, read(...) = every reading tool with a path,
+bash(...) = shell(...). A shell allow rule must cover each command of the line, so
+shell(pytest*) does not let `pytest; rm -rf ~` through.
 
-Answering "Allow always" stores a rule in the project's .pygent/config.toml. Edits reviewed
-in your editor's diff view are approved by that review (never asked twice).
+Answering "Allow always" (or "Reject always") adds an allow (deny) rule for the session
+and saves it to the project's .pygent/config.toml. Edits reviewed in your editor's diff
+view are approved by that review (never asked twice). `pygent run` cannot ask: anything
+that would ask is rejected, so choose --mode or rules for it.
 """
 
 _PROMPTS = """\
 System prompts
 
 The prompt is assembled in layers:
-  1. base: the built-in prompt, or yours ([system_prompt] content or file in the user config)
+  1. base: the built-in prompt, or yours ([system_prompt] content or file in the user
+     config; file wins, relative to the user config directory)
   2. [system_prompt] append from the user config
   3. the project's prompt (.pygent/config.toml [system_prompt] file (relative to .pygent/) or
-     content): mode = "append" (default) adds it, mode = "replace" replaces 1 and 2
-  4. AGENTS.md at the project root, always appended (system_prompt.agents_md = false: off)
+     content): mode = "append" (default) adds it, mode = "replace" replaces 1 and 2;
+     a project append follows it
+  4. AGENTS.md at the project root, appended as project instructions
+     (system_prompt.agents_md = false turns it off)
 
 Template variables, replaced wherever they appear:
   {project_name} {project_type} {current_dir} {git_branch} {date} {os}
 Other text in braces (code samples, JSON, unknown {names}) is left exactly as written.
 
 Commands:
-  pygent prompt show             the effective prompt with a header per layer
-  pygent prompt set FILE         use FILE as your base prompt (--project: the project's)
-  pygent prompt edit [--project] edit your prompt file in $VISUAL/$EDITOR
-  pygent prompt reset [--project]
+  pygent prompt show [--raw]       the effective prompt with a header per layer
+  pygent prompt set PATH           use PATH as your base prompt (--project: the project's)
+  pygent prompt edit [--project]   edit your prompt file in $VISUAL/$EDITOR (created if missing)
+  pygent prompt reset [--project]  remove the prompt settings (files are kept)
 """
 
 _SESSIONS = """\
 Sessions
 
 Every conversation is a session, saved as it happens (one JSON Lines file per session,
-grouped by workspace, in pygent's data directory). A crash loses at most the last line.
+grouped by workspace, in pygent's data directory, e.g. ~/.local/share/pygent/sessions/ on
+Linux). A crash loses at most the last line. The workspace is the git root above the
+current directory, so the terminal UI, editors and `pygent run` share sessions.
 
-  pygent sessions list            sessions of this workspace, newest first
-  pygent sessions show ID         the conversation
-  pygent sessions delete ID
-  pygent run --session ID "..."   continue a session without a UI
+  pygent sessions list [--json]              sessions of this workspace, newest first
+  pygent sessions show ID [--full] [--json]  the conversation
+  pygent sessions delete ID [--yes]
+  pygent run --session ID "..."              continue a session without a UI
+  pygent run --continue "..."                continue the newest session
+  pygent chat --resume [ID] / --continue     resume in the terminal UI (no ID: pick one)
 
-In the terminal UI and editors, pick a session to resume it; its history is replayed.
+In editors, pick a session to resume it; its history is replayed.
 Long conversations are compacted (older turns summarised) when they near the model's
-context window (llm.compact_threshold), or on demand with /compact.
+context window (llm.compact_threshold), or on demand with /compact in the terminal UI.
 """
 
 _SHORTCUTS = """\
