@@ -300,6 +300,25 @@ async def test_unknown_notification_and_responses_to_nothing_are_ignored(
     server.send({"jsonrpc": "2.0", "method": "$/someNotification", "params": {}})
     server.send({"jsonrpc": "2.0", "id": "never-asked", "result": {"x": 1}})
     server.send({"jsonrpc": "2.0", "method": "pygent/session/cancel", "params": {}})
+    missing = (workspace / "missing.py").as_uri()
+    server.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": {
+                "textDocument": {"uri": missing, "version": 2},
+                "contentChanges": [{"text": "x"}],
+            },
+        }
+    )
+    server.send(
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didClose",
+            "params": {"textDocument": {"uri": missing}},
+        }
+    )
+    server.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"bogus": 1}})
     server.send({"jsonrpc": "2.0", "id": 9, "method": "pygent/session/list"})
     assert (await server.response(9))["result"] == {"sessions": []}
     assert [m for m in server.messages if "error" in m] == []

@@ -83,6 +83,18 @@ def pygent_converter() -> cattrs.Converter:
     return converter
 
 
+class _LanguageServer(LanguageServer):
+    """pygls' server, reporting its own errors to the log (and the client's log) rather than popups."""
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        logger.warning("pygls: {}: {}", getattr(source, "__name__", source), error)
+        with contextlib.suppress(Exception):
+            self.protocol.notify(
+                "window/logMessage",
+                {"type": 2, "message": f"pygent: ignored a malformed message ({error})"},
+            )
+
+
 class PygentProtocol(LanguageServerProtocol):
     """pygls' LSP protocol with pygent's writer (whole frames, never raises on a vanished client)."""
 
@@ -138,7 +150,7 @@ class PygentServer:
         self.overrides = _merge(overrides, self.options.settings_overrides())
         self.roots = wire.workspace_roots(self.init_params)
         self.root = self.roots[0].expanduser().resolve()
-        self.ls = LanguageServer(
+        self.ls = _LanguageServer(
             "pygent",
             __version__,
             protocol_cls=PygentProtocol,
@@ -213,8 +225,11 @@ class PygentServer:
         path = wire.uri_to_path(uri)
         if path is None:
             return
-        doc = self.ls.workspace.get_text_document(uri)
-        self.workspace.open_document(_resolve(path), doc.source, doc.version)
+        try:
+            doc = self.ls.workspace.get_text_document(uri)
+            self.workspace.open_document(_resolve(path), doc.source, doc.version)
+        except (OSError, ValueError) as exc:  # a change to a document never opened, ...
+            logger.warning("cannot mirror {}: {}", uri, exc)
 
     @property
     def workspace(self) -> Workspace:
