@@ -514,28 +514,8 @@ class FakeLLM:
                 }
             )
 
-        delay = float(item.get("delay", 0) or 0)
-        drop_after = item.get("drop_after_chunks")
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-            b"transfer-encoding: chunked\r\n\r\n"
-        )
-        await writer.drain()
-        for sent, event in enumerate(events):
-            if drop_after is not None and sent >= int(drop_after):
-                _abort(writer)
-                return False
-            if delay:
-                await asyncio.sleep(delay)
-            _write_chunk(writer, b"data: " + json.dumps(event).encode() + b"\n\n")
-            await writer.drain()
-        if drop_after is not None and len(events) >= int(drop_after):
-            _abort(writer)
-            return False
-        _write_chunk(writer, b"data: [DONE]\n\n")
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
-        return True
+        payloads = [b"data: " + json.dumps(event).encode() + b"\n\n" for event in events]
+        return await _send_event_stream(writer, payloads, item, trailer=b"data: [DONE]\n\n")
 
     async def _anthropic(
         self,
@@ -660,25 +640,10 @@ class FakeLLM:
             )
         )
         events.append(("message_stop", {"type": "message_stop"}))
-        delay = float(item.get("delay", 0) or 0)
-        drop_after = item.get("drop_after_chunks")
-        writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
-            b"transfer-encoding: chunked\r\n\r\n"
-        )
-        await writer.drain()
-        for sent, (name, data) in enumerate(events):
-            if drop_after is not None and sent >= int(drop_after):
-                _abort(writer)
-                return False
-            if delay:
-                await asyncio.sleep(delay)
-            payload = f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
-            _write_chunk(writer, payload)
-            await writer.drain()
-        writer.write(b"0\r\n\r\n")
-        await writer.drain()
-        return True
+        payloads = [
+            f"event: {name}\ndata: {json.dumps(data)}\n\n".encode() for name, data in events
+        ]
+        return await _send_event_stream(writer, payloads, item)
 
 
 def _pieces(text: str, size: int) -> list[str]:
@@ -772,6 +737,42 @@ async def _send_json(
     head += [f"{k}: {v}" for k, v in (headers or {}).items()]
     writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
     await writer.drain()
+
+
+async def _send_event_stream(
+    writer: asyncio.StreamWriter,
+    payloads: list[bytes],
+    item: dict[str, Any],
+    trailer: bytes | None = None,
+) -> bool:
+    """Stream server-sent event ``payloads`` (then ``trailer``) as a chunked 200 response.
+
+    The script item's ``delay`` waits before each event; ``drop_after_chunks`` cuts the
+    connection after that many events (before the trailer). Returns False when it was cut.
+    """
+    delay = float(item.get("delay", 0) or 0)
+    drop_after = item.get("drop_after_chunks")
+    writer.write(
+        b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\n"
+        b"transfer-encoding: chunked\r\n\r\n"
+    )
+    await writer.drain()
+    for sent, payload in enumerate(payloads):
+        if drop_after is not None and sent >= int(drop_after):
+            _abort(writer)
+            return False
+        if delay:
+            await asyncio.sleep(delay)
+        _write_chunk(writer, payload)
+        await writer.drain()
+    if trailer is not None:
+        if drop_after is not None and len(payloads) >= int(drop_after):
+            _abort(writer)
+            return False
+        _write_chunk(writer, trailer)
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()
+    return True
 
 
 def _write_chunk(writer: asyncio.StreamWriter, data: bytes) -> None:
