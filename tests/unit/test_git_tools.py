@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_testkit import make_ctx, registry_of
 
 from pygent.settings.models import Settings
 from pygent.tools import git as git_tools
-from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, ToolRisk, dispatch
-from pygent.tools.workspace import Workspace
+from pygent.tools.base import ToolRegistry, ToolResult, ToolRisk, dispatch
 
 GIT_TOOLS = (
     git_tools.git_status,
@@ -24,21 +24,6 @@ GIT_TOOLS = (
     git_tools.git_push,
     git_tools.git_pull,
 )
-
-
-class StubPort:
-    """The port is not used by the git tools; it only has to exist."""
-
-    reviews_edits = False
-
-    def emit(self, update: dict[str, Any]) -> None:
-        pass
-
-    async def request_permission(self, request: Any) -> Any:
-        raise AssertionError("git tools never ask")
-
-    async def apply_edit(self, change_set: Any) -> Any:
-        raise AssertionError("git tools never edit through the port")
 
 
 @pytest.fixture(autouse=True)
@@ -78,16 +63,9 @@ def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
     return path
 
 
-def make_ctx(root: Path) -> ToolContext:
-    return ToolContext(Workspace([root]), Settings(), StubPort())  # type: ignore[arg-type]
-
-
 @pytest.fixture
 def registry() -> ToolRegistry:
-    reg = ToolRegistry()
-    for func in GIT_TOOLS:
-        reg.register(func.__pygent_tool__)  # type: ignore[attr-defined]
-    return reg
+    return registry_of(*GIT_TOOLS)
 
 
 async def call(reg: ToolRegistry, root: Path, name: str, **args: Any) -> ToolResult:

@@ -12,44 +12,25 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_testkit import make_ctx, registry_of
 
 from pygent.settings.models import Settings
 from pygent.tools import process
 from pygent.tools import shell as shell_mod
-from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, ToolRisk, dispatch
-from pygent.tools.workspace import Workspace
+from pygent.tools.base import ToolRegistry, ToolResult, ToolRisk, dispatch
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="uses POSIX shell syntax")
 PY = f'"{sys.executable}"'
 
 
-class StubPort:
-    reviews_edits = False
-
-    def emit(self, update: dict[str, Any]) -> None:
-        pass
-
-    async def request_permission(self, request: Any) -> Any:
-        raise AssertionError("not used")
-
-    async def apply_edit(self, change_set: Any) -> Any:
-        raise AssertionError("not used")
-
-
 @pytest.fixture
 def registry() -> ToolRegistry:
-    reg = ToolRegistry()
-    reg.register(shell_mod.shell.__pygent_tool__)  # type: ignore[attr-defined]
-    return reg
+    return registry_of(shell_mod.shell)
 
 
 @pytest.fixture(autouse=True)
 def short_grace(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(shell_mod, "KILL_GRACE", 0.5)
-
-
-def make_ctx(root: Path, settings: Settings | None = None) -> ToolContext:
-    return ToolContext(Workspace([root]), settings or Settings(), StubPort())  # type: ignore[arg-type]
 
 
 async def run(

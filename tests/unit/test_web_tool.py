@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_testkit import make_ctx, registry_of
 
 from pygent.settings.models import Settings
 from pygent.tools import web
-from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, ToolRisk, dispatch
-from pygent.tools.workspace import Workspace
+from pygent.tools.base import ToolRegistry, ToolResult, ToolRisk, dispatch
 
 HTML = """<!doctype html>
 <html><head><title>Doc</title>
@@ -151,31 +151,15 @@ def base(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> str:
     return f"http://{host}:{port}"
 
 
-class StubPort:
-    reviews_edits = False
-
-    def emit(self, update: dict[str, Any]) -> None:
-        pass
-
-    async def request_permission(self, request: Any) -> Any:
-        raise AssertionError("not used")
-
-    async def apply_edit(self, change_set: Any) -> Any:
-        raise AssertionError("not used")
-
-
 @pytest.fixture
 def registry() -> ToolRegistry:
-    reg = ToolRegistry()
-    reg.register(web.web_fetch.__pygent_tool__)  # type: ignore[attr-defined]
-    return reg
+    return registry_of(web.web_fetch)
 
 
 async def fetch(
     reg: ToolRegistry, root: Path, settings: Settings | None = None, **args: Any
 ) -> ToolResult:
-    ctx = ToolContext(Workspace([root]), settings or Settings(), StubPort())  # type: ignore[arg-type]
-    return await dispatch(reg, "web_fetch", args, ctx)
+    return await dispatch(reg, "web_fetch", args, make_ctx(root, settings))
 
 
 def test_spec_is_network_fetch_with_url_rule() -> None:
