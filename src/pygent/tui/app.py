@@ -212,9 +212,8 @@ class PygentApp(App[None]):
         self.conversation.add_note(
             f"Saved {result.config_file}: model {result.model}, API key {result.key_note}."
         )
-        answer = self.conversation.add_chunk(TUTORIAL)
+        self.conversation.add_chunk(TUTORIAL)
         self.conversation.end_stream()
-        del answer
         self.input_box.text = TUTORIAL_PROMPT
         self.input_box.move_cursor(self.input_box.document.end)
 
