@@ -73,42 +73,33 @@ def test_console_script_version(isolated_home: Path) -> None:
     assert out.stdout == f"pygent {__version__}\n"
 
 
-def test_version_imports_nothing_heavy(isolated_home: Path) -> None:
+def imported_after(home: Path, args: list[str], modules: tuple[str, ...]) -> str:
+    """Run ``pygent ARGS`` in a fresh interpreter; which of ``modules`` it imported (a list repr)."""
     code = (
         "import sys\n"
         "from pygent.cli import cli\n"
-        "try:\n    cli.main(['--version'], standalone_mode=False)\n"
+        f"try:\n    cli.main({args!r}, standalone_mode=False)\n"
         "except SystemExit:\n    pass\n"
-        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r})))\n"
+        f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({modules!r})))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
         text=True,
         timeout=60,
-        env=env_for_subprocess(isolated_home),
+        env=env_for_subprocess(home),
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    return out.stdout.strip().splitlines()[-1]
+
+
+def test_version_imports_nothing_heavy(isolated_home: Path) -> None:
+    assert imported_after(isolated_home, ["--version"], HEAVY) == "[]"
 
 
 def test_config_show_does_not_import_litellm_or_tomlkit(isolated_home: Path) -> None:
-    code = (
-        "import sys\n"
-        "from pygent.cli import cli\n"
-        "try:\n    cli.main(['config', 'show'], standalone_mode=False)\n"
-        "except SystemExit:\n    pass\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & {'litellm', 'tomlkit', 'textual'}))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env_for_subprocess(isolated_home),
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    heavy = ("litellm", "tomlkit", "textual")
+    assert imported_after(isolated_home, ["config", "show"], heavy) == "[]"
 
 
 def test_no_color_strips_styles(isolated_home: Path) -> None:

@@ -26,6 +26,22 @@ def run(*args: str, input: str | None = None) -> Result:
     return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
+def write_user_config(text: str) -> Path:
+    """Write the user config file (in the isolated home) and return its path."""
+    user = paths.user_config_file()
+    user.parent.mkdir(parents=True)
+    user.write_text(text)
+    return user
+
+
+def use_editor(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *contents: str, exit_code: int = 0
+) -> None:
+    """Make $EDITOR (not $VISUAL) the fake editor of :func:`make_editor`."""
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", make_editor(tmp_path, *contents, exit_code=exit_code))
+
+
 def make_editor(tmp_path: Path, *contents: str, exit_code: int = 0) -> str:
     """An $EDITOR that writes contents[n] on its n-th call (the last one repeats)."""
     script = tmp_path / "fake_editor.py"
@@ -45,9 +61,7 @@ def make_editor(tmp_path: Path, *contents: str, exit_code: int = 0) -> str:
 def test_show_prints_toml_with_sources_and_masks_secrets(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text('[llm]\nmodel = "openai/gpt-4o"\napi_key = "sk-user-secret-123"\n')
+    write_user_config('[llm]\nmodel = "openai/gpt-4o"\napi_key = "sk-user-secret-123"\n')
     (project / ".pygent").mkdir()
     (project / ".pygent" / "config.toml").write_text("[tools]\nshell_timeout = 30\n")
     monkeypatch.setenv("PYGENT_MAX_TOKENS", "512")
@@ -83,9 +97,7 @@ def test_show_warns_about_unknown_model(project: Path, monkeypatch: pytest.Monke
 
 
 def test_show_with_broken_config_is_a_clear_error(project: Path) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text("[llm]\nmodel = \n")
+    user = write_user_config("[llm]\nmodel = \n")
     result = run("config", "show")
     assert result.exit_code == 1
     assert "Traceback" not in result.output
@@ -131,9 +143,7 @@ def test_set_user_and_project(project: Path) -> None:
 
 
 def test_set_unknown_key_or_bad_value_changes_nothing(project: Path) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text("# keep me\n[llm]\nmax_tokens = 10\n")
+    user = write_user_config("# keep me\n[llm]\nmax_tokens = 10\n")
     before = user.read_bytes()
     result = run("config", "set", "llm.max_tokns", "20")
     assert result.exit_code == 1 and "Did you mean 'llm.max_tokens'" in result.stderr
@@ -173,8 +183,7 @@ def test_unset(project: Path) -> None:
 def test_edit_valid_change_is_saved(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", make_editor(tmp_path, '[llm]\nmodel = "openai/gpt-4o"\n'))
+    use_editor(monkeypatch, tmp_path, '[llm]\nmodel = "openai/gpt-4o"\n')
     result = run("config", "edit")
     assert result.exit_code == 0, result.output
     assert paths.user_config_file().read_text() == '[llm]\nmodel = "openai/gpt-4o"\n'
@@ -193,13 +202,8 @@ def test_edit_visual_wins_over_editor(
 def test_edit_invalid_then_retry_then_valid(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text('[llm]\nmodel = "old"\n')
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv(
-        "EDITOR", make_editor(tmp_path, "[llm]\nmax_tokens = 'x'\n", '[llm]\nmodel = "new"\n')
-    )
+    user = write_user_config('[llm]\nmodel = "old"\n')
+    use_editor(monkeypatch, tmp_path, "[llm]\nmax_tokens = 'x'\n", '[llm]\nmodel = "new"\n')
     result = run("config", "edit", input="y\n")
     assert result.exit_code == 0, result.output
     assert "llm.max_tokens must be an integer" in result.stderr
@@ -209,11 +213,8 @@ def test_edit_invalid_then_retry_then_valid(
 def test_edit_invalid_and_declined_keeps_previous_file(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text('# mine\n[llm]\nmodel = "old"\n')
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", make_editor(tmp_path, "[llm\nbroken"))
+    user = write_user_config('# mine\n[llm]\nmodel = "old"\n')
+    use_editor(monkeypatch, tmp_path, "[llm\nbroken")
     result = run("config", "edit", input="n\n")
     assert result.exit_code == 1
     assert "Invalid TOML" in result.stderr and "line 1" in result.stderr
@@ -239,11 +240,8 @@ def test_edit_without_editor_is_a_clear_error(
 def test_edit_with_failing_editor_changes_nothing(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text('[llm]\nmodel = "old"\n')
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", make_editor(tmp_path, '[llm]\nmodel = "new"\n', exit_code=3))
+    user = write_user_config('[llm]\nmodel = "old"\n')
+    use_editor(monkeypatch, tmp_path, '[llm]\nmodel = "new"\n', exit_code=3)
     result = run("config", "edit")
     assert result.exit_code == 1
     assert "exited with status 3" in result.stderr
@@ -257,8 +255,7 @@ def test_edit_with_failing_editor_changes_nothing(
 def test_edit_new_file_invalid_and_declined_creates_nothing(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", make_editor(tmp_path, "[llm]\nmodle = 'x'\n"))
+    use_editor(monkeypatch, tmp_path, "[llm]\nmodle = 'x'\n")
     result = run("config", "edit", "--project", input="n\n")
     assert result.exit_code == 1
     assert "Did you mean 'llm.model'" in result.stderr
@@ -270,11 +267,8 @@ def test_edit_without_answer_to_retry_keeps_file(
     project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No terminal input at all (EOF) counts as "no": the previous file stays."""
-    user = paths.user_config_file()
-    user.parent.mkdir(parents=True)
-    user.write_text('[llm]\nmodel = "old"\n')
-    monkeypatch.delenv("VISUAL", raising=False)
-    monkeypatch.setenv("EDITOR", make_editor(tmp_path, "[llm]\ntimeout = -1\n"))
+    user = write_user_config('[llm]\nmodel = "old"\n')
+    use_editor(monkeypatch, tmp_path, "[llm]\ntimeout = -1\n")
     result = run("config", "edit", input="")
     assert result.exit_code == 1
     assert "greater than 0" in result.stderr
