@@ -85,6 +85,16 @@ def _with_annotation(obj: dict[str, Any], ann: str | None) -> dict[str, Any]:
     return obj
 
 
+def _text_document_edit(
+    path: Path, version: int | None, edit: dict[str, Any], ann: str | None
+) -> dict[str, Any]:
+    """An LSP TextDocumentEdit: one (annotated) edit of ``path`` at ``version``."""
+    return {
+        "textDocument": {"uri": path.as_uri(), "version": version},
+        "edits": [_with_annotation(edit, ann)],
+    }
+
+
 def to_workspace_edit(
     change_set: ChangeSet,
     *,
@@ -116,12 +126,7 @@ def to_workspace_edit(
             version = change.version
             if versions is not None and change.path in versions:
                 version = versions[change.path]
-            changes.append(
-                {
-                    "textDocument": {"uri": change.path.as_uri(), "version": version},
-                    "edits": [_with_annotation(edit, ann)],
-                }
-            )
+            changes.append(_text_document_edit(change.path, version, edit, ann))
         elif isinstance(change, CreateFile):
             changes.append(
                 _with_annotation(
@@ -141,12 +146,7 @@ def to_workspace_edit(
                     },
                     "newText": change.content,
                 }
-                changes.append(
-                    {
-                        "textDocument": {"uri": change.path.as_uri(), "version": None},
-                        "edits": [_with_annotation(edit, ann)],
-                    }
-                )
+                changes.append(_text_document_edit(change.path, None, edit, ann))
         elif isinstance(change, RenameFile):
             changes.append(
                 _with_annotation(
