@@ -83,6 +83,7 @@ async def test_turn_cancel_resume_and_server_restart(
         assert "item 39" in (answers[0].source or "")
         assert app.input_box.text == ""
         assert app.status.tokens > 0
+        await wait_for(pilot, lambda: app.status.title == "hello there", 20, "the session title")
         assert not _texts(app, ErrorMessage)
         assert server_env.requests[-1]["messages"][-1]["role"] == "user"
 
