@@ -1,4 +1,4 @@
-"""Shared pieces for tests that dispatch a tool module's tools directly (shell, web, git)."""
+"""Shared pieces for tests that dispatch tools directly (files, search, shell, web, git)."""
 
 from __future__ import annotations
 

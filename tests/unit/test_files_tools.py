@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_testkit import registry_of
 
 from pygent.agent.headless import HeadlessPort
 from pygent.edits.changes import ApplyResult, ChangeSet, CreateFile, TextChange
 from pygent.settings.models import Settings
 from pygent.tools import files
-from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, dispatch
+from pygent.tools.base import ToolContext, ToolResult, dispatch
 from pygent.tools.workspace import Workspace
 
-REGISTRY = ToolRegistry()
-for _func in (
+REGISTRY = registry_of(
     files.read_file,
     files.list_directory,
     files.create_file,
@@ -26,8 +26,7 @@ for _func in (
     files.delete_file,
     files.move_file,
     files.copy_file,
-):
-    REGISTRY.register(_func.__pygent_tool__)  # type: ignore[attr-defined]
+)
 
 
 class ReviewingPort:

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from _tool_testkit import registry_of
 
 from pygent.agent.headless import HeadlessPort
 from pygent.settings.models import Settings
 from pygent.tools import search, treesitter
-from pygent.tools.base import ToolContext, ToolRegistry, ToolResult, dispatch
+from pygent.tools.base import ToolContext, ToolResult, dispatch
 from pygent.tools.workspace import Workspace
 
-REGISTRY = ToolRegistry()
-for _func in (search.grep, search.find_files, search.find_definition):
-    REGISTRY.register(_func.__pygent_tool__)  # type: ignore[attr-defined]
+REGISTRY = registry_of(search.grep, search.find_files, search.find_definition)
 
 
 @pytest.fixture
