@@ -341,3 +341,23 @@ async def test_execute_command_cancel_stops_the_command_turn(
     await wait(client.request("workspace/executeCommand", {"command": "pygent.cancel"}))
     result = await wait(task, 30)
     assert result["stopReason"] == "cancelled"
+
+
+async def test_compact_summarises_and_a_missing_session_is_named(
+    make_client: ClientFactory, fake_llm: FakeLLMThread
+) -> None:
+    fake_llm.script([{"text": "one"}, {"text": "two"}, {"text": "three"}])
+    client = await make_client()
+    session_id = await wait(client.new_session())
+    for text in ("first question", "second question", "third question"):
+        await wait(client.prompt(session_id, text))
+    result = await wait(client.request("pygent/session/compact", {"sessionId": session_id}))
+    assert isinstance(result["compacted"], bool)
+    with pytest.raises(PygentClientError) as info:
+        await wait(client.request("pygent/session/compact", {}))
+    assert info.value.code == -32602 and "sessionId" in info.value.message
+    with pytest.raises(PygentClientError) as info:
+        await wait(
+            client.request("pygent/session/compact", {"sessionId": "01J00000000000000000000000"})
+        )
+    assert info.value.error_code == "session_not_found"
