@@ -46,6 +46,8 @@ const TO_WEBVIEW_TYPES = new Set<string>([
 
 /** Above this many characters a streaming answer is shown as plain text until the turn ends. */
 const PLAIN_WHILE_STREAMING = 100_000;
+/** Above this many characters an answer stays plain text (formatting it would take seconds). */
+const PLAIN_ALWAYS = 400_000;
 
 const KIND_ICONS: Record<string, string> = {
   read: '📄',
@@ -158,6 +160,7 @@ app.append(toolbar, transcript, composer);
 
 const itemEls = new Map<string, HTMLElement>();
 const lastMarkdown = new Map<string, number>();
+const plainLength = new Map<string, number>();
 const dirty = new Set<string>();
 let flushTimer: ReturnType<typeof setTimeout> | undefined;
 let saveTimer: ReturnType<typeof setTimeout> | undefined;
@@ -252,11 +255,28 @@ function renderAgent(item: AgentItem, node: HTMLElement, force = false): boolean
     return true;
   }
   const streaming = state.busy && state.openItem === item.id;
-  if (streaming && item.text.length > PLAIN_WHILE_STREAMING) {
-    node.classList.add('plain');
-    node.textContent = item.text;
+  if ((streaming && item.text.length > PLAIN_WHILE_STREAMING) || item.text.length > PLAIN_ALWAYS) {
+    // Append only the new text, a block per flush split at line ends: re-setting (or re-laying
+    // out) megabytes of text per chunk would freeze the view.
+    let shown = plainLength.get(item.id);
+    if (shown === undefined || !node.classList.contains('plain')) {
+      node.className = `msg ${item.kind} plain`;
+      node.replaceChildren(el('div', { class: 'tail' }));
+      shown = 0;
+    }
+    const tail = node.lastElementChild as HTMLElement;
+    const fresh = item.text.slice(shown);
+    const cut = fresh.lastIndexOf('\n');
+    if (cut >= 0) {
+      tail.before(el('div', { text: fresh.slice(0, cut) }));
+      shown += cut + 1;
+    }
+    tail.textContent = item.text.slice(shown);
+    plainLength.set(item.id, shown);
     return true;
   }
+  node.classList.remove('plain');
+  plainLength.delete(item.id);
   // Re-rendering Markdown costs time proportional to the text: do it less often for long answers.
   const now = Date.now();
   const last = lastMarkdown.get(item.id) ?? 0;

@@ -1,0 +1,354 @@
+/**
+ * The chat webview in headless Chromium (Debian's chromium driven by playwright-core), with a
+ * stubbed acquireVsCodeApi that records what the webview posts and keeps its state.
+ */
+
+import { strict as assert } from 'node:assert';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { chatHtml, makeNonce } from '../../src/html';
+import type { ToWebview } from '../../src/protocol';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const ARTIFACTS = process.env.PYGENT_ARTIFACTS || join(ROOT, 'test-artifacts');
+const ORIGIN = 'http://pygent.test';
+const S = 'sess-1';
+
+export function chromiumPath(): string {
+  return process.env.PYGENT_CHROMIUM || '/usr/bin/chromium';
+}
+
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+let browser: Browser;
+
+interface Posted {
+  type: string;
+  [key: string]: unknown;
+}
+
+async function openView(savedState?: unknown): Promise<Page> {
+  const page = await browser.newPage({ viewport: { width: 420, height: 720 } });
+  const js = readFileSync(join(ROOT, 'dist', 'webview', 'main.js'));
+  const css = readFileSync(join(ROOT, 'dist', 'webview', 'main.css'));
+  const html = chatHtml({ cspSource: ORIGIN, nonce: makeNonce(), scriptUri: `${ORIGIN}/main.js`, styleUri: `${ORIGIN}/main.css` });
+  await page.route(`${ORIGIN}/**`, (route) => {
+    const url = route.request().url();
+    if (url.endsWith('/main.js')) return route.fulfill({ body: js, contentType: 'text/javascript' });
+    if (url.endsWith('/main.css')) return route.fulfill({ body: css, contentType: 'text/css' });
+    return route.fulfill({ body: html, contentType: 'text/html' });
+  });
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(String(err)));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(msg.text());
+  });
+  (page as unknown as { errors: string[] }).errors = errors;
+  await page.addInitScript((state) => {
+    const w = window as unknown as { __posted: unknown[]; __state: unknown; acquireVsCodeApi: () => unknown };
+    w.__posted = [];
+    w.__state = state;
+    w.acquireVsCodeApi = () => ({
+      postMessage: (m: unknown) => w.__posted.push(m),
+      getState: () => w.__state,
+      setState: (s: unknown) => {
+        w.__state = JSON.parse(JSON.stringify(s));
+      },
+    });
+  }, savedState ?? null);
+  await page.goto(`${ORIGIN}/index.html`);
+  await waitPosted(page, (m) => m.type === 'ready');
+  return page;
+}
+
+async function posted(page: Page): Promise<Posted[]> {
+  return page.evaluate(() => (window as unknown as { __posted: Posted[] }).__posted);
+}
+
+async function waitPosted(page: Page, pred: (m: Posted) => boolean, what = 'message'): Promise<Posted> {
+  for (let i = 0; i < 200; i++) {
+    const found = (await posted(page)).find(pred);
+    if (found) return found;
+    await page.waitForTimeout(25);
+  }
+  throw new Error(`the webview never posted the expected ${what}; posted: ${JSON.stringify(await posted(page)).slice(0, 500)}`);
+}
+
+async function deliver(page: Page, ...messages: (ToWebview | Record<string, unknown>)[]): Promise<void> {
+  await page.evaluate((msgs) => {
+    for (const m of msgs) window.postMessage(m, '*');
+  }, messages);
+}
+
+function chunk(text: string): ToWebview {
+  return { type: 'update', sessionId: S, update: { sessionUpdate: 'agent_message_chunk', content: { type: 'text', text } } };
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `webview-${name}.png`) });
+}
+
+const SESSION: ToWebview = {
+  type: 'session',
+  sessionId: S,
+  model: 'openai/fake-model',
+  modes: { currentModeId: 'ask', availableModes: [{ id: 'ask', name: 'Ask' }, { id: 'plan', name: 'Plan' }] },
+};
+
+before(async () => {
+  browser = await chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+describe('chat webview', () => {
+  it('renders a streamed answer as Markdown with highlighted code and a copy button', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, { type: 'server', status: { state: 'running' } });
+    await deliver(page, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'add a docstring' }] });
+    const answer = 'Here is **the plan**:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n<img src=x onerror="alert(1)">';
+    for (let i = 0; i < answer.length; i += 7) await deliver(page, chunk(answer.slice(i, i + 7)));
+    await deliver(page, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' });
+    const agent = page.locator('.msg.agent');
+    await agent.locator('strong', { hasText: 'the plan' }).waitFor();
+    assert.equal(await page.locator('.msg.user').innerText(), 'add a docstring');
+    assert.ok((await agent.locator('pre code .hljs-keyword').count()) > 0, 'python is highlighted');
+    assert.equal(await agent.locator('img').count(), 0, 'raw HTML is not rendered');
+    assert.match(await agent.innerText(), /<img src=x onerror/);
+    await agent.getByRole('button', { name: 'Copy code' }).click();
+    const copy = await waitPosted(page, (m) => m.type === 'copy');
+    assert.equal(copy.text, 'def add(a, b):\n    return a + b\n');
+    assert.equal(await page.locator('#app').getAttribute('role'), 'application');
+    assert.equal(await page.getByRole('combobox', { name: 'Permission mode' }).inputValue(), 'ask');
+    assert.match((await page.getByRole('button', { name: /^Model:/ }).innerText()) ?? '', /openai\/fake-model/);
+    await shot(page, 'markdown');
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
+    await page.close();
+  });
+
+  it('shows tool calls as cards with status, input, diff and locations', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, {
+      type: 'update',
+      sessionId: S,
+      update: {
+        sessionUpdate: 'tool_call',
+        toolCallId: 'call_1',
+        title: 'Edit util.py',
+        kind: 'edit',
+        status: 'pending',
+        locations: [{ path: '/home/u/proj/util.py', line: 1 }],
+        rawInput: { path: 'util.py', old_string: 'def add(a, b):' },
+      },
+    });
+    const card = page.locator('details.tool');
+    await card.waitFor();
+    assert.match(await card.locator('summary').innerText(), /Edit util\.py[\s\S]*pending/);
+    await deliver(page, {
+      type: 'update',
+      sessionId: S,
+      update: {
+        sessionUpdate: 'tool_call_update',
+        toolCallId: 'call_1',
+        status: 'completed',
+        content: [
+          {
+            type: 'diff',
+            path: '/home/u/proj/util.py',
+            oldText: 'def add(a, b):\n    return a + b\n',
+            newText: 'def add(a, b):\n    """Add two numbers."""\n    return a + b\n',
+          },
+        ],
+      },
+    });
+    await page.locator('details.tool .status.completed').waitFor();
+    assert.equal(await card.count(), 1, 'one card per tool call');
+    await card.locator('summary').click();
+    assert.equal(await card.evaluate((d) => (d as HTMLDetailsElement).open), true);
+    assert.equal(await card.locator('.diff .add').innerText(), '+     """Add two numbers."""');
+    assert.match(await card.innerText(), /"old_string": "def add\(a, b\):"/);
+    await card.getByRole('button', { name: 'Open /home/u/proj/util.py' }).click();
+    const open = await waitPosted(page, (m) => m.type === 'openFile');
+    assert.deepEqual(open, { type: 'openFile', path: '/home/u/proj/util.py', line: 1 });
+    // An update keeps the card open.
+    await deliver(page, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call_update', toolCallId: 'call_1', rawOutput: { ok: true } } });
+    await card.locator('text=Output').waitFor();
+    assert.equal(await card.evaluate((d) => (d as HTMLDetailsElement).open), true);
+    await shot(page, 'tool-card');
+    await page.close();
+  });
+
+  it('asks permission inline with the server options as buttons', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, {
+      type: 'permission',
+      requestId: 'p1',
+      params: {
+        sessionId: S,
+        toolCall: { toolCallId: 'call_2', title: 'Run `pytest -q`', kind: 'execute', rawInput: { command: 'pytest -q' } },
+        options: [
+          { optionId: 'allow_once', name: 'Allow once', kind: 'allow_once' },
+          { optionId: 'allow_always', name: 'Allow always', kind: 'allow_always' },
+          { optionId: 'reject_once', name: 'Reject once', kind: 'reject_once' },
+          { optionId: 'reject_always', name: 'Reject always', kind: 'reject_always' },
+        ],
+      },
+    });
+    const group = page.getByRole('group', { name: 'Permission request: Run `pytest -q`' });
+    await group.waitFor();
+    assert.deepEqual(await group.getByRole('button').allInnerTexts(), ['Allow once', 'Allow always', 'Reject once', 'Reject always']);
+    assert.match(await group.innerText(), /pytest -q/);
+    await shot(page, 'permission');
+    await group.getByRole('button', { name: /^Allow once/ }).click();
+    const answer = await waitPosted(page, (m) => m.type === 'permissionAnswer');
+    assert.deepEqual(answer, { type: 'permissionAnswer', requestId: 'p1', optionId: 'allow_once' });
+    await deliver(page, { type: 'permissionResolved', requestId: 'p1', optionId: 'allow_once' });
+    await group.locator('text=Answered: Allow once').waitFor();
+    assert.equal(await group.getByRole('button', { name: /^Reject once/ }).isDisabled(), true);
+    await page.close();
+  });
+
+  it('is usable from the keyboard: Enter sends, Shift+Enter adds a line, Escape cancels, @ attaches', async () => {
+    const page = await openView();
+    await deliver(page, SESSION);
+    const box = page.getByRole('textbox', { name: 'Message pygent' });
+    await box.focus();
+    await page.keyboard.type('hello');
+    await page.keyboard.press('Shift+Enter');
+    await page.keyboard.type('world ');
+    await page.keyboard.type('@');
+    await waitPosted(page, (m) => m.type === 'attachFile', 'attachFile');
+    await deliver(page, {
+      type: 'attach',
+      attachment: { id: 'l1', label: 'util.py', block: { type: 'resource_link', uri: 'file:///p/util.py', name: 'util.py' } },
+    });
+    await page.locator('.composer .chip', { hasText: 'util.py' }).waitFor();
+    assert.equal(await box.inputValue(), 'hello\nworld ', 'the @ itself is not kept');
+    await box.focus();
+    await page.keyboard.press('Enter');
+    const send = await waitPosted(page, (m) => m.type === 'send', 'send');
+    assert.equal(send.text, 'hello\nworld ');
+    assert.deepEqual((send.attachments as { label: string }[]).map((a) => a.label), ['util.py']);
+    assert.equal(await box.inputValue(), '');
+    assert.equal(await page.locator('.composer .chip').count(), 0);
+    await deliver(page, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'hello\nworld ' }] });
+    await page.getByRole('button', { name: 'Cancel' }).waitFor();
+    assert.equal(await page.getByRole('button', { name: 'Send' }).isHidden(), true);
+    await box.focus();
+    await page.keyboard.press('Escape');
+    await waitPosted(page, (m) => m.type === 'cancel', 'cancel');
+    // Tab order reaches the buttons of the composer.
+    const names: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press('Tab');
+      names.push(await page.evaluate(() => document.activeElement?.getAttribute('aria-label') ?? ''));
+    }
+    assert.ok(names.includes('Attach a file'), names.join(','));
+    await page.close();
+  });
+
+  it('ignores and logs a message of an unknown type', async () => {
+    const page = await openView();
+    await deliver(page, { type: 'selfDestruct', payload: 1 }, 'just a string' as unknown as ToWebview);
+    const logs = (await posted(page)).filter((m) => m.type === 'log');
+    assert.equal(logs.length, 2);
+    assert.match(String(logs[0].message), /unknown type: \{"type":"selfDestruct"/);
+    await deliver(page, SESSION, chunk('still alive'));
+    await page.locator('.msg.agent', { hasText: 'still alive' }).waitFor();
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
+    await page.close();
+  });
+
+  it('shows a dying server, keeps the text and offers restart and resume', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'go' }] }, chunk('partial text'));
+    await deliver(page, { type: 'serverDied', message: 'pygent serve stopped in the middle of the turn.', sessionId: S });
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /stopped in the middle of the turn/);
+    assert.equal(await page.locator('.msg.agent p').innerText(), 'partial text');
+    await shot(page, 'server-died');
+    await alert.getByRole('button', { name: 'Restart the server and resume the session' }).click();
+    const restart = await waitPosted(page, (m) => m.type === 'restartServer');
+    assert.equal(restart.resume, true);
+    await page.close();
+  });
+
+  it('keeps the transcript across a reload (getState/setState)', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'remember me' }] }, chunk('**kept**'));
+    await deliver(page, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' });
+    await page.getByRole('textbox', { name: 'Message pygent' }).fill('a draft');
+    await page.getByRole('textbox', { name: 'Message pygent' }).dispatchEvent('input');
+    let saved: unknown = null;
+    for (let i = 0; i < 100 && !saved; i++) {
+      await page.waitForTimeout(50);
+      const s = await page.evaluate(() => (window as unknown as { __state: { draft?: string } | null }).__state);
+      if (s && s.draft === 'a draft') saved = s;
+    }
+    assert.ok(saved, 'the state was saved');
+    await page.close();
+    const again = await openView(saved);
+    await again.locator('.msg.agent strong', { hasText: 'kept' }).waitFor();
+    assert.equal(await again.locator('.msg.user').innerText(), 'remember me');
+    assert.equal(await again.getByRole('textbox', { name: 'Message pygent' }).inputValue(), 'a draft');
+    await again.close();
+  });
+
+  it('stays responsive while a huge answer streams', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'big' }] });
+    const line = '- item with `code` and **bold** text, number ';
+    const total = 600_000;
+    let sent = 0;
+    let n = 0;
+    const box = page.getByRole('textbox', { name: 'Message pygent' });
+    while (sent < total) {
+      const batch: ToWebview[] = [];
+      for (let i = 0; i < 200; i++) {
+        const text = `${line}${n++}\n`;
+        batch.push(chunk(text));
+        sent += text.length;
+      }
+      await deliver(page, ...batch);
+      if (n % 2000 === 0) {
+        // Typing goes on while the answer streams.
+        await box.press('x');
+      }
+    }
+    await deliver(page, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' });
+    await box.press('y');
+    assert.match(await box.inputValue(), /x+y$/);
+    const lines = await page.evaluate(async () => {
+      for (let i = 0; i < 400; i++) {
+        const el = document.querySelector('.msg.agent') as HTMLElement | null;
+        if (el && document.body.dataset.busy === 'false' && el.innerText.includes('number ')) {
+          return el.innerText.split('\n').filter((l) => l.startsWith('- item')).length;
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return 0;
+    });
+    assert.equal(lines, n, 'every line of the answer is shown');
+    // A long answer that is not huge is formatted once the turn ends.
+    await deliver(page, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'long' }] });
+    const long: ToWebview[] = [];
+    for (let i = 0; i < 3000; i++) long.push(chunk(`${line}${i}\n`));
+    await deliver(page, ...long, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' });
+    await page.locator('.msg.agent').nth(1).locator('li').nth(2999).waitFor();
+    await shot(page, 'huge-answer');
+    await page.close();
+  });
+});
