@@ -18,13 +18,6 @@ from pygent.settings.models import Settings
 from pygent.testing.fake_llm import FakeLLMThread
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
-
-
 async def _next_turn_is_valid(h: Harness, fake: FakeLLMThread) -> None:
     fake.script([{"text": "fresh start"}])
     turn, _ = await h.run("next")

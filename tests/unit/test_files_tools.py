@@ -53,13 +53,6 @@ class ReviewingPort:
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
 def port() -> HeadlessPort:
     return HeadlessPort(stderr=None)
 

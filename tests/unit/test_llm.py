@@ -36,13 +36,6 @@ async def _events(settings: Settings, tools: list[dict[str, Any]] | None = None)
     return [event async for event in stream_completion(settings, MESSAGES, tools)]
 
 
-@pytest.fixture
-def root(tmp_path: Path) -> Path:
-    path = tmp_path / "project"
-    path.mkdir()
-    return path
-
-
 # -- keys -----------------------------------------------------------------------------------
 
 

@@ -20,13 +20,6 @@ REGISTRY = registry_of(search.grep, search.find_files, search.find_definition)
 
 
 @pytest.fixture
-def root(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    root.mkdir()
-    return root
-
-
-@pytest.fixture
 def ctx(root: Path) -> ToolContext:
     return ToolContext(Workspace([root]), Settings(), HeadlessPort(stderr=None), tool_call_id="c")
 
