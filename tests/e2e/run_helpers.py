@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,21 @@ def run_pygent(
         encoding="utf-8",
         timeout=timeout,
     )
+
+
+@contextlib.contextmanager
+def running_pygent(*args: str, cwd: Path, env: dict[str, str]) -> Iterator[Collector]:
+    """Start ``pygent run ARGS`` with its output collected; killed on exit if still running."""
+    proc = subprocess.Popen(
+        pygent_command(*args), cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    output = Collector(proc)
+    try:
+        yield output
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 def git(cwd: Path, *args: str) -> str:

@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import shlex
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
 from run_helpers import (
-    Collector,
     FakeServerProcess,
     assert_request_is_valid,
     call,
     make_repo,
-    pygent_command,
     pygent_env,
     run_pygent,
+    running_pygent,
     wait_for,
 )
 
@@ -72,22 +70,11 @@ def test_process_killed_mid_turn_leaves_a_loadable_session(
         ]
     )
     env = pygent_env(fake_llm.base_url)
-    proc = subprocess.Popen(
-        pygent_command("Read a.txt and explain"),
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    output = Collector(proc)
-    try:
+    with running_pygent("Read a.txt and explain", cwd=repo, env=env) as output:
         wait_for(lambda: "streams very slowly" in output.stdout, what="the slow answer")
-        assert proc.poll() is None, "pygent finished before it could be killed"
-        proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
+        assert output.proc.poll() is None, "pygent finished before it could be killed"
+        output.proc.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
         output.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
 
     store = SessionStore(repo)
     (info,) = store.list()
@@ -113,23 +100,12 @@ def test_ctrl_c_cancels_the_turn_exits_130_and_keeps_the_session_consistent(
     repo = make_repo(tmp_path / "repo")
     fake_llm.script([{"text": LONG_TEXT, "delay": 0.05}, {"text": "Continued fine."}])
     env = pygent_env(fake_llm.base_url)
-    proc = subprocess.Popen(
-        pygent_command("Explain slowly"),
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    output = Collector(proc)
-    try:
+    with running_pygent("Explain slowly", cwd=repo, env=env) as output:
         wait_for(lambda: "streams very slowly" in output.stdout, what="the slow answer")
-        proc.send_signal(getattr(signal, signum))
+        output.proc.send_signal(getattr(signal, signum))
         output.wait(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     out, err = output.stdout, output.stderr
-    assert proc.returncode == 130, err
+    assert output.proc.returncode == 130, err
     assert out.startswith("This answer")  # the partial text was streamed
     assert "Traceback" not in err
     assert "cancel" in err.lower()
@@ -156,26 +132,15 @@ def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
     command = f"{python} -c \"import time; time.sleep(4); open('finished.txt', 'w')\""
     fake_llm.script([{"tool_calls": [call("shell", command=command)]}, {"text": "ok"}])
     env = pygent_env(fake_llm.base_url)
-    proc = subprocess.Popen(
-        pygent_command("--mode", "auto", "Run the slow thing"),
-        cwd=repo,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    output = Collector(proc)
-    try:
+    with running_pygent("--mode", "auto", "Run the slow thing", cwd=repo, env=env) as output:
         wait_for(lambda: "• " in output.stderr, what="the shell tool call")
         time.sleep(1.0)  # the shell command is running
         started = time.monotonic()
-        proc.send_signal(signal.SIGINT)
+        output.proc.send_signal(signal.SIGINT)
         output.wait(timeout=30)
         elapsed = time.monotonic() - started
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     err = output.stderr
-    assert proc.returncode == 130, err
+    assert output.proc.returncode == 130, err
     assert elapsed < 20
     time.sleep(5)  # had the command survived the cancel, it would have written the marker by now
     assert not marker.exists()
