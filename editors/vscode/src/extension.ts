@@ -18,6 +18,7 @@ import {
   type FeatureState,
   type LanguageClientOptions,
   type ServerOptions,
+  type ServerCapabilities,
   type StaticFeature,
 } from 'vscode-languageclient/node';
 import { ChatViewProvider } from './chatView';
@@ -56,6 +57,13 @@ class PygentCapabilities implements StaticFeature {
     const edit = (ws.workspaceEdit ??= {});
     edit.documentChanges = true;
     edit.changeAnnotationSupport ??= { groupsOnLabel: true };
+  }
+  /**
+   * The server advertises `pygent.prompt`/`pygent.cancel` as executeCommand commands for generic
+   * LSP clients; this extension has its own commands of those names, so it does not register them.
+   */
+  preInitialize(capabilities: ServerCapabilities): void {
+    delete capabilities.executeCommandProvider;
   }
   initialize(): void {}
   getState(): FeatureState {
@@ -165,8 +173,9 @@ class PygentController implements vscode.Disposable {
     const client = new LanguageClient('pygent', 'pygent', serverOptions, clientOptions);
     client.registerFeature(new PygentCapabilities());
     this.client = client;
+    let started = false;
     client.onDidChangeState((e) => {
-      if (client !== this.client) return;
+      if (client !== this.client || !started) return;
       if (e.oldState === State.Running && e.newState === State.Stopped && !this.stopping) {
         this.serverDied();
       }
@@ -182,6 +191,7 @@ class PygentController implements vscode.Disposable {
       );
       return false;
     }
+    started = true;
     this.hook(client);
     this.view.post({ type: 'server', status: { state: 'running' } });
     return true;

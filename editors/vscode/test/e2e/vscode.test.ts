@@ -1,0 +1,220 @@
+/**
+ * End to end in a real VS Code (code-server) with the built .vsix, the real `pygent serve` and
+ * the project's fake LLM server: a prompt from the sidebar, one edit accepted in the refactor
+ * preview, one discarded, a permission request answered; files on disk and the chat checked.
+ *
+ * Environment: PYGENT_CODE_SERVER (code-server's out/node/entry.js), PYGENT_NODE24_BIN (a
+ * directory with Node 24's `node`), PYGENT_PYTHON (a Python with pygent installed), optional
+ * PYGENT_CHROMIUM and PYGENT_ARTIFACTS. scripts/ci-setup.sh --e2e installs code-server.
+ */
+
+import { strict as assert } from 'node:assert';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const ARTIFACTS = process.env.PYGENT_ARTIFACTS || join(ROOT, 'test-artifacts');
+const PYTHON = process.env.PYGENT_PYTHON || 'python3';
+const CODE_SERVER = process.env.PYGENT_CODE_SERVER ?? '';
+const NODE24_BIN = process.env.PYGENT_NODE24_BIN ?? '';
+const VSIX = join(ROOT, 'pygent-vscode.vsix');
+
+const children: ChildProcess[] = [];
+let browser: Browser | undefined;
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+function startFakeLlm(scriptPath: string): Promise<number> {
+  const child = spawn(PYTHON, ['-m', 'pygent.testing.fake_llm', '--script', scriptPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => resolve(Number(line.trim())));
+    child.once('exit', (code) => reject(new Error(`fake LLM server exited with ${code}`)));
+  });
+}
+
+async function waitHttp(url: string, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try {
+      const res = await fetch(url);
+      if (res.status < 500) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`${url} did not answer within ${ms} ms`);
+}
+
+async function shot(page: Page, name: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `e2e-${name}.png`) });
+}
+
+function chat(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+}
+
+const SCRIPT = [
+  {
+    text: 'I will edit both files.',
+    tool_calls: [{ name: 'edit_file', arguments: { path: 'a.py', old_string: 'x = 1', new_string: 'x = 2' } }],
+  },
+  { tool_calls: [{ name: 'edit_file', arguments: { path: 'b.py', old_string: 'y = 1', new_string: 'y = 2' } }] },
+  { tool_calls: [{ name: 'shell', arguments: { command: 'echo ran > ran.txt' } }] },
+  { text: 'All **done**: a.py edited, b.py left alone.' },
+];
+
+describe('pygent in a real VS Code', () => {
+  let workspace = '';
+  let page: Page;
+
+  before(async () => {
+    assert.ok(existsSync(CODE_SERVER), `PYGENT_CODE_SERVER must point at code-server's entry.js (got ${JSON.stringify(CODE_SERVER)}); run scripts/ci-setup.sh --e2e`);
+    assert.ok(existsSync(join(NODE24_BIN, 'node')), 'PYGENT_NODE24_BIN must hold Node 24');
+    assert.ok(existsSync(VSIX), 'build the .vsix first: npm run package');
+    const base = mkdtempSync(join(tmpdir(), 'pygent-vscode-e2e-'));
+    workspace = join(base, 'ws');
+    const userData = join(base, 'user-data');
+    const extensions = join(base, 'extensions');
+    mkdirSync(workspace);
+    mkdirSync(join(userData, 'User'), { recursive: true });
+    writeFileSync(join(workspace, 'a.py'), 'x = 1\n');
+    writeFileSync(join(workspace, 'b.py'), 'y = 1\n');
+    writeFileSync(
+      join(userData, 'User', 'settings.json'),
+      JSON.stringify(
+        {
+          'pygent.path': `${PYTHON} -m pygent`,
+          'pygent.permissionMode': 'ask',
+          'pygent.editReview': 'refactorPreview',
+          'workbench.startupEditor': 'none',
+          'workbench.tips.enabled': false,
+          'security.workspace.trust.enabled': false,
+          'telemetry.telemetryLevel': 'off',
+          'extensions.autoCheckUpdates': false,
+          'update.mode': 'none',
+        },
+        null,
+        2,
+      ),
+    );
+    const scriptPath = join(base, 'script.json');
+    writeFileSync(scriptPath, JSON.stringify(SCRIPT));
+    const llmPort = await startFakeLlm(scriptPath);
+    const env = {
+      ...process.env,
+      PATH: `${NODE24_BIN}:${process.env.PATH}`,
+      PYGENT_MODEL: 'openai/fake-model',
+      PYGENT_API_BASE: `http://127.0.0.1:${llmPort}/v1`,
+      PYGENT_API_KEY: 'sk-fake',
+      PYGENT_LOG_DISABLED: '1',
+    };
+    const common = ['--extensions-dir', extensions, '--user-data-dir', userData];
+    const install = spawnSync(join(NODE24_BIN, 'node'), [CODE_SERVER, ...common, '--install-extension', VSIX], {
+      env,
+      encoding: 'utf8',
+      timeout: 180_000,
+    });
+    assert.equal(install.status, 0, `installing the .vsix failed:\n${install.stdout}\n${install.stderr}`);
+    const port = await freePort();
+    const server = spawn(
+      join(NODE24_BIN, 'node'),
+      [
+        CODE_SERVER,
+        ...common,
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--auth',
+        'none',
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        '--disable-getting-started-override',
+        workspace,
+      ],
+      { env, stdio: ['ignore', 'inherit', 'inherit'], detached: process.platform !== 'win32' },
+    );
+    children.push(server);
+    await waitHttp(`http://127.0.0.1:${port}/healthz`, 120_000);
+    browser = await chromium.launch({
+      executablePath: process.env.PYGENT_CHROMIUM || '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    for (const child of children) {
+      try {
+        if (child.pid && process.platform !== 'win32') process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        /* not a group leader */
+      }
+      child.kill('SIGTERM');
+    }
+  });
+
+  it('asks for a change, reviews the edits in the refactor preview and answers a permission request', async (t) => {
+    t.after(async () => {
+      await shot(page, 'last').catch(() => undefined);
+    });
+    await page.locator('.activitybar [aria-label^="pygent"]').first().click({ timeout: 60_000 });
+    const view = chat(page);
+    const box = view.getByRole('textbox', { name: 'Message pygent' });
+    await box.waitFor({ timeout: 60_000 });
+    await view.locator('.model', { hasText: 'openai/fake-model' }).waitFor({ timeout: 60_000 });
+    await shot(page, '1-view');
+    await box.fill('set x to 2 and y to 2, then run the script');
+    await box.press('Enter');
+
+    // First edit: accept in VS Code's refactor preview.
+    const apply = page.getByRole('button', { name: 'Apply', exact: true });
+    await apply.waitFor({ timeout: 60_000 });
+    await shot(page, '2-refactor-preview');
+    await apply.click();
+    // Second edit: discard.
+    const discard = page.getByRole('button', { name: 'Discard', exact: true });
+    await discard.waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(500);
+    await discard.click();
+
+    // Then the shell command asks permission inline.
+    const group = view.getByRole('group', { name: /Permission request: / });
+    await group.waitFor({ timeout: 60_000 });
+    await shot(page, '3-permission');
+    await group.getByRole('button', { name: /^Allow once/ }).click();
+
+    await view.locator('.msg.agent strong', { hasText: 'done' }).waitFor({ timeout: 60_000 });
+    await shot(page, '4-done');
+    assert.equal(readFileSync(join(workspace, 'a.py'), 'utf8'), 'x = 2\n');
+    assert.equal(readFileSync(join(workspace, 'b.py'), 'utf8'), 'y = 1\n');
+    assert.equal(readFileSync(join(workspace, 'ran.txt'), 'utf8').trim(), 'ran');
+    const cards = await view.locator('details.tool summary').allInnerTexts();
+    assert.equal(cards.length, 3, cards.join(' | '));
+    assert.match(cards[0], /done/);
+    assert.match(cards[1], /failed/);
+    assert.match(await view.locator('.msg.user').first().innerText(), /set x to 2/);
+  });
+});
