@@ -193,6 +193,8 @@ describe('pygent in a real VS Code', () => {
     const apply = page.getByRole('button', { name: 'Apply', exact: true });
     await apply.waitFor({ timeout: 60_000 });
     await shot(page, '2-refactor-preview');
+    // Annotated edits start unticked in the preview: tick the file, then apply.
+    await page.locator('.monaco-list-row', { hasText: 'a.py' }).first().getByRole('checkbox').first().click();
     await apply.click();
     // Second edit: discard.
     const discard = page.getByRole('button', { name: 'Discard', exact: true });
