@@ -217,14 +217,16 @@ async def test_live_output_is_shown_on_the_tool_call_while_running(
 async def test_child_environment_has_secrets_removed(
     registry: ToolRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Values distinct enough not to occur by chance in other variables (loading litellm's token
+    # counter sets TIKTOKEN_CACHE_DIR=.../tokenizers for the whole process: it contains "tok").
     secrets = {
-        "FOO_API_KEY": "sk-foo",
-        "OPENAI_API_KEY": "sk-openai",
-        "PYGENT_API_KEY": "sk-pygent",
-        "PYGENT_LLM__API_KEY": "sk-nested",
-        "AWS_SECRET_ACCESS_KEY": "aws",
-        "SOME_AUTH_TOKEN": "tok",
-        "HF_TOKEN": "hf",
+        "FOO_API_KEY": "sk-foo-7f3a",
+        "OPENAI_API_KEY": "sk-openai-7f3a",
+        "PYGENT_API_KEY": "sk-pygent-7f3a",
+        "PYGENT_LLM__API_KEY": "sk-nested-7f3a",
+        "AWS_SECRET_ACCESS_KEY": "aws-secret-7f3a",
+        "SOME_AUTH_TOKEN": "auth-token-7f3a",
+        "HF_TOKEN": "hf-token-7f3a",
     }
     for key, value in secrets.items():
         monkeypatch.setenv(key, value)
@@ -241,7 +243,7 @@ async def test_child_environment_has_secrets_removed(
     assert "PYGENT_AGENT=1" in lines
     assert "GIT_TERMINAL_PROMPT=0" in lines
     # The parent keeps its own variables.
-    assert os.environ["FOO_API_KEY"] == "sk-foo"
+    assert os.environ["FOO_API_KEY"] == secrets["FOO_API_KEY"]
 
 
 def test_secret_name_rules() -> None:
