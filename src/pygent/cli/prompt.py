@@ -27,7 +27,7 @@ def prompt() -> None:
 
     The base is the built-in prompt (or yours: `pygent prompt set FILE`); a project can add to it
     or replace it (`--project`, stored in .pygent/config.toml); AGENTS.md at the project root is
-    always appended. See `pygent help prompts`.
+    appended unless `system_prompt.agents_md = false`. See `pygent help prompts`.
     """
 
 

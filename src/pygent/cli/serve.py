@@ -13,7 +13,9 @@ import click
 )
 @click.option("--model", default=None, help="Model for this server (overrides llm.model).")
 @click.option(
+    "--mode",
     "--permission-mode",
+    "permission_mode",
     type=click.Choice(["ask", "auto-edit", "plan", "auto"]),
     default=None,
     help="Permission mode for this server (overrides permissions.mode).",
