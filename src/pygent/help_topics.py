@@ -55,7 +55,7 @@ Settings are layered, lowest first:
   3. project file   .pygent/config.toml, found from the working directory up to the git root
   4. environment    PYGENT_MODEL, PYGENT_API_KEY, PYGENT_API_BASE, PYGENT_MAX_TOKENS,
                     PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE
-  5. command-line flags (--model, --mode; `pygent serve --permission-mode`)
+  5. command-line flags (--model, --mode)
 permissions.allow and permissions.deny add up across the files instead of replacing each other.
 
 Sections: [llm] [permissions] [system_prompt] [logging] [telemetry] [tools] [ui]
