@@ -10,7 +10,7 @@
 
 import { strict as assert } from 'node:assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,7 +81,26 @@ const SCRIPT = [
   { tool_calls: [{ name: 'edit_file', arguments: { path: 'b.py', old_string: 'y = 1', new_string: 'y = 2' } }] },
   { tool_calls: [{ name: 'shell', arguments: { command: 'echo ran > ran.txt' } }] },
   { text: 'All **done**: a.py edited, b.py left alone.' },
+  // The second prompt streams slowly: the test kills `pygent serve` in the middle of it.
+  { text: 'Streaming slowly. '.repeat(60), delay: 0.25 },
+  { text: 'Back after the restart.' },
 ];
+
+/** Pid of the `pygent serve` whose working directory is `cwd` (found in /proc, killed by id). */
+function servePid(cwd: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmdline.includes('serve') && cmdline.some((a) => a.includes('pygent')) && readlinkSync(`/proc/${entry}/cwd`) === cwd) {
+        return Number(entry);
+      }
+    } catch {
+      /* gone or not ours */
+    }
+  }
+  return undefined;
+}
 
 describe('pygent in a real VS Code', () => {
   let workspace = '';
@@ -218,5 +237,32 @@ describe('pygent in a real VS Code', () => {
     assert.match(cards[0], /done/);
     assert.match(cards[1], /failed/);
     assert.match(await view.locator('.msg.user').first().innerText(), /set x to 2/);
+  });
+  it('keeps the text when pygent serve dies mid-turn; restart and resume continues the session', async (t) => {
+    t.after(async () => {
+      await shot(page, 'last-died').catch(() => undefined);
+    });
+    const view = chat(page);
+    const box = view.getByRole('textbox', { name: 'Message pygent' });
+    await box.fill('stream something long');
+    await box.press('Enter');
+    await view.locator('.msg.agent', { hasText: 'Streaming slowly. Streaming slowly.' }).waitFor({ timeout: 60_000 });
+    const pid = servePid(workspace);
+    assert.ok(pid, 'found the pygent serve process');
+    process.kill(pid, 'SIGKILL');
+    const alert = view.getByRole('alert').filter({ hasText: 'stopped in the middle of the turn' });
+    await alert.waitFor({ timeout: 60_000 });
+    await shot(page, '5-server-died');
+    assert.match(await view.locator('.msg.agent').last().innerText(), /Streaming slowly\./, 'the partial answer stays');
+    await alert.getByRole('button', { name: 'Restart the server and resume the session' }).click();
+    await view.locator('.notice', { hasText: 'Server restarted; session resumed.' }).waitFor({ timeout: 60_000 });
+    const newPid = servePid(workspace);
+    assert.ok(newPid && newPid !== pid, 'a new server runs');
+    assert.match(await view.locator('.msg.agent').last().innerText(), /Streaming slowly\./, 'nothing was lost');
+    assert.equal(await view.locator('.msg.user').count(), 2, 'the resume did not replay the history over the transcript');
+    await box.fill('are you back?');
+    await box.press('Enter');
+    await view.locator('.msg.agent', { hasText: 'Back after the restart.' }).waitFor({ timeout: 60_000 });
+    await shot(page, '6-resumed');
   });
 });
