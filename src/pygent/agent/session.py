@@ -754,13 +754,15 @@ def _scan_info(path: Path, mtime: float) -> SessionInfo:
     if not title and first_user is not None:
         with contextlib.suppress(ValueError, AttributeError):
             title = title_from_text(message_text(json.loads(first_user)["message"]))
-    updated = _iso(datetime.fromtimestamp(mtime, tz=timezone.utc))
+    created = str(header.get("created") or _iso(session_id_time(session_id)))
+    # File timestamps can lag the wall clock by a tick; a session is never updated before it began.
+    updated = max(_iso(datetime.fromtimestamp(mtime, tz=timezone.utc)), created)
     return SessionInfo(
         sessionId=session_id,
         title=title,
         cwd=str(header.get("cwd") or ""),
         model=str(header.get("model") or ""),
-        created=str(header.get("created") or _iso(session_id_time(session_id))),
+        created=created,
         updatedAt=updated,
         messageCount=count,
     )
