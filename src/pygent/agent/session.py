@@ -754,15 +754,13 @@ def _scan_info(path: Path, mtime: float) -> SessionInfo:
     if not title and first_user is not None:
         with contextlib.suppress(ValueError, AttributeError):
             title = title_from_text(message_text(json.loads(first_user)["message"]))
-    created = str(header.get("created") or _iso(session_id_time(session_id)))
-    # File timestamps can lag the wall clock by a tick; a session is never updated before it began.
-    updated = max(_iso(datetime.fromtimestamp(mtime, tz=timezone.utc)), created)
+    updated = _iso(datetime.fromtimestamp(mtime, tz=timezone.utc))
     return SessionInfo(
         sessionId=session_id,
         title=title,
         cwd=str(header.get("cwd") or ""),
         model=str(header.get("model") or ""),
-        created=created,
+        created=str(header.get("created") or _iso(session_id_time(session_id))),
         updatedAt=updated,
         messageCount=count,
     )
