@@ -84,6 +84,7 @@ const SCRIPT = [
   // The second prompt streams slowly: the test kills `pygent serve` in the middle of it.
   { text: 'Streaming slowly. '.repeat(60), delay: 0.25 },
   { text: 'Back after the restart.' },
+  { text: 'Fine again.' },
 ];
 
 /** Pid of the `pygent serve` whose working directory is `cwd` (found in /proc, killed by id). */
@@ -104,6 +105,8 @@ function servePid(cwd: string): number | undefined {
 
 describe('pygent in a real VS Code', () => {
   let workspace = '';
+  let settingsFile = '';
+  let settings: Record<string, unknown> = {};
   let page: Page;
 
   before(async () => {
@@ -118,10 +121,8 @@ describe('pygent in a real VS Code', () => {
     mkdirSync(join(userData, 'User'), { recursive: true });
     writeFileSync(join(workspace, 'a.py'), 'x = 1\n');
     writeFileSync(join(workspace, 'b.py'), 'y = 1\n');
-    writeFileSync(
-      join(userData, 'User', 'settings.json'),
-      JSON.stringify(
-        {
+    settingsFile = join(userData, 'User', 'settings.json');
+    settings = {
           'pygent.path': `${PYTHON} -m pygent`,
           'pygent.permissionMode': 'ask',
           'pygent.editReview': 'refactorPreview',
@@ -131,11 +132,8 @@ describe('pygent in a real VS Code', () => {
           'telemetry.telemetryLevel': 'off',
           'extensions.autoCheckUpdates': false,
           'update.mode': 'none',
-        },
-        null,
-        2,
-      ),
-    );
+    };
+    writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
     const scriptPath = join(base, 'script.json');
     writeFileSync(scriptPath, JSON.stringify(SCRIPT));
     const llmPort = await startFakeLlm(scriptPath);
