@@ -266,3 +266,22 @@ async def test_edit_review_and_permissions(workspace: Path, server_env: FakeLLMT
         errors = _texts(app, ErrorMessage)
         assert errors and "API key" in errors[-1], errors
         assert app.input_box.text == "are you there?"
+
+
+async def test_prompt_typed_while_the_server_starts_is_sent_when_ready(
+    workspace: Path, server_env: FakeLLMThread
+) -> None:
+    server_env.script([{"text": "early answer"}])
+    app = PygentApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        # Before the server has answered session/new: the prompt is queued, not lost.
+        assert app.session_id is None
+        app.input_box.text = "typed early"
+        app.input_box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.session_id, what="a session")
+        await wait_for(pilot, lambda: "early answer" in app.conversation.answer_text(), 60)
+        assert _texts(app, UserMessage) == ["typed early"]
+        # The status bar shows what the server reported for the new session.
+        assert app.status.model == FAKE_MODEL
+        assert app.status.mode == "ask"

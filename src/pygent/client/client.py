@@ -426,11 +426,16 @@ class PygentClient:
 
     async def new_session(self, cwd: Path | str | None = None) -> str:
         """``pygent/session/new``; returns the session id."""
+        result = await self.new_session_result(cwd)
+        return str(result["sessionId"])
+
+    async def new_session_result(self, cwd: Path | str | None = None) -> dict[str, Any]:
+        """``pygent/session/new``; returns the whole result (``sessionId``, ``modes``, ``models``)."""
         params: dict[str, Any] = {}
         if cwd is not None:
             params["cwd"] = str(cwd)
-        result = await self.request("pygent/session/new", params)
-        return str(result["sessionId"])
+        result: dict[str, Any] = await self.request("pygent/session/new", params)
+        return result
 
     async def prompt(
         self,

@@ -124,6 +124,7 @@ class PygentApp(App[None]):
         self._review: asyncio.Future[tuple[bool, str | None]] | None = None
         self._review_lock = asyncio.Lock()
         self._pending_prompt = ""
+        self._queued_prompt = ""
         self._watch_task: asyncio.Task[None] | None = None
         self.first_paint: float | None = None
         self.started = time.perf_counter()
@@ -252,9 +253,8 @@ class PygentApp(App[None]):
                 result = await client.load_session(resume)
                 session_id = resume
             else:
-                result = {}
-                session_id = await client.new_session()
-                result = {}
+                result = await client.new_session_result()
+                session_id = str(result["sessionId"])
         except PygentClientError as exc:
             if client.process is not None and client.process.returncode is None and resume:
                 self.conversation.add_error(
@@ -285,8 +285,8 @@ class PygentApp(App[None]):
         self._watch_task = asyncio.create_task(self._watch(client))
 
     async def _open_new(self, client: Any) -> None:
-        session_id = await client.new_session()
-        self._session_opened(session_id, {}, resumed=False)
+        result = await client.new_session_result()
+        self._session_opened(str(result["sessionId"]), result, resumed=False)
         self._watch_task = asyncio.create_task(self._watch(client))
 
     def _session_opened(self, session_id: str, result: dict[str, Any], *, resumed: bool) -> None:
@@ -325,6 +325,9 @@ class PygentApp(App[None]):
         if message.resumed:
             self.conversation.end_stream()
             self.conversation.add_note(f"Resumed session {message.session_id}.")
+        queued, self._queued_prompt = self._queued_prompt, ""
+        if queued:
+            self.post_message(PromptSubmitted(queued))
         if self.pick_session:
             self.pick_session = False
             self.action_resume()
@@ -454,6 +457,15 @@ class PygentApp(App[None]):
         if self.busy:
             self.notify("A turn is running; Ctrl+C cancels it.", severity="warning")
             self.input_box.text = text
+            return
+        if (
+            self.connect
+            and self.session_id is None
+            and self.status.connection.startswith("starting")
+        ):
+            # Typed before the server finished starting: send it as soon as it is ready.
+            self._queued_prompt = text
+            self.notify("Starting the server; your message is sent as soon as it is ready.")
             return
         if self.client is None or self.session_id is None:
             self.notify(
@@ -721,13 +733,13 @@ class PygentApp(App[None]):
             self.conversation.add_error("The server is not running.", "Press F5 to restart it.")
             return
         try:
-            session_id = await self.client.new_session()
+            result = await self.client.new_session_result()
         except PygentClientError as exc:
             self.conversation.add_error(_friendly(exc))
             return
         self.conversation.clear()
         self.status.tokens, self.status.cost, self.status.title = 0, None, ""
-        self._session_opened(session_id, {}, resumed=False)
+        self._session_opened(str(result["sessionId"]), result, resumed=False)
         self.conversation.add_note("New session.")
 
     def action_resume(self) -> None:
