@@ -108,10 +108,12 @@ def test_webview_in_chromium(npm_ready: None) -> None:
 
 @pytest.mark.timeout(2400)
 def test_end_to_end_in_code_server(npm_ready: None) -> None:
-    setup = _check(
-        _run(["bash", "scripts/ci-setup.sh", "--e2e"], timeout=2000), "code-server install"
-    )
-    entry = setup.strip().splitlines()[-1]
+    result = _run(["bash", "scripts/ci-setup.sh", "--e2e"], timeout=2000)
+    setup = _check(result, "code-server install")
+    lines = [
+        line.strip() for line in result.stdout.splitlines() if line.strip().endswith("entry.js")
+    ]
+    entry = lines[-1] if lines else ""
     assert Path(entry).is_file(), setup[-3000:]
     env = _env()
     env["PYGENT_CODE_SERVER"] = entry
@@ -121,3 +123,4 @@ def test_end_to_end_in_code_server(npm_ready: None) -> None:
     passed, failed = _node_tests(output)
     assert failed == 0 and passed >= 1, output[-3000:]
     assert (ROOT / "test-artifacts" / "vscode" / "e2e-4-done.png").is_file()
+    assert (ROOT / "test-artifacts" / "vscode" / "e2e-5-server-died.png").is_file()

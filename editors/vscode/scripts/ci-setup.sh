@@ -47,5 +47,5 @@ if [ ! -f "$CS_DIR/.installed" ]; then
     )
     touch "$CS_DIR/.installed"
 fi
-PATH="$NODE24_BIN:$PATH" "$CS_PKG/out/node/entry.js" --version >&2 2>/dev/null || true
+PATH="$NODE24_BIN:$PATH" "$CS_PKG/out/node/entry.js" --version 1>&2 || true
 echo "$CS_PKG/out/node/entry.js"
