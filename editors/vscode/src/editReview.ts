@@ -250,6 +250,41 @@ export function previewResult(applied: boolean): ApplyWorkspaceEditResult {
   return applied ? { applied: true } : { applied: false, failureReason: 'The user discarded the edit in the refactor preview.' };
 }
 
+/**
+ * What a refactor-preview apply really did. VS Code answers "applied" even when the user unticked
+ * some changes in the preview, so every file is compared with what was proposed: a partial apply is
+ * reported as `applied: false`, naming the files that differ, so the model re-reads them.
+ * Line endings are compared loosely (VS Code converts inserted text to the document's EOL).
+ */
+export async function verifyPreviewApply(
+  proposals: FileProposal[],
+  readText: (uri: string) => Promise<string | undefined>,
+  exists: (uri: string) => Promise<boolean> = async (uri) => (await readText(uri)) !== undefined,
+): Promise<ApplyWorkspaceEditResult> {
+  const differing: string[] = [];
+  const norm = (text: string) => text.replace(/\r\n/g, '\n');
+  for (const p of proposals) {
+    if (p.kind === 'delete') {
+      if (await exists(p.uri)) differing.push(`${baseName(p.uri)} (not deleted)`);
+      continue;
+    }
+    const target = p.kind === 'rename' && p.newUri ? p.newUri : p.uri;
+    const now = await readText(target);
+    if (now === undefined) {
+      differing.push(`${baseName(target)} (missing)`);
+    } else if (norm(now) !== norm(p.proposed)) {
+      differing.push(baseName(target));
+    }
+  }
+  if (differing.length === 0) return { applied: true };
+  return {
+    applied: false,
+    failureReason:
+      'The user applied only part of this edit in the refactor preview (some changes were unticked). ' +
+      `These files differ from what you proposed: ${differing.join(', ')}. Read them again before continuing.`,
+  };
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

@@ -26,6 +26,8 @@ import { DiffReviewUi } from './diffReviewUi';
 import {
   createDiffReviewHandler,
   previewResult,
+  proposalsFor,
+  verifyPreviewApply,
   type ApplyWorkspaceEditParams,
   type ApplyWorkspaceEditResult,
 } from './editReview';
@@ -485,7 +487,22 @@ class PygentController implements vscode.Disposable {
       return this.diffReview(params);
     }
     try {
-      return previewResult(await this.applyInVsCode(params));
+      // What the edit should produce, computed before VS Code applies it (for partial applies).
+      const proposals = await proposalsFor(params.edit, (uri) => this.diffUi.readText(uri)).catch(() => undefined);
+      const result = previewResult(await this.applyInVsCode(params));
+      if (!result.applied || !proposals) return result;
+      return await verifyPreviewApply(
+        proposals,
+        (uri) => this.diffUi.readText(uri),
+        async (uri) => {
+          try {
+            await vscode.workspace.fs.stat(vscode.Uri.parse(uri));
+            return true;
+          } catch {
+            return false;
+          }
+        },
+      );
     } catch (err) {
       return { applied: false, failureReason: `VS Code could not apply the edit: ${errorText(err)}` };
     }

@@ -12,6 +12,7 @@ import {
   type FileProposal,
   type ReviewUi,
   type TextDocumentEdit,
+  verifyPreviewApply,
 } from '../../src/editReview';
 
 const UTIL = 'file:///home/u/proj/util.py';
@@ -172,5 +173,23 @@ describe('diff editor review (the applyEdit middleware)', () => {
   it('refactor preview: a discarded preview answers applied:false', () => {
     assert.deepEqual(previewResult(true), { applied: true });
     assert.match(previewResult(false).failureReason ?? '', /discarded/);
+  });
+
+  it('refactor preview: unticked changes are reported as a partial apply, not applied:true', async () => {
+    const proposals: FileProposal[] = [
+      { kind: 'edit', uri: 'file:///p/a.py', original: 'a\n', proposed: 'A\n', title: 'a' },
+      { kind: 'edit', uri: 'file:///p/b.py', original: 'b\n', proposed: 'B\n', title: 'b' },
+      { kind: 'delete', uri: 'file:///p/c.py', original: 'c\n', proposed: '', title: 'c' },
+    ];
+    // Everything as proposed (CRLF on disk counts as the same text): applied.
+    const all: Record<string, string> = { 'file:///p/a.py': 'A\r\n', 'file:///p/b.py': 'B\n' };
+    assert.deepEqual(await verifyPreviewApply(proposals, async (u) => all[u]), { applied: true });
+    // b.py unticked and c.py kept: not applied, and the model is told which files differ.
+    const partial: Record<string, string> = { 'file:///p/a.py': 'A\n', 'file:///p/b.py': 'b\n', 'file:///p/c.py': 'c\n' };
+    const result = await verifyPreviewApply(proposals, async (u) => partial[u]);
+    assert.equal(result.applied, false);
+    assert.match(result.failureReason ?? '', /only part of this edit/);
+    assert.match(result.failureReason ?? '', /b\.py, c\.py \(not deleted\)/);
+    assert.doesNotMatch(result.failureReason ?? '', /a\.py/);
   });
 });
