@@ -267,6 +267,7 @@ class PygentApp(App[None]):
             self.client = None
             self.status.connection = "no server"
             self.status.refresh_status()
+            self._restore_queued_prompt()
             stderr = (exc.data or {}).get("stderr", "") if isinstance(exc.data, dict) else ""
             self.conversation.add_error(
                 f"The pygent server could not start: {exc.message}",
@@ -276,6 +277,9 @@ class PygentApp(App[None]):
             return
         except OSError as exc:
             self.client = None
+            self.status.connection = "no server"
+            self.status.refresh_status()
+            self._restore_queued_prompt()
             self.conversation.add_error(
                 f"Could not start the pygent server: {exc}",
                 "Check that pygent is installed in this Python environment, then press F5.",
@@ -320,6 +324,12 @@ class PygentApp(App[None]):
             self.post_message(
                 ServerNotice(str(params.get("message", "")), int(params.get("type", 3)))
             )
+
+    def _restore_queued_prompt(self) -> None:
+        """The server did not start: give a prompt typed meanwhile back to the input box."""
+        queued, self._queued_prompt = self._queued_prompt, ""
+        if queued and not self.input_box.text.strip():
+            self.input_box.text = queued
 
     def on_server_ready(self, message: ServerReady) -> None:
         if message.resumed:
