@@ -42,13 +42,13 @@ class Recorder:
         self.permissions: list[dict[str, Any]] = []
         self.edits: list[dict[str, Any]] = []
         self.permission_asked = asyncio.Event()
+        self.hang_cancelled = asyncio.Event()
         self.events: list[str] = []
         """Wire order of updates (``kind:status``) and server requests (``permission``, ``apply_edit``)."""
 
     def on_update(self, params: dict[str, Any]) -> None:
         update = params["update"]
         self.events.append(f"{update['sessionUpdate']}:{update.get('status')}")
-        self.hang_cancelled = asyncio.Event()
 
     async def request_permission(self, params: dict[str, Any]) -> dict[str, Any]:
         self.permissions.append(params)
