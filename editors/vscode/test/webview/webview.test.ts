@@ -242,7 +242,10 @@ describe('chat webview', () => {
     assert.equal(send.text, 'hello\nworld ');
     assert.deepEqual((send.attachments as { label: string }[]).map((a) => a.label), ['util.py']);
     assert.equal(await box.inputValue(), '');
-    assert.equal(await page.locator('.composer .chip').count(), 0);
+    // The composer re-renders on the next frame: wait for the attachment chip to go.
+    await page.waitForFunction(() => document.querySelectorAll('.composer .chip').length === 0, undefined, {
+      timeout: 5000,
+    });
     await deliver(page, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'hello\nworld ' }] });
     await page.getByRole('button', { name: 'Cancel' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Send' }).isHidden(), true);
