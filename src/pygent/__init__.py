@@ -9,7 +9,10 @@ stays cheap::
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+
+# Not `from typing import TYPE_CHECKING`: importing typing costs start-up time (mypy treats any
+# name TYPE_CHECKING as true).
+TYPE_CHECKING = False
 
 __version__ = "0.1.0"
 
@@ -24,6 +27,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from pygent.agent.loop import Agent
     from pygent.agent.session import Session
     from pygent.settings.models import Settings

@@ -161,3 +161,25 @@ def test_uncaught_pygent_error_in_a_command_is_a_message(monkeypatch: pytest.Mon
     assert result.exit_code == 1
     assert "No API key configured" in result.stderr and "ANTHROPIC_API_KEY" in result.stderr
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version_from_the_real_program_answers_before_importing_click(
+    isolated_home: Path, flag: str
+) -> None:
+    code = (
+        "import runpy, sys\n"
+        f"sys.argv = ['pygent', {flag!r}]\n"
+        "try:\n    runpy.run_module('pygent', run_name='__main__')\n"
+        "except SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
+        "print('click' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for_subprocess(isolated_home),
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [f"pygent {__version__}", "False"]

@@ -6,13 +6,34 @@ command runs, so ``pygent --version`` stays fast.
 
 from __future__ import annotations
 
-import importlib
-import os
-from typing import Any
-
-import click
+import sys
 
 from pygent import __version__
+
+
+def _answer_version_without_click() -> None:
+    """``pygent --version`` / ``-V`` as the whole command line: answer before importing click.
+
+    Importing click costs about half of the command's start-up; the answer is the same text click
+    would print. Only the real program (console script or ``python -m pygent``) takes this path.
+    """
+    argv = sys.argv
+    if len(argv) != 2 or argv[1] not in ("--version", "-V"):
+        return
+    program = argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
+    if program in ("pygent", "pygent.exe", "pygent-script.py", "__main__.py"):
+        sys.stdout.write(f"pygent {__version__}\n")
+        sys.stdout.flush()
+        raise SystemExit(0)
+
+
+_answer_version_without_click()
+
+import importlib  # noqa: E402
+import os  # noqa: E402
+from typing import Any  # noqa: E402
+
+import click  # noqa: E402
 
 #: command name -> (module, attribute, short help). Short help is here so ``--help`` imports nothing.
 COMMANDS: dict[str, tuple[str, str, str]] = {
