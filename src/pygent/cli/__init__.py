@@ -10,6 +10,9 @@ import sys
 
 from pygent import __version__
 
+#: What ``pygent --version`` prints, with or without click.
+VERSION_TEXT = f"pygent {__version__}"
+
 
 def _answer_version_without_click() -> None:
     """``pygent --version`` / ``-V`` as the whole command line: answer before importing click.
@@ -22,7 +25,7 @@ def _answer_version_without_click() -> None:
         return
     program = argv[0].replace("\\", "/").rsplit("/", 1)[-1].lower()
     if program in ("pygent", "pygent.exe", "pygent-script.py", "__main__.py"):
-        sys.stdout.write(f"pygent {__version__}\n")
+        sys.stdout.write(VERSION_TEXT + "\n")
         sys.stdout.flush()
         raise SystemExit(0)
 
@@ -102,9 +105,7 @@ def _color_default() -> bool | None:
     invoke_without_command=True,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-@click.version_option(
-    __version__, "-V", "--version", prog_name="pygent", message="%(prog)s %(version)s"
-)
+@click.version_option(__version__, "-V", "--version", prog_name="pygent", message=VERSION_TEXT)
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """pygent: an AI coding agent for your editor and terminal.
