@@ -183,3 +183,102 @@ def test_version_from_the_real_program_answers_before_importing_click(
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == [f"pygent {__version__}", "False"]
+
+
+def run_python(home: Path, code: str) -> list[str]:
+    """Run ``code`` in a fresh interpreter; its stdout lines (fails on a non-zero exit)."""
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_for_subprocess(home),
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout.splitlines()
+
+
+def test_cli_process_skips_pydantic_plugin_discovery(isolated_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "import pygent.cli\n"
+        "from pygent.cli import cli\n"
+        "try:\n    cli.main(['config', 'show', '--brief'], standalone_mode=False)\n"
+        "except SystemExit:\n    pass\n"
+        "from pydantic import BaseModel\n"
+        "class Probe(BaseModel):\n    x: int\n"
+        "print(Probe(x='3').x)\n"
+        "print('importlib.metadata' in sys.modules)\n"
+    )
+    lines = run_python(isolated_home, code)
+    # Settings were built and validated, a new model validates too, and pydantic never read
+    # the installed distributions' entry points.
+    assert lines[-2:] == ["3", "False"]
+
+
+def test_pydantic_plugin_loader_stub_defers_to_the_real_module(isolated_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "import pygent.cli\n"
+        "from pydantic import BaseModel\n"
+        "class Probe(BaseModel):\n    x: int\n"
+        "stub = sys.modules['pydantic.plugin._loader']\n"
+        "print(list(stub.get_plugins()))\n"
+        "print(stub.PYDANTIC_ENTRY_POINT_GROUP)\n"  # not in the stub: the real module answers
+        "print(sys.modules['pydantic.plugin._loader'] is stub)\n"
+    )
+    assert run_python(isolated_home, code) == ["[]", "pydantic", "False"]
+
+
+def test_plugin_stub_is_not_installed_over_a_loaded_real_loader(isolated_home: Path) -> None:
+    code = (
+        "import sys\n"
+        "import pydantic.plugin._loader as real\n"
+        "import pygent.cli\n"
+        "print(sys.modules['pydantic.plugin._loader'] is real)\n"
+    )
+    assert run_python(isolated_home, code) == ["True"]
+
+
+GC_PROBE = """
+import gc, sys, types
+import click
+import pygent.cli as cli_module
+
+probe_module = types.ModuleType("gc_probe")
+
+@click.command()
+def probe() -> None:
+    print("collector", "on" if gc.isenabled() else "paused")
+
+probe_module.probe = probe
+sys.modules["gc_probe"] = probe_module
+cli_module.COMMANDS[{name!r}] = ("gc_probe", "probe", "")
+sys.argv = ["pygent", {name!r}]
+try:
+    cli_module.cli()
+except SystemExit as exit:
+    print("exit", exit.code)
+print("after", "on" if gc.isenabled() else "paused")
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "during"),
+    [("config", "paused"), ("sessions", "paused"), ("serve", "on"), ("chat", "on")],
+)
+def test_collector_is_paused_only_for_short_lived_commands(
+    isolated_home: Path, name: str, during: str
+) -> None:
+    lines = run_python(isolated_home, GC_PROBE.format(name=name))
+    # The exit code passes through; the collector is back on after the program returns.
+    assert lines == [f"collector {during}", "exit 0", "after on"]
+
+
+def test_in_process_main_leaves_the_collector_alone() -> None:
+    import gc
+
+    assert gc.isenabled()
+    result = CliRunner().invoke(cli, ["help"])
+    assert result.exit_code == 0
+    assert gc.isenabled()

@@ -11,123 +11,178 @@ PERMISSION_MODES: tuple[str, ...] = ("ask", "auto-edit", "plan", "auto")
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", validate_assignment=True, use_attribute_docstrings=True
-    )
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
 class LLMSettings(_Section):
     """The model and how to call it."""
 
-    model: str = "anthropic/claude-sonnet-4-5"
-    """A litellm model string, `provider/model` (e.g. `openai/gpt-4o`, `ollama/llama3.1`)."""
-    api_key: SecretStr | None = None
-    """API key; when unset, the provider's own variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, ...) is used."""
-    api_base: str | None = None
-    """Base URL of an OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, a proxy)."""
-    max_tokens: int | None = Field(default=None, gt=0)
-    """Maximum tokens the model may generate per response (unset: the provider's default)."""
-    temperature: float | None = Field(default=None, ge=0.0, le=2.0)
-    """Sampling temperature (unset: the provider's default)."""
-    timeout: float = Field(default=600.0, gt=0)
-    """Seconds to wait for one model request before giving up."""
-    num_retries: int = Field(default=3, ge=0, le=20)
-    """How often a rate-limited, failed or timed-out request is retried (with exponential backoff)."""
-    max_turn_requests: int = Field(default=50, ge=1)
-    """How many model requests one turn may make before it stops with `max_turn_requests`."""
-    compact_threshold: float = Field(default=0.8, gt=0.0, le=1.0)
-    """Fraction of the context window after which older turns are summarised."""
-    prompt_caching: bool = True
-    """Ask providers that support it (Anthropic) to cache the system prompt and conversation prefix."""
+    model: str = Field(
+        default="anthropic/claude-sonnet-4-5",
+        description="A litellm model string, `provider/model` (e.g. `openai/gpt-4o`, `ollama/llama3.1`).",
+    )
+    api_key: SecretStr | None = Field(
+        default=None,
+        description="API key; when unset, the provider's own variable (ANTHROPIC_API_KEY, OPENAI_API_KEY, ...) is used.",
+    )
+    api_base: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible endpoint (Ollama, llama.cpp, vLLM, a proxy).",
+    )
+    max_tokens: int | None = Field(
+        default=None,
+        gt=0,
+        description="Maximum tokens the model may generate per response (unset: the provider's default).",
+    )
+    temperature: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=2.0,
+        description="Sampling temperature (unset: the provider's default).",
+    )
+    timeout: float = Field(
+        default=600.0, gt=0, description="Seconds to wait for one model request before giving up."
+    )
+    num_retries: int = Field(
+        default=3,
+        ge=0,
+        le=20,
+        description="How often a rate-limited, failed or timed-out request is retried (with exponential backoff).",
+    )
+    max_turn_requests: int = Field(
+        default=50,
+        ge=1,
+        description="How many model requests one turn may make before it stops with `max_turn_requests`.",
+    )
+    compact_threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Fraction of the context window after which older turns are summarised.",
+    )
+    prompt_caching: bool = Field(
+        default=True,
+        description="Ask providers that support it (Anthropic) to cache the system prompt and conversation prefix.",
+    )
 
 
 class PermissionSettings(_Section):
     """What the agent may do without asking."""
 
-    mode: PermissionMode = "ask"
-    """`ask` (reads run, everything else asks), `auto-edit` (reads and edits run), `plan` (read-only), `auto` (all run)."""
-    allow: list[str] = Field(default_factory=list)
-    """Rules that allow without asking, e.g. `shell(pytest*)`, `edit(src/**)`."""
-    deny: list[str] = Field(default_factory=list)
-    """Rules that always refuse, e.g. `shell(rm -rf*)`, `web_fetch(*internal*)`. Deny wins over allow."""
+    mode: PermissionMode = Field(
+        default="ask",
+        description="`ask` (reads run, everything else asks), `auto-edit` (reads and edits run), `plan` (read-only), `auto` (all run).",
+    )
+    allow: list[str] = Field(
+        default_factory=list,
+        description="Rules that allow without asking, e.g. `shell(pytest*)`, `edit(src/**)`.",
+    )
+    deny: list[str] = Field(
+        default_factory=list,
+        description="Rules that always refuse, e.g. `shell(rm -rf*)`, `web_fetch(*internal*)`. Deny wins over allow.",
+    )
 
 
 class SystemPromptSettings(_Section):
     """The system prompt and how layers combine."""
 
-    content: str | None = None
-    """Prompt text. User level: replaces the built-in prompt. Project level: added or replacing per `mode`."""
-    file: str | None = None
-    """Path of a prompt file (project level: relative to `.pygent/`). Same role as `content`."""
-    append: str | None = None
-    """Text appended after the base prompt (user level)."""
-    mode: Literal["append", "replace"] = "append"
-    """Project level: `append` adds the project prompt; `replace` replaces everything above it."""
-    agents_md: bool = True
-    """Append the project's AGENTS.md as project instructions."""
+    content: str | None = Field(
+        default=None,
+        description="Prompt text. User level: replaces the built-in prompt. Project level: added or replacing per `mode`.",
+    )
+    file: str | None = Field(
+        default=None,
+        description="Path of a prompt file (project level: relative to `.pygent/`). Same role as `content`.",
+    )
+    append: str | None = Field(
+        default=None, description="Text appended after the base prompt (user level)."
+    )
+    mode: Literal["append", "replace"] = Field(
+        default="append",
+        description="Project level: `append` adds the project prompt; `replace` replaces everything above it.",
+    )
+    agents_md: bool = Field(
+        default=True, description="Append the project's AGENTS.md as project instructions."
+    )
 
 
 class LoggingSettings(_Section):
     """File logging."""
 
-    level: Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
-    """Lowest level written to the log file."""
-    file: str | None = None
-    """Log file path (unset: `pygent.log` in the platform's log directory)."""
-    enabled: bool = True
-    """Write a log file at all."""
+    level: Literal["TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="Lowest level written to the log file."
+    )
+    file: str | None = Field(
+        default=None,
+        description="Log file path (unset: `pygent.log` in the platform's log directory).",
+    )
+    enabled: bool = Field(default=True, description="Write a log file at all.")
 
 
 class TelemetrySettings(_Section):
     """Anonymous usage statistics (nothing is sent unless enabled)."""
 
-    enabled: bool = False
-    """Send anonymous usage statistics."""
+    enabled: bool = Field(default=False, description="Send anonymous usage statistics.")
 
 
 class ToolSettings(_Section):
     """Limits of the built-in tools."""
 
-    shell_timeout: int = Field(default=120, ge=1, le=600)
-    """Default timeout in seconds of a shell command (the model may ask for up to 600)."""
-    max_output_chars: int = Field(default=30_000, ge=1_000)
-    """Tool results longer than this keep their head and tail with a marker in between."""
-    read_limit_lines: int = Field(default=2_000, ge=1)
-    """Lines `read_file` returns when no limit is given."""
-    web_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1024)
-    """Largest download `web_fetch` accepts."""
+    shell_timeout: int = Field(
+        default=120,
+        ge=1,
+        le=600,
+        description="Default timeout in seconds of a shell command (the model may ask for up to 600).",
+    )
+    max_output_chars: int = Field(
+        default=30_000,
+        ge=1_000,
+        description="Tool results longer than this keep their head and tail with a marker in between.",
+    )
+    read_limit_lines: int = Field(
+        default=2_000, ge=1, description="Lines `read_file` returns when no limit is given."
+    )
+    web_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, description="Largest download `web_fetch` accepts."
+    )
 
 
 class UISettings(_Section):
     """Terminal UI choices."""
 
-    theme: str = "textual-dark"
-    """Textual theme name."""
-    diff_style: Literal["unified", "split"] = "unified"
-    """How edit diffs are shown."""
-    show_thoughts: bool = True
-    """Show the model's thinking when the provider streams it."""
-    follow_agent: bool = False
-    """Open the files the agent edits (editors: window/showDocument)."""
+    theme: str = Field(default="textual-dark", description="Textual theme name.")
+    diff_style: Literal["unified", "split"] = Field(
+        default="unified", description="How edit diffs are shown."
+    )
+    show_thoughts: bool = Field(
+        default=True, description="Show the model's thinking when the provider streams it."
+    )
+    follow_agent: bool = Field(
+        default=False, description="Open the files the agent edits (editors: window/showDocument)."
+    )
 
 
 class Settings(_Section):
     """All of pygent's settings."""
 
-    llm: LLMSettings = Field(default_factory=LLMSettings)
-    """The model and how to call it."""
-    permissions: PermissionSettings = Field(default_factory=PermissionSettings)
-    """What the agent may do without asking."""
-    system_prompt: SystemPromptSettings = Field(default_factory=SystemPromptSettings)
-    """The system prompt and how its layers combine."""
-    logging: LoggingSettings = Field(default_factory=LoggingSettings)
-    """File logging."""
-    telemetry: TelemetrySettings = Field(default_factory=TelemetrySettings)
-    """Anonymous usage statistics."""
-    tools: ToolSettings = Field(default_factory=ToolSettings)
-    """Limits of the built-in tools."""
-    ui: UISettings = Field(default_factory=UISettings)
-    """Terminal UI choices."""
+    llm: LLMSettings = Field(
+        default_factory=LLMSettings, description="The model and how to call it."
+    )
+    permissions: PermissionSettings = Field(
+        default_factory=PermissionSettings, description="What the agent may do without asking."
+    )
+    system_prompt: SystemPromptSettings = Field(
+        default_factory=SystemPromptSettings,
+        description="The system prompt and how its layers combine.",
+    )
+    logging: LoggingSettings = Field(default_factory=LoggingSettings, description="File logging.")
+    telemetry: TelemetrySettings = Field(
+        default_factory=TelemetrySettings, description="Anonymous usage statistics."
+    )
+    tools: ToolSettings = Field(
+        default_factory=ToolSettings, description="Limits of the built-in tools."
+    )
+    ui: UISettings = Field(default_factory=UISettings, description="Terminal UI choices.")
 
     # Set by pygent.settings.loader: the validated raw dict of each layer ("user", "project",
     # "env", "flag") and the project config file, so the prompt assembly can tell user-level
