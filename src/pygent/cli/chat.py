@@ -84,5 +84,6 @@ def chat(resume: str | None, continue_last: bool, model: str | None, mode: str |
         continue_last=continue_last,
         pick_session=resume == "",
         first_run=first_run,
+        ui=settings.ui,
     )
     app.run()

@@ -150,7 +150,10 @@ class ToolSettings(_Section):
 class UISettings(_Section):
     """Terminal UI choices."""
 
-    theme: str = Field(default="textual-dark", description="Textual theme name.")
+    theme: str = Field(
+        default="textual-dark",
+        description="Theme of the terminal chat: a Textual theme such as `textual-dark`, `textual-light`, `nord`, `gruvbox`. A theme chosen in the chat (Ctrl+P, Change theme) is saved here.",
+    )
     diff_style: Literal["unified", "split"] = Field(
         default="unified", description="How edit diffs are shown."
     )

@@ -13,7 +13,7 @@ import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -39,6 +39,11 @@ from pygent.tui.widgets.input_box import InputBox, prompt_blocks
 from pygent.tui.widgets.permission_modal import PermissionModal
 from pygent.tui.widgets.session_picker import SessionPicker
 from pygent.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from pygent.settings.models import UISettings
 
 #: Slash commands and what they do (``/help`` shows this).
 SLASH_COMMANDS: dict[str, str] = {
@@ -71,6 +76,8 @@ class PygentApp(App[None]):
         server_command: The server command (default ``sys.executable -m pygent serve``).
         server_env: The server's environment (default: inherited).
         connect: Start the server (False: widgets only, for snapshots).
+        ui: The ``[ui]`` settings (theme, diff style, thoughts); defaults when None. A theme
+            chosen in the app (command palette, "Change theme") is saved to the user config.
     """
 
     CSS_PATH = "app.tcss"
@@ -101,8 +108,14 @@ class PygentApp(App[None]):
         server_command: list[str] | None = None,
         server_env: dict[str, str] | None = None,
         connect: bool = True,
+        ui: UISettings | None = None,
     ) -> None:
         super().__init__()
+        if ui is None:
+            from pygent.settings.models import UISettings
+
+            ui = UISettings()
+        self.ui = ui
         self.root = (root or Path.cwd()).resolve()
         self.model = model
         self.mode = mode
@@ -118,7 +131,7 @@ class PygentApp(App[None]):
         self.session_id: str | None = None
         self.busy = False
         self.pane_width = 45
-        self.side_by_side = False
+        self.side_by_side = ui.diff_style == "split"
         self._stopping_server = False
         self._last_ctrl_c = 0.0
         self._review: asyncio.Future[tuple[bool, str | None]] | None = None
@@ -166,11 +179,59 @@ class PygentApp(App[None]):
         self.status.mode = self.mode or ""
         self.status.refresh_status()
         self._apply_pane_width()
+        self._apply_configured_theme()
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.input_box.focus()
         if self.first_run:
             self._open_welcome()
         elif self.connect:
             self.start_server(self.resume_id, continue_last=self.continue_last)
+
+    # -- theme -------------------------------------------------------------------------------
+
+    def _apply_configured_theme(self) -> None:
+        """Use ``ui.theme``; an unknown name is a warning (the default theme stays)."""
+        name = self.ui.theme
+        if name == self.theme:
+            return
+        if name in self.available_themes:
+            self.theme = name
+            return
+        known = ", ".join(sorted(self.available_themes))
+        self.notify(
+            f"Unknown theme {name!r} (ui.theme); using {self.theme}. Themes: {known}.",
+            title="Settings",
+            severity="warning",
+            timeout=12,
+        )
+
+    def _theme_changed(self, theme: Theme) -> None:
+        if theme.name == self.ui.theme:
+            return
+        self.ui.theme = theme.name
+        self.save_theme(theme.name)
+
+    @work(thread=True, exclusive=True, group="save-theme")
+    def save_theme(self, name: str) -> None:
+        """Write ``ui.theme = name`` to the user config (comments and layout kept)."""
+        from pygent.errors import PygentError
+        from pygent.settings import paths
+        from pygent.settings.editing import set_value
+
+        path = self.config_file or paths.user_config_file()
+        try:
+            set_value(path, "ui.theme", name)
+        except PygentError as exc:
+            self.call_from_thread(
+                self.notify,
+                f"Theme {name} is used now but not saved: {exc.message}",
+                title="Settings",
+                severity="warning",
+            )
+        else:
+            self.call_from_thread(
+                self.notify, f"Theme {name} saved to {path}.", title="Settings", timeout=4
+            )
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
         yield from super().get_system_commands(screen)
@@ -412,7 +473,8 @@ class PygentApp(App[None]):
         if kind == "agent_message_chunk":
             conversation.add_chunk(_text(update.get("content")))
         elif kind == "agent_thought_chunk":
-            conversation.add_thought(_text(update.get("content")))
+            if self.ui.show_thoughts:
+                conversation.add_thought(_text(update.get("content")))
         elif kind == "user_message_chunk":
             text = _text(update.get("content"))
             if text:
