@@ -98,7 +98,8 @@ Modes (permissions.mode, PYGENT_PERMISSION_MODE, --mode, or switched during a se
   auto-edit  READ and WRITE run; shell and network ask
   plan       read-only: anything above READ is refused (the model is told why)
   auto       everything runs, except that destructive shell commands (rm -rf, sudo,
-             git push --force, ...) and writes into .pygent/ or .git/ still ask
+             git push --force, ...), writes into .pygent/ or .git/, and web_fetch of
+             localhost or a private network (10.x, 192.168.x, 169.254.169.254) still ask
 
 Rules allow or deny by tool and argument pattern; deny always wins:
   [permissions]

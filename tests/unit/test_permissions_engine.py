@@ -653,3 +653,59 @@ async def test_rule_argument_rules(project: Path) -> None:
     assert (await run(engine, ctx, "git_commit", {"message": "wip: more"})).text == "ran"
     assert (await run(engine, ctx, "git_commit", {"message": "release"})).is_error
     assert len(port.requests) == 1
+
+
+# -- fetches aimed at this machine or a private network --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:8000/",
+        "http://127.0.0.1:5000/admin",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.1.2.3/",
+        "http://[::1]:8080/",
+        "HTTP://LOCALHOST/",
+    ],
+)
+async def test_private_fetch_asks_even_in_auto(project: Path, url: str) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="auto")
+    result = await run(engine, ctx, "web_fetch", {"url": url})
+    assert RAN == [] and result.is_error
+    (request,) = port.requests
+    assert request["_meta"]["reason"].startswith("private network address: ")
+    # Allow-always offers a rule naming the URL, the only kind of rule that lets it through.
+    assert any("web_fetch(" in rule for rule in request["_meta"]["pygent"]["alwaysAllowRules"])
+
+
+async def test_public_fetch_runs_in_auto_without_asking(project: Path) -> None:
+    engine, ctx, port = make(project, mode="auto")
+    await run(engine, ctx, "web_fetch", {"url": "http://93.184.215.14/page"})
+    assert RAN == ["web_fetch"] and port.requests == []
+
+
+async def test_private_fetch_runs_once_allowed(project: Path) -> None:
+    engine, ctx, port = make(project, "allow_once", mode="auto")
+    await run(engine, ctx, "web_fetch", {"url": "http://localhost:3000/"})
+    assert RAN == ["web_fetch"] and len(port.requests) == 1
+
+
+async def test_private_fetch_needs_a_rule_that_names_it(project: Path) -> None:
+    # A bare `web_fetch` rule allows fetching in `ask` mode, but not into a private network ...
+    engine, ctx, port = make(project, "reject_once", mode="ask", allow=["web_fetch"])
+    await run(engine, ctx, "web_fetch", {"url": "https://example.org/"})
+    assert RAN == ["web_fetch"] and port.requests == []
+    await run(engine, ctx, "web_fetch", {"url": "http://127.0.0.1:8000/"})
+    assert RAN == ["web_fetch"] and len(port.requests) == 1
+    # ... a rule that names the address does.
+    RAN.clear()
+    engine, ctx, port = make(project, mode="auto", allow=["web_fetch(http://127.0.0.1:8000/*)"])
+    await run(engine, ctx, "web_fetch", {"url": "http://127.0.0.1:8000/docs"})
+    assert RAN == ["web_fetch"] and port.requests == []
+
+
+async def test_deny_still_wins_over_a_private_fetch(project: Path) -> None:
+    engine, ctx, port = make(project, mode="auto", deny=["web_fetch(*localhost*)"])
+    result = await run(engine, ctx, "web_fetch", {"url": "http://localhost/"})
+    assert RAN == [] and port.requests == [] and "forbids it" in result.text

@@ -90,6 +90,9 @@ class Handler(BaseHTTPRequestHandler):
             self._redirect(f"/hops/{n - 1}" if n > 1 else "/plain.txt", 301)
         elif path == "/to-file":
             self._redirect("file:///etc/passwd")
+        elif path == "/to-localhost":
+            port = self.server.server_address[1]
+            self._redirect(f"http://localhost:{port}/plain.txt")
         elif path == "/no-location":
             self.send_response(302)
             self.send_header("Content-Length", "0")
@@ -378,3 +381,34 @@ def test_html_to_markdown_drops_non_content() -> None:
     )
     assert md.startswith("## T")
     assert "icon" not in md and "t\n" not in md
+
+
+async def test_public_page_may_not_redirect_into_a_private_network(
+    registry: ToolRegistry, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pygent.tools import netguard
+
+    judge = netguard.private_target
+
+    async def public_test_server(url: str, *, resolve: bool = True) -> str | None:
+        # The test server listens on 127.0.0.1; here that address plays a public host.
+        return None if url.startswith(base) else await judge(url, resolve=resolve)
+
+    monkeypatch.setattr(netguard, "private_target", public_test_server)
+    result = await fetch(registry, tmp_path, url=f"{base}/to-localhost")
+    assert result.is_error
+    assert f"{base}/to-localhost redirects to http://localhost:" in result.text
+    assert "localhost is this machine" in result.text and "Fetch that URL directly" in result.text
+    # Other redirects between public addresses are followed as before.
+    ok = await fetch(registry, tmp_path, url=f"{base}/hops/2")
+    assert not ok.is_error and "URL: " in ok.text
+
+
+async def test_private_page_may_redirect_within(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    # Fetching 127.0.0.1 was allowed (the permission engine asked); its redirect to
+    # localhost stays inside and is followed.
+    result = await fetch(registry, tmp_path, url=f"{base}/to-localhost")
+    assert not result.is_error, result.text
+    assert "redirected from" in result.text

@@ -8,7 +8,9 @@ Order of decisions (the first that applies wins):
    ``port.reviews_edits``) runs: the edit review is the approval, so nobody is asked twice.
 4. An **allow rule** that covers the whole call lets it run (a destructive shell command only with
    a rule that names it).
-5. A **destructive** shell command asks, even in ``auto`` mode.
+5. A **destructive** shell command asks, even in ``auto`` mode; so does a fetch of this machine
+   or a private network (``localhost``, ``10.0.0.0/8``, the cloud metadata address, ...), which
+   an allow rule lets through only when it names the URL.
 6. The **mode** decides by risk: ``ask`` runs READ, ``auto-edit`` READ and WRITE, ``auto`` all.
 
 A shell command whose every part is on the read-only allowlist counts as ``READ``. When the engine
@@ -202,14 +204,26 @@ class PermissionEngine:
             return PermissionDecision(True)
         protected = _protected_paths(call)
         shell = call.shell
-        if verdict == "run" and not protected and not (shell is not None and shell.destructive):
+        private = await _private_target(spec, args, call)
+        if (
+            verdict == "run"
+            and not protected
+            and not private
+            and not (shell is not None and shell.destructive)
+        ):
             return PermissionDecision(True)  # the mode lets it through; no rule can change that
         allow = self.rules.find_allow(spec, subject) if self.rules.allow else None
-        if allow is not None and (not protected or self._names_protected(spec, call)):
+        if (
+            allow is not None
+            and (not protected or self._names_protected(spec, call))
+            and (not private or allow.names_something)
+        ):
             return PermissionDecision(True)
         if shell is not None and shell.destructive:
             reason = "destructive command: " + ", ".join(shell.destructive_reasons)
             return await self._ask(spec, args, ctx, call, reason)
+        if private:
+            return await self._ask(spec, args, ctx, call, f"private network address: {private}")
         if protected:
             reason = f"changes protected path {protected[0]} (pygent settings or git internals)"
             return await self._ask(spec, args, ctx, call, reason)
@@ -501,6 +515,18 @@ def _outside(word: str, base: Path, workspace: Workspace) -> bool:
 
 # Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
 _PROTECTED_DIRS = (".pygent", ".git")
+
+
+async def _private_target(spec: ToolSpec, args: dict[str, Any], call: _Call) -> str | None:
+    """Why a network call's URL points at this machine or a private network, else None."""
+    if call.risk is not ToolRisk.NETWORK or not spec.rule_arg:
+        return None
+    url = args.get(spec.rule_arg)
+    if not isinstance(url, str) or not url.lower().startswith(("http://", "https://")):
+        return None
+    from pygent.tools.netguard import private_target
+
+    return await private_target(url)
 
 
 def _protected_paths(call: _Call) -> list[str]:

@@ -6,7 +6,7 @@ mode       runs without asking            everything else
 ask        READ                           asks
 auto-edit  READ, WRITE                    asks
 plan       READ                           refused (read-only; the model is told why)
-auto       READ, WRITE, EXECUTE, NETWORK  (destructive shell commands still ask)
+auto       READ, WRITE, EXECUTE, NETWORK  (destructive commands, private fetches ask)
 ========== ============================== ===========================================
 """
 
@@ -31,7 +31,7 @@ MODE_DESCRIPTIONS: dict[str, str] = {
     "ask": "Reads run; edits, commands and network access ask first.",
     "auto-edit": "Reads and edits run; commands and network access ask first.",
     "plan": "Read-only: anything that would change something is refused.",
-    "auto": "Everything runs without asking (destructive shell commands still ask).",
+    "auto": "Everything runs without asking (destructive commands and fetches of private addresses still ask).",
 }
 
 _RUNS: dict[str, frozenset[ToolRisk]] = {

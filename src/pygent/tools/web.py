@@ -3,7 +3,9 @@
 HTML becomes Markdown (scripts and styles dropped), text and JSON pass through, binary content is
 refused. Downloads are bounded three ways: a connect timeout, a total timeout, and a byte cap
 (``tools.web_max_bytes``) enforced while streaming, so an endless body is cut off early.
-Redirects are followed by hand (at most :data:`MAX_REDIRECTS`) so each hop's scheme is checked.
+Redirects are followed by hand (at most :data:`MAX_REDIRECTS`) so each hop is checked: its scheme,
+and that a public page does not redirect into this machine or a private network (the permission
+engine asks before a fetch aimed there directly; see :mod:`pygent.tools.netguard`).
 ``httpx`` and ``markdownify`` are imported on first use only.
 """
 
@@ -199,8 +201,13 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-async def _fetch(url: str, max_bytes: int) -> tuple[httpx.Response, bytes, str, list[str]]:
+async def _fetch(
+    url: str, max_bytes: int, *, public_only: bool = False
+) -> tuple[httpx.Response, bytes, str, list[str]]:
+    """GET ``url`` following redirects; ``public_only``: refuse a redirect to a private address."""
     import httpx
+
+    from pygent.tools.netguard import private_target
 
     timeout = httpx.Timeout(TOTAL_TIMEOUT, connect=CONNECT_TIMEOUT)
     headers = {
@@ -234,6 +241,13 @@ async def _fetch(url: str, max_bytes: int) -> tuple[httpx.Response, bytes, str, 
                         raise ToolError(
                             f"{current} redirects to {nxt}, a {scheme}: URL; only http and "
                             "https are followed."
+                        )
+                    private = await private_target(nxt) if public_only else None
+                    if private:
+                        raise ToolError(
+                            f"{current} redirects to {nxt}, but {private}: a public page may "
+                            "not lead into this machine or a private network. Fetch that URL "
+                            "directly if it is what you need (pygent asks first)."
                         )
                     hops.append(nxt)
                     current = nxt
@@ -278,11 +292,14 @@ async def web_fetch(
     """
     import httpx
 
+    from pygent.tools.netguard import private_target
+
     url = _check_url(url)
     max_bytes = ctx.settings.tools.web_max_bytes
+    public = await private_target(url) is None
     try:
         response, raw, final_url, hops = await asyncio.wait_for(
-            _fetch(url, max_bytes), timeout=TOTAL_TIMEOUT
+            _fetch(url, max_bytes, public_only=public), timeout=TOTAL_TIMEOUT
         )
     except asyncio.TimeoutError:
         raise ToolError(
