@@ -267,6 +267,20 @@ def test_list_newest_first_with_title_count_and_iso_time(store: SessionStore) ->
     assert infos[1]["updatedAt"] == "2023-11-14T22:13:20.000Z"
 
 
+def test_updated_is_never_before_created_by_a_coarse_clock(store: SessionStore) -> None:
+    from datetime import datetime
+
+    session = store.create(MODEL)
+    created = datetime.fromisoformat(session.created.replace("Z", "+00:00")).timestamp()
+    os.utime(session.path, (created - 0.004, created - 0.004))  # a coarse mtime clock
+    (info,) = store.list()
+    assert info["updatedAt"] == info["created"] == session.created
+    # A file really older than its header (copied, restored) keeps its own time.
+    os.utime(session.path, (created - 3600, created - 3600))
+    (info,) = store.list()
+    assert info["updatedAt"] < info["created"]
+
+
 def test_list_sees_appends_after_caching(store: SessionStore) -> None:
     session = store.create(MODEL)
     assert store.list()[0]["messageCount"] == 0

@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -720,6 +720,23 @@ class SessionStore:
         return None
 
 
+def _updated_at(mtime: float, created: str) -> str:
+    """The file's modification time, but never a moment before the session was created.
+
+    File systems keep modification times on a coarse clock (a few milliseconds on Linux), so a
+    file written just after its header's ``created`` can look older than it by that much. A gap
+    of more than a second is real (the file was copied or restored) and is kept.
+    """
+    updated = datetime.fromtimestamp(mtime, tz=timezone.utc)
+    try:
+        born = datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return _iso(updated)
+    if born.tzinfo is not None and timedelta(0) < born - updated < timedelta(seconds=1):
+        return created
+    return _iso(updated)
+
+
 def _scan_info(path: Path, mtime: float) -> SessionInfo:
     """A list entry for one file, parsing only header, meta and compaction lines."""
     session_id = path.name[: -len(SESSION_FILE_SUFFIX)]
@@ -754,13 +771,13 @@ def _scan_info(path: Path, mtime: float) -> SessionInfo:
     if not title and first_user is not None:
         with contextlib.suppress(ValueError, AttributeError):
             title = title_from_text(message_text(json.loads(first_user)["message"]))
-    updated = _iso(datetime.fromtimestamp(mtime, tz=timezone.utc))
+    created = str(header.get("created") or _iso(session_id_time(session_id)))
     return SessionInfo(
         sessionId=session_id,
         title=title,
         cwd=str(header.get("cwd") or ""),
         model=str(header.get("model") or ""),
-        created=str(header.get("created") or _iso(session_id_time(session_id))),
-        updatedAt=updated,
+        created=created,
+        updatedAt=_updated_at(mtime, created),
         messageCount=count,
     )
