@@ -82,15 +82,7 @@ def imported_after(home: Path, args: list[str], modules: tuple[str, ...]) -> str
         "except SystemExit:\n    pass\n"
         f"print(sorted({{m.split('.')[0] for m in sys.modules}} & set({modules!r})))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env_for_subprocess(home),
-    )
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip().splitlines()[-1]
+    return run_python(home, code)[-1].strip()
 
 
 def test_version_imports_nothing_heavy(isolated_home: Path) -> None:
