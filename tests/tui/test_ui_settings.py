@@ -153,3 +153,17 @@ def test_chat_command_hands_the_ui_settings_to_the_app(
     chat.main([], standalone_mode=False)
     (app,) = started
     assert (app.ui.theme, app.ui.show_thoughts, app.side_by_side) == ("nord", False, True)
+
+
+async def test_saving_a_theme_says_when_the_project_overrides_it(workspace: Path) -> None:
+    (workspace / ".git").mkdir()
+    (workspace / ".pygent").mkdir()
+    (workspace / ".pygent" / "config.toml").write_text('[ui]\ntheme = "nord"\n', encoding="utf-8")
+    app = _app(workspace, theme="nord")
+    notes = _capture_notes(app)
+    async with app.run_test(size=SIZE) as pilot:
+        app.theme = "gruvbox"
+        await wait_for(pilot, lambda: any("saved" in message for message, _ in notes), 10)
+    saved = next(message for message, _ in notes if "saved" in message)
+    assert "sets ui.theme = 'nord', which wins here next time" in saved
+    assert read_toml_file(workspace / "user.toml")["ui"]["theme"] == "gruvbox"

@@ -229,9 +229,14 @@ class PygentApp(App[None]):
                 severity="warning",
             )
         else:
-            self.call_from_thread(
-                self.notify, f"Theme {name} saved to {path}.", title="Settings", timeout=4
-            )
+            note = f"Theme {name} saved to {path}."
+            project_theme = _project_theme(self.root)
+            if project_theme is not None and project_theme != name:
+                note += (
+                    f" This project's .pygent/config.toml sets ui.theme = {project_theme!r}, "
+                    "which wins here next time."
+                )
+            self.call_from_thread(self.notify, note, title="Settings", timeout=8)
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
         yield from super().get_system_commands(screen)
@@ -883,6 +888,22 @@ class PygentApp(App[None]):
         """The edit in review, if any."""
         views = list(self.side.query(DiffView))
         return views[0] if views and self._review is not None else None
+
+
+def _project_theme(root: Path) -> str | None:
+    """``ui.theme`` of the project config in effect at ``root``, if it sets one."""
+    from pygent.errors import PygentError
+    from pygent.settings.loader import find_project_config_path, read_toml_file
+
+    path = find_project_config_path(root)
+    if path is None:
+        return None
+    try:
+        ui = read_toml_file(path).get("ui")
+    except PygentError:
+        return None
+    theme = ui.get("theme") if isinstance(ui, dict) else None
+    return theme if isinstance(theme, str) else None
 
 
 def _text(content: Any) -> str:
