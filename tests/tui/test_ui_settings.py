@@ -167,3 +167,37 @@ async def test_saving_a_theme_says_when_the_project_overrides_it(workspace: Path
     saved = next(message for message, _ in notes if "saved" in message)
     assert "sets ui.theme = 'nord', which wins here next time" in saved
     assert read_toml_file(workspace / "user.toml")["ui"]["theme"] == "gruvbox"
+
+
+CHAT_GC_PROBE = """
+import asyncio, gc, sys
+from pathlib import Path
+from pygent import _startup
+from pygent.tui.app import PygentApp
+
+async def main() -> None:
+    _startup.pause_gc()  # as `pygent chat` starts
+    app = PygentApp(Path(sys.argv[1]), connect=False)
+    print("before", gc.isenabled())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        print("after first frame", gc.isenabled())
+
+asyncio.run(main())
+"""
+
+
+def test_chat_resumes_the_collector_after_its_first_frame(
+    workspace: Path, isolated_home: Path
+) -> None:
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", CHAT_GC_PROBE, str(workspace)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["before False", "after first frame True"]

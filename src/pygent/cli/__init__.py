@@ -32,69 +32,13 @@ def _answer_version_without_click() -> None:
 
 _answer_version_without_click()
 
-from typing import TYPE_CHECKING, Any, cast  # noqa: E402
+from pygent import _startup  # noqa: E402
 
-if TYPE_CHECKING:
-    from importlib.abc import Loader
+_startup.skip_pydantic_plugin_discovery()
 
-_PYDANTIC_PLUGIN_LOADER = "pydantic.plugin._loader"
-
-
-class _NoPydanticPlugins:
-    """An import hook that gives pydantic a plugin loader reporting no plugins.
-
-    The first pydantic model a process builds makes pydantic import ``importlib.metadata`` and
-    read the entry points of every installed distribution, looking for ``pydantic`` plugins:
-    about a tenth of ``config show``. pygent uses none, so its own process answers the import of
-    pydantic's loader with a module whose ``get_plugins()`` is empty. (``PYDANTIC_DISABLE_PLUGINS``
-    would still import ``importlib.metadata``, and the shell commands the agent runs would
-    inherit it.) Anything else asked of that module is served by pydantic's real one, so a
-    pydantic release that needs more keeps working.
-    """
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> Any:
-        if name != _PYDANTIC_PLUGIN_LOADER:
-            return None
-        from importlib.machinery import ModuleSpec
-
-        return ModuleSpec(name, cast("Loader", self))
-
-    def create_module(self, spec: object) -> None:
-        return None  # the default module object
-
-    def exec_module(self, module: Any) -> None:
-        module.get_plugins = _no_pydantic_plugins
-        module.__getattr__ = lambda name: self.real_attribute(module, name)
-
-    def real_attribute(self, stub: object, name: str) -> object:
-        if name.startswith("__"):  # the import system probing (`__path__`, ...)
-            raise AttributeError(name)
-        import importlib
-
-        if self in sys.meta_path:
-            sys.meta_path.remove(self)
-        if sys.modules.get(_PYDANTIC_PLUGIN_LOADER) is stub:
-            del sys.modules[_PYDANTIC_PLUGIN_LOADER]
-        return getattr(importlib.import_module(_PYDANTIC_PLUGIN_LOADER), name)
-
-
-def _no_pydantic_plugins() -> tuple[()]:
-    return ()
-
-
-def _skip_pydantic_plugin_discovery() -> None:
-    """Install :class:`_NoPydanticPlugins` unless pydantic's loader is already imported."""
-    if _PYDANTIC_PLUGIN_LOADER not in sys.modules and not any(
-        isinstance(finder, _NoPydanticPlugins) for finder in sys.meta_path
-    ):
-        sys.meta_path.insert(0, _NoPydanticPlugins())
-
-
-_skip_pydantic_plugin_discovery()
-
-import gc  # noqa: E402
 import importlib  # noqa: E402
 import os  # noqa: E402
+from typing import Any  # noqa: E402
 
 import click  # noqa: E402
 
@@ -116,32 +60,28 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-#: Commands that finish in moments; the rest (chat, serve, run, setup) run for long.
+#: Commands that finish in moments: they run start to end with the garbage collector paused.
 SHORT_LIVED = frozenset({"config", "prompt", "help", "report", "sessions"})
+#: Long-running commands that resume the collector themselves once they are up (``chat``: after
+#: its first frame); the others get it back as soon as they are chosen.
+RESUME_GC_THEMSELVES = frozenset({"chat"})
 
 
 class LazyGroup(click.Group):
     """A group that imports a command's module only when that command is used.
 
-    Run as the program (``pygent`` or ``python -m pygent``), it also keeps the cyclic garbage
-    collector out of start-up: importing pydantic and building the settings models allocates
-    tens of thousands of long-lived objects, which the collector would scan over and over (about
-    a tenth of ``config show``). A long-running command turns the collector back on when it is
-    chosen; a short-lived one finishes without it. Either way, everything alive at exit is
-    frozen first, so the interpreter does not walk it once more on the way out.
+    Run as the program (``pygent`` or ``python -m pygent``), it keeps the cyclic garbage
+    collector out of start-up (see :mod:`pygent._startup`): a short-lived command finishes
+    without it, a long-running one gets it back when chosen or once it is up.
     """
 
-    _gc_paused = False
-
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if gc.isenabled():
-            gc.disable()
-            LazyGroup._gc_paused = True
+        _startup.pause_gc()
         try:
             return self.main(*args, **kwargs)
         finally:
-            gc.freeze()
-            _resume_gc()
+            _startup.freeze_heap()
+            _startup.resume_gc()
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -150,8 +90,8 @@ class LazyGroup(click.Group):
         entry = COMMANDS.get(cmd_name)
         if entry is None:
             return None
-        if cmd_name not in SHORT_LIVED:
-            _resume_gc()
+        if cmd_name not in SHORT_LIVED and cmd_name not in RESUME_GC_THEMSELVES:
+            _startup.resume_gc()
         module_name, attr, _ = entry
         try:
             module = importlib.import_module(module_name)
@@ -180,13 +120,6 @@ class LazyGroup(click.Group):
         rows = [(name, entry[2]) for name, entry in COMMANDS.items()]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
-
-
-def _resume_gc() -> None:
-    """Turn the garbage collector back on if :meth:`LazyGroup.__call__` paused it."""
-    if LazyGroup._gc_paused:
-        LazyGroup._gc_paused = False
-        gc.enable()
 
 
 def _color_default() -> bool | None:

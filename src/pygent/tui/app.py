@@ -174,6 +174,11 @@ class PygentApp(App[None]):
         return self.query_one("#status", StatusBar)
 
     def on_mount(self) -> None:
+        from pygent import _startup
+
+        # `pygent chat` starts with the garbage collector paused; it runs again once the first
+        # frame is up (a no-op when the app was not started by the command line).
+        self.call_after_refresh(_startup.resume_gc)
         self.first_paint = time.perf_counter() - self.started
         self.status.model = self.model or ""
         self.status.mode = self.mode or ""
