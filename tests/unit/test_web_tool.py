@@ -394,7 +394,13 @@ async def test_public_page_may_not_redirect_into_a_private_network(
         # The test server listens on 127.0.0.1; here that address plays a public host.
         return None if url.startswith(base) else await judge(url, resolve=resolve)
 
+    real_kind = netguard.address_kind
+
+    def kind(address: Any) -> str | None:
+        return None if str(address) == "127.0.0.1" else real_kind(address)
+
     monkeypatch.setattr(netguard, "private_target", public_test_server)
+    monkeypatch.setattr(netguard, "address_kind", kind)
     result = await fetch(registry, tmp_path, url=f"{base}/to-localhost")
     assert result.is_error
     assert f"{base}/to-localhost redirects to http://localhost:" in result.text
@@ -412,3 +418,36 @@ async def test_private_page_may_redirect_within(
     result = await fetch(registry, tmp_path, url=f"{base}/to-localhost")
     assert not result.is_error, result.text
     assert "redirected from" in result.text
+
+
+async def test_a_name_that_turns_private_after_the_check_is_not_read(
+    registry: ToolRegistry, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pygent.tools import netguard
+
+    judge = netguard.private_target
+
+    async def looked_public(url: str, *, resolve: bool = True) -> str | None:
+        # DNS rebinding: when checked, the name answered with a public address; the connection
+        # then went to 127.0.0.1.
+        return None if url.startswith(base) else await judge(url, resolve=resolve)
+
+    monkeypatch.setattr(netguard, "private_target", looked_public)
+    result = await fetch(registry, tmp_path, url=f"{base}/plain.txt")
+    assert result.is_error
+    assert "the connection went to 127.0.0.1, a loopback (this machine) address" in result.text
+    assert "Nothing was read" in result.text
+
+
+def test_proxy_from_the_environment_is_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+        monkeypatch.delenv(var.lower(), raising=False)
+    monkeypatch.setattr("urllib.request.getproxies", lambda: {})
+    assert not web._uses_proxy("http://example.com/")
+    proxies = {"http": "http://10.0.0.1:3128", "no": "internal.example"}
+    monkeypatch.setattr("urllib.request.getproxies", lambda: proxies)
+    monkeypatch.setenv("no_proxy", "internal.example")
+    assert web._uses_proxy("http://example.com/")
+    assert not web._uses_proxy("https://example.com/")  # no https proxy set
+    assert not web._uses_proxy("http://internal.example/")  # bypassed

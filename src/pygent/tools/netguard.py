@@ -6,8 +6,9 @@ refused — a local dev server is a fine thing to read — but it always asks, e
 and a public page may not redirect into one. The host is checked as written (``localhost``, IP
 literals) and as it resolves, so a name that points inside is caught too.
 
-What is left open: a name whose DNS answer changes between the check and the connection (DNS
-rebinding) is checked at the first answer only.
+A name whose DNS answer changes between the check and the connection (DNS rebinding) is caught
+when ``web_fetch`` sees the address it connected to, before it reads the answer (the request has
+been sent by then).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-__all__ = ["address_kind", "private_target"]
+__all__ = ["address_kind", "ip_address_or_none", "private_target"]
 
 #: Seconds to wait for a name to resolve before treating it as not private (the fetch that
 #: follows resolves it again and reports the failure).
@@ -45,7 +46,8 @@ def address_kind(address: IPAddress) -> str | None:
     return None
 
 
-def _literal(host: str) -> IPAddress | None:
+def ip_address_or_none(host: str) -> IPAddress | None:
+    """``host`` as an IP address (an IPv6 zone such as ``%eth0`` ignored), or None."""
     try:
         return ipaddress.ip_address(host.split("%", 1)[0])  # drop an IPv6 zone (`fe80::1%eth0`)
     except ValueError:
@@ -74,7 +76,7 @@ async def private_target(url: str, *, resolve: bool = True) -> str | None:
         return None
     if host == "localhost" or host.endswith(".localhost"):
         return f"{host} is this machine"
-    literal = _literal(host)
+    literal = ip_address_or_none(host)
     if literal is not None:
         kind = address_kind(literal)
         return f"{host} is a {kind} address" if kind else None
@@ -88,7 +90,7 @@ async def private_target(url: str, *, resolve: bool = True) -> str | None:
     except (OSError, asyncio.TimeoutError, UnicodeError):
         return None
     for info in infos:
-        address = _literal(str(info[4][0]))
+        address = ip_address_or_none(str(info[4][0]))
         kind = address_kind(address) if address is not None else None
         if kind:
             return f"{host} resolves to {address}, a {kind} address"

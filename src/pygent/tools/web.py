@@ -201,6 +201,44 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+def _uses_proxy(url: str) -> bool:
+    """Whether a proxy from the environment carries ``url`` (then the peer is the proxy)."""
+    import urllib.request
+
+    parts = urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(parts.scheme.lower()) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parts.hostname or "")
+
+
+def _check_peer(url: str, response: httpx.Response) -> None:
+    """Refuse a response from a private address when ``url``'s host looked public.
+
+    The host was judged before connecting; a name whose DNS answer changed in between (DNS
+    rebinding) would otherwise lead a public-looking fetch into this machine or a private
+    network. Checked before anything of the body is read; skipped behind a proxy.
+    """
+    from pygent.tools.netguard import address_kind, ip_address_or_none
+
+    stream = response.extensions.get("network_stream")
+    if stream is None or _uses_proxy(url):
+        return
+    try:
+        peer = stream.get_extra_info("server_addr")
+    except Exception:  # a transport without the information: nothing to check against
+        return
+    address = ip_address_or_none(str(peer[0])) if isinstance(peer, tuple) and peer else None
+    kind = address_kind(address) if address is not None else None
+    if kind:
+        host = urlsplit(url).hostname or url
+        raise ToolError(
+            f"{host} looked public when pygent checked it, but the connection went to "
+            f"{address}, a {kind} address (the name's DNS answer changed). Nothing was read "
+            "from it. Fetch a private address by its own URL if you mean to (pygent asks first)."
+        )
+
+
 async def _fetch(
     url: str, max_bytes: int, *, public_only: bool = False
 ) -> tuple[httpx.Response, bytes, str, list[str]]:
@@ -221,6 +259,8 @@ async def _fetch(
         current = url
         while True:
             async with client.stream("GET", current) as response:
+                if public_only:
+                    _check_peer(current, response)
                 if response.status_code in _REDIRECT_CODES:
                     location = response.headers.get("location", "")
                     if len(hops) > MAX_REDIRECTS:
