@@ -166,15 +166,7 @@ def test_version_from_the_real_program_answers_before_importing_click(
         "except SystemExit as exit:\n    assert exit.code in (0, None), exit.code\n"
         "print('click' in sys.modules)\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env_for_subprocess(isolated_home),
-    )
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines() == [f"pygent {__version__}", "False"]
+    assert run_python(isolated_home, code) == [f"pygent {__version__}", "False"]
 
 
 def run_python(home: Path, code: str) -> list[str]:

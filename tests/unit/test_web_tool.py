@@ -383,23 +383,30 @@ def test_html_to_markdown_drops_non_content() -> None:
     assert "icon" not in md and "t\n" not in md
 
 
+def base_checks_as_public(monkeypatch: pytest.MonkeyPatch, base: str) -> None:
+    """The test server's URLs (127.0.0.1) pass the check web_fetch makes before connecting."""
+    from pygent.tools import netguard
+
+    judge = netguard.private_target
+
+    async def public_base(url: str, *, resolve: bool = True) -> str | None:
+        return None if url.startswith(base) else await judge(url, resolve=resolve)
+
+    monkeypatch.setattr(netguard, "private_target", public_base)
+
+
 async def test_public_page_may_not_redirect_into_a_private_network(
     registry: ToolRegistry, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pygent.tools import netguard
 
-    judge = netguard.private_target
-
-    async def public_test_server(url: str, *, resolve: bool = True) -> str | None:
-        # The test server listens on 127.0.0.1; here that address plays a public host.
-        return None if url.startswith(base) else await judge(url, resolve=resolve)
-
+    # Here 127.0.0.1 plays a public host all the way: checked and connected to.
+    base_checks_as_public(monkeypatch, base)
     real_kind = netguard.address_kind
 
     def kind(address: Any) -> str | None:
         return None if str(address) == "127.0.0.1" else real_kind(address)
 
-    monkeypatch.setattr(netguard, "private_target", public_test_server)
     monkeypatch.setattr(netguard, "address_kind", kind)
     result = await fetch(registry, tmp_path, url=f"{base}/to-localhost")
     assert result.is_error
@@ -423,16 +430,9 @@ async def test_private_page_may_redirect_within(
 async def test_a_name_that_turns_private_after_the_check_is_not_read(
     registry: ToolRegistry, base: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from pygent.tools import netguard
-
-    judge = netguard.private_target
-
-    async def looked_public(url: str, *, resolve: bool = True) -> str | None:
-        # DNS rebinding: when checked, the name answered with a public address; the connection
-        # then went to 127.0.0.1.
-        return None if url.startswith(base) else await judge(url, resolve=resolve)
-
-    monkeypatch.setattr(netguard, "private_target", looked_public)
+    # DNS rebinding: when checked, the name answered with a public address; the connection
+    # then went to 127.0.0.1.
+    base_checks_as_public(monkeypatch, base)
     result = await fetch(registry, tmp_path, url=f"{base}/plain.txt")
     assert result.is_error
     assert "the connection went to 127.0.0.1, a loopback (this machine) address" in result.text
