@@ -18,7 +18,7 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-__all__ = ["address_kind", "ip_address_or_none", "private_target"]
+__all__ = ["address_kind", "ip_address_or_none", "non_public_address", "private_target"]
 
 #: Seconds to wait for a name to resolve before treating it as not private (the fetch that
 #: follows resolves it again and reports the failure).
@@ -52,6 +52,13 @@ def ip_address_or_none(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host.split("%", 1)[0])  # drop an IPv6 zone (`fe80::1%eth0`)
     except ValueError:
         return None
+
+
+def non_public_address(text: str) -> tuple[IPAddress, str] | None:
+    """``text`` as an address and its kind when it is an IP address that is not public."""
+    address = ip_address_or_none(text)
+    kind = address_kind(address) if address is not None else None
+    return (address, kind) if address is not None and kind else None
 
 
 async def private_target(url: str, *, resolve: bool = True) -> str | None:
@@ -90,8 +97,7 @@ async def private_target(url: str, *, resolve: bool = True) -> str | None:
     except (OSError, asyncio.TimeoutError, UnicodeError):
         return None
     for info in infos:
-        address = ip_address_or_none(str(info[4][0]))
-        kind = address_kind(address) if address is not None else None
-        if kind:
-            return f"{host} resolves to {address}, a {kind} address"
+        found = non_public_address(str(info[4][0]))
+        if found:
+            return f"{host} resolves to {found[0]}, a {found[1]} address"
     return None

@@ -219,7 +219,7 @@ def _check_peer(url: str, response: httpx.Response) -> None:
     rebinding) would otherwise lead a public-looking fetch into this machine or a private
     network. Checked before anything of the body is read; skipped behind a proxy.
     """
-    from pygent.tools.netguard import address_kind, ip_address_or_none
+    from pygent.tools.netguard import non_public_address
 
     stream = response.extensions.get("network_stream")
     if stream is None or _uses_proxy(url):
@@ -228,9 +228,9 @@ def _check_peer(url: str, response: httpx.Response) -> None:
         peer = stream.get_extra_info("server_addr")
     except Exception:  # a transport without the information: nothing to check against
         return
-    address = ip_address_or_none(str(peer[0])) if isinstance(peer, tuple) and peer else None
-    kind = address_kind(address) if address is not None else None
-    if kind:
+    found = non_public_address(str(peer[0])) if isinstance(peer, tuple) and peer else None
+    if found:
+        address, kind = found
         host = urlsplit(url).hostname or url
         raise ToolError(
             f"{host} looked public when pygent checked it, but the connection went to "
