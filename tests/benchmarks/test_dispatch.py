@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from _budget import report_budget
 
-from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.changes import ApplyResult, ChangeSet
 from pygent.permissions.engine import PermissionEngine
+from pygent.protocol.port import PermissionOutcome, PermissionRequest
 from pygent.settings.models import Settings
 from pygent.tools.base import ToolContext, ToolRegistry, ToolRisk, dispatch, tool
 from pygent.tools.workspace import Workspace

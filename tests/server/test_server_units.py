@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from pygent.errors import PygentError
+from pygent.protocol import methods
 from pygent.server import protocol as wire
 from pygent.server.coalesce import ChunkCoalescer
 from pygent.server.stdio import FrameReader
@@ -123,16 +124,16 @@ def test_init_options_invalid_values_fall_back_with_warnings() -> None:
     ("method", "params", "message"),
     [
         (
-            wire.SESSION_PROMPT,
+            methods.SESSION_PROMPT,
             {"sessionId": "s", "prompt": [{"type": "text"}]},
             "prompt[0].text: field required",
         ),
-        (wire.SESSION_PROMPT, {"prompt": []}, "sessionId: field required"),
-        (wire.SESSION_PROMPT, {"sessionId": "s", "prompt": [{"type": "nope"}]}, "prompt[0]:"),
-        (wire.SESSION_SET_MODEL, {"sessionId": "s"}, "modelId: field required"),
-        (wire.SESSION_SET_MODE, {"sessionId": "s", "modeId": "yolo"}, "modeId:"),
-        (wire.SESSION_NEW, {"cwd": "relative/path"}, "cwd: must be an absolute path"),
-        (wire.SESSION_LIST, "not an object", "params: must be an object"),
+        (methods.SESSION_PROMPT, {"prompt": []}, "sessionId: field required"),
+        (methods.SESSION_PROMPT, {"sessionId": "s", "prompt": [{"type": "nope"}]}, "prompt[0]:"),
+        (methods.SESSION_SET_MODEL, {"sessionId": "s"}, "modelId: field required"),
+        (methods.SESSION_SET_MODE, {"sessionId": "s", "modeId": "yolo"}, "modeId:"),
+        (methods.SESSION_NEW, {"cwd": "relative/path"}, "cwd: must be an absolute path"),
+        (methods.SESSION_LIST, "not an object", "params: must be an object"),
     ],
 )
 def test_validation_names_the_bad_field(method: str, params: Any, message: str) -> None:
@@ -143,14 +144,14 @@ def test_validation_names_the_bad_field(method: str, params: Any, message: str) 
 
 
 def test_validation_fills_editor_defaults(tmp_path: Any) -> None:
-    checked = wire.validate_params(wire.SESSION_NEW, {}, tmp_path)
+    checked = wire.validate_params(methods.SESSION_NEW, {}, tmp_path)
     assert checked == {"cwd": str(tmp_path), "mcpServers": []}
     resource = {
         "type": "resource",
         "resource": {"uri": "file:///a.py", "text": "x = 1"},
     }
     link = {"type": "resource_link", "uri": "file:///a.py", "name": "a.py"}
-    wire.validate_params(wire.SESSION_PROMPT, {"sessionId": "s", "prompt": [resource, link]})
+    wire.validate_params(methods.SESSION_PROMPT, {"sessionId": "s", "prompt": [resource, link]})
 
 
 def test_error_payload_maps_codes() -> None:

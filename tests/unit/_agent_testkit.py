@@ -111,7 +111,7 @@ class AskingGate:
         if spec.risk is ToolRisk.READ:
             return PermissionDecision(True)
         self.asked.append(spec.name)
-        from pygent.agent.port import ALLOW_ONCE, REJECT_ONCE
+        from pygent.protocol.port import ALLOW_ONCE, REJECT_ONCE
 
         outcome = await ctx.port.request_permission(
             {

@@ -13,7 +13,7 @@ from _agent_testkit import AskingGate, Harness, assert_valid_history, call, of_k
 
 from pygent.agent.headless import HeadlessPort
 from pygent.agent.loop import CANCELLED_RESULT, INTERRUPTED_NOTE
-from pygent.agent.port import PermissionRequest
+from pygent.protocol.port import PermissionRequest
 from pygent.settings.models import Settings
 from pygent.testing.fake_llm import FakeLLMThread
 

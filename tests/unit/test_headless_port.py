@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 from pygent.agent.headless import HeadlessPort
-from pygent.agent.port import (
+from pygent.edits.changes import ChangeSet, CreateFile, TextChange
+from pygent.protocol.port import (
     ALLOW_ALWAYS,
     ALLOW_ONCE,
     REJECT_ALWAYS,
     REJECT_ONCE,
     PermissionRequest,
 )
-from pygent.edits.changes import ChangeSet, CreateFile, TextChange
 
 
 def shell_request(command: str = "rm -rf x", mode: str | None = None) -> PermissionRequest:

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import tomlkit
 
-from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.changes import ApplyResult, ChangeSet
 from pygent.errors import ConfigError, PygentError
 from pygent.permissions.engine import PermissionEngine
+from pygent.protocol.port import PermissionOutcome, PermissionRequest
 from pygent.settings.models import Settings
 from pygent.settings.paths import user_config_file
 from pygent.tools.base import (

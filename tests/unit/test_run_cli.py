@@ -239,8 +239,8 @@ def test_model_error_exits_1_with_friendly_message(project: Path, fake_env: Fake
 
 
 def test_printer_text_mode_streams_text_and_puts_tool_lines_on_stderr() -> None:
-    from pygent.agent import updates
     from pygent.cli.run import _Printer
+    from pygent.protocol import updates
 
     out, err = io.StringIO(), io.StringIO()
     printer = _Printer(False, out, err)
@@ -265,8 +265,8 @@ def test_printer_text_mode_streams_text_and_puts_tool_lines_on_stderr() -> None:
 
 
 def test_printer_json_mode_writes_each_update_as_one_line() -> None:
-    from pygent.agent import updates
     from pygent.cli.run import _Printer
+    from pygent.protocol import updates
 
     out, err = io.StringIO(), io.StringIO()
     printer = _Printer(True, out, err)

@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import Field
 
-from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.changes import ApplyResult, ChangeSet, TextChange
+from pygent.protocol.port import PermissionOutcome, PermissionRequest
 from pygent.settings.models import Settings
 from pygent.tools.base import (
     PermissionDecision,

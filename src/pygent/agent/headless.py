@@ -14,9 +14,9 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TextIO
 
-from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.apply import apply_change_set
 from pygent.edits.changes import ApplyResult, ChangeSet
+from pygent.protocol.port import PermissionOutcome, PermissionRequest
 
 __all__ = ["HeadlessPort", "PermissionPolicy"]
 
@@ -27,7 +27,7 @@ outcome dict, an option id, or None (= cancelled)."""
 
 
 class HeadlessPort:
-    """A :class:`~pygent.agent.port.FrontendPort` that needs nobody.
+    """A :class:`~pygent.protocol.port.FrontendPort` that needs nobody.
 
     Args:
         policy: How permission requests are answered: an option id (default ``"reject_once"``) or a

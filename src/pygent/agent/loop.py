@@ -1,7 +1,7 @@
 """The conversation loop: one turn = model calls, tool runs and results fed back, until done.
 
 ``async for update in agent.prompt(session, blocks)`` runs a turn and yields ACP session updates
-(:mod:`pygent.agent.updates`): ``agent_message_chunk``, ``agent_thought_chunk``, ``tool_call``,
+(:mod:`pygent.protocol.updates`): ``agent_message_chunk``, ``agent_thought_chunk``, ``tool_call``,
 ``tool_call_update`` (with diffs from edit tools), ``usage_update`` and ``pygent_notice``. The loop
 never calls ``port.emit`` itself: every update comes out of the iterator, and the frontend decides
 where it goes. When the iteration ends, :attr:`Turn.stop_reason` and :attr:`Turn.usage` are set.
@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import unquote, urlparse
 
 from pygent import errors
-from pygent.agent import updates
 from pygent.agent.llm import (
     FinishEvent,
     ReasoningDelta,
@@ -39,9 +38,10 @@ from pygent.agent.llm import (
     ToolCallEvent,
     UsageEvent,
 )
+from pygent.protocol import updates
 
 if TYPE_CHECKING:
-    from pygent.agent.port import FrontendPort
+    from pygent.protocol.port import FrontendPort
     from pygent.settings.models import Settings
     from pygent.tools.base import (
         PermissionDecision,

@@ -388,7 +388,7 @@ class Session:
         Args:
             registry: Tools for titles and kinds (default: the built-in registry when it loads).
         """
-        from pygent.agent import updates
+        from pygent.protocol import updates
 
         specs = registry if registry is not None else _registry_or_none()
         out: list[dict[str, Any]] = []
@@ -445,7 +445,7 @@ def _registry_or_none() -> ToolRegistry | None:
 
 
 def _tool_call_update_for(call: Any, registry: ToolRegistry | None) -> dict[str, Any] | None:
-    from pygent.agent import updates
+    from pygent.protocol import updates
 
     if not isinstance(call, dict):
         return None

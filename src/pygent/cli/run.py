@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from pygent.settings.models import PERMISSION_MODES
+from pygent.protocol.modes import PERMISSION_MODES
 
 if TYPE_CHECKING:
     from pygent.agent.session import Session, SessionStore
@@ -168,7 +168,7 @@ async def _run_turn(
 
     from pygent.agent.headless import HeadlessPort
     from pygent.agent.loop import Agent
-    from pygent.agent.updates import text_block
+    from pygent.protocol.updates import text_block
     from pygent.tools.workspace import Workspace
 
     port = HeadlessPort("reject_once", stderr=printer.err, mode=settings.permissions.mode)

@@ -29,14 +29,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from pygent.agent.port import (
-    ALLOW_ALWAYS,
-    ALLOW_ONCE,
-    REJECT_ALWAYS,
-    REJECT_ONCE,
-    PermissionOption,
-    PermissionRequest,
-)
 from pygent.errors import ConfigError
 from pygent.permissions.modes import mode_verdict, plan_refusal, validate_mode
 from pygent.permissions.rules import (
@@ -50,6 +42,14 @@ from pygent.permissions.rules import (
     save_rule,
 )
 from pygent.permissions.shell import ShellAnalysis, classify_command
+from pygent.protocol.port import (
+    ALLOW_ALWAYS,
+    ALLOW_ONCE,
+    REJECT_ALWAYS,
+    REJECT_ONCE,
+    PermissionOption,
+    PermissionRequest,
+)
 from pygent.tools.base import PermissionDecision, ToolRisk
 from pygent.tools.errors import ToolError
 
@@ -367,7 +367,7 @@ class PermissionEngine:
             from loguru import logger
 
             logger.warning("could not save permission rule to {}: {}", path, exc)
-            from pygent.agent.updates import notice
+            from pygent.protocol.updates import notice
 
             with contextlib.suppress(Exception):
                 ctx.send(

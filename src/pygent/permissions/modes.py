@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal
 
 from pygent.errors import invalid_params
-from pygent.settings.models import PERMISSION_MODES, PermissionMode
+from pygent.protocol.modes import MODE_DESCRIPTIONS, PERMISSION_MODES, PermissionMode
 from pygent.tools.base import ToolRisk
 
 __all__ = [
@@ -26,13 +26,6 @@ __all__ = [
     "plan_refusal",
     "validate_mode",
 ]
-
-MODE_DESCRIPTIONS: dict[str, str] = {
-    "ask": "Reads run; edits, commands and network access ask first.",
-    "auto-edit": "Reads and edits run; commands and network access ask first.",
-    "plan": "Read-only: anything that would change something is refused.",
-    "auto": "Everything runs without asking (destructive commands and fetches of private addresses still ask).",
-}
 
 _RUNS: dict[str, frozenset[ToolRisk]] = {
     "ask": frozenset({ToolRisk.READ}),

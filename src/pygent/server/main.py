@@ -13,12 +13,8 @@ import queue
 import threading
 from typing import TYPE_CHECKING, Any
 
-from pygent.server.protocol import (
-    INVALID_REQUEST,
-    PARSE_ERROR,
-    SERVER_NOT_INITIALIZED,
-    initialize_result,
-)
+from pygent.protocol.codes import INVALID_REQUEST, PARSE_ERROR, SERVER_NOT_INITIALIZED
+from pygent.server.protocol import initialize_result
 from pygent.server.stdio import (
     DEFAULT_MAX_MESSAGE_BYTES,
     Frame,

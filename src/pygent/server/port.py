@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
 
-from pygent.agent.port import PermissionOutcome, PermissionRequest
 from pygent.edits.changes import ApplyResult, ChangeSet, CreateFile, RenameFile, TextChange
+from pygent.protocol.methods import SESSION_REQUEST_PERMISSION, SESSION_UPDATE
+from pygent.protocol.port import PermissionOutcome, PermissionRequest
 from pygent.server.coalesce import ChunkCoalescer
-from pygent.server.protocol import SESSION_REQUEST_PERMISSION, SESSION_UPDATE, ClientFeatures
+from pygent.server.protocol import ClientFeatures
 
 if TYPE_CHECKING:
     from pygent.tools.workspace import Workspace
@@ -47,7 +48,7 @@ class Connection(Protocol):
 
 
 class JsonRpcPort:
-    """A :class:`~pygent.agent.port.FrontendPort` over the JSON-RPC connection, for one session.
+    """A :class:`~pygent.protocol.port.FrontendPort` over the JSON-RPC connection, for one session.
 
     Args:
         connection: The server's connection to the client.

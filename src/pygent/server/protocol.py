@@ -15,44 +15,25 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 from pygent.errors import PygentError, invalid_params
-
-PROTOCOL_VERSION = 1
-"""Bumped on incompatible changes to the ``pygent/*`` methods."""
-
-SESSION_NEW = "pygent/session/new"
-SESSION_PROMPT = "pygent/session/prompt"
-SESSION_CANCEL = "pygent/session/cancel"
-SESSION_LIST = "pygent/session/list"
-SESSION_LOAD = "pygent/session/load"
-SESSION_DELETE = "pygent/session/delete"
-SESSION_SET_MODE = "pygent/session/setMode"
-SESSION_SET_MODEL = "pygent/session/setModel"
-SESSION_COMPACT = "pygent/session/compact"
-SESSION_UPDATE = "pygent/session/update"
-SESSION_REQUEST_PERMISSION = "pygent/session/requestPermission"
-
-#: Client -> server methods, as advertised in ``capabilities.experimental.pygent.methods``.
-CLIENT_METHODS = (
-    SESSION_NEW,
-    SESSION_PROMPT,
+from pygent.protocol.codes import (
+    INTERNAL_ERROR,
+)
+from pygent.protocol.methods import (
+    CLIENT_METHODS,
+    COMMAND_CANCEL,
+    COMMAND_PROMPT,
+    PROTOCOL_VERSION,
     SESSION_CANCEL,
+    SESSION_COMPACT,
+    SESSION_DELETE,
     SESSION_LIST,
     SESSION_LOAD,
-    SESSION_DELETE,
+    SESSION_NEW,
+    SESSION_PROMPT,
     SESSION_SET_MODE,
     SESSION_SET_MODEL,
-    SESSION_COMPACT,
 )
-
-COMMAND_PROMPT = "pygent.prompt"
-COMMAND_CANCEL = "pygent.cancel"
-
-#: JSON-RPC codes of the base protocol.
-PARSE_ERROR = -32700
-INVALID_REQUEST = -32600
-METHOD_NOT_FOUND = -32601
-INVALID_PARAMS = -32602
-SERVER_NOT_INITIALIZED = -32002
+from pygent.protocol.modes import PERMISSION_MODES
 
 SUPPORTED_ENCODINGS = ("utf-8", "utf-16", "utf-32")
 
@@ -113,7 +94,7 @@ class InitOptions:
         return out
 
 
-_MODES = ("ask", "auto-edit", "plan", "auto")
+_MODES = PERMISSION_MODES
 _LEVELS = ("TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -355,7 +336,7 @@ def error_payload(error: PygentError) -> tuple[int, str, dict[str, Any]]:
     """JSON-RPC ``(code, message, data)`` for a :class:`PygentError`."""
     from pygent.errors import JSONRPC_CODES
 
-    code = JSONRPC_CODES.get(error.code, -32603)
+    code = JSONRPC_CODES.get(error.code, INTERNAL_ERROR)
     message = str(error)
     data: dict[str, Any] = {"code": error.code}
     data.update({k: v for k, v in error.data.items() if k != "code"})

@@ -34,6 +34,7 @@ from pygls.protocol import (
 
 from pygent import __version__
 from pygent.errors import PygentError, invalid_params, session_busy, session_not_found
+from pygent.protocol import codes, methods
 from pygent.server import protocol as wire
 from pygent.server.port import JsonRpcPort
 from pygent.server.protocol import ClientFeatures
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
 CANCEL_GRACE_SECONDS = 3.0
 #: How long shutdown / end of input waits for running turns to stop.
 SHUTDOWN_GRACE_SECONDS = 5.0
-
-REQUEST_CANCELLED = -32800
 
 
 def _keep_params(obj: dict[str, Any], cls: type[Any]) -> Any:
@@ -174,14 +173,14 @@ class PygentServer:
         self._command_session: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handlers: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
-            wire.SESSION_NEW: self.session_new,
-            wire.SESSION_PROMPT: self.session_prompt,
-            wire.SESSION_LIST: self.session_list,
-            wire.SESSION_LOAD: self.session_load,
-            wire.SESSION_DELETE: self.session_delete,
-            wire.SESSION_SET_MODE: self.session_set_mode,
-            wire.SESSION_SET_MODEL: self.session_set_model,
-            wire.SESSION_COMPACT: self.session_compact,
+            methods.SESSION_NEW: self.session_new,
+            methods.SESSION_PROMPT: self.session_prompt,
+            methods.SESSION_LIST: self.session_list,
+            methods.SESSION_LOAD: self.session_load,
+            methods.SESSION_DELETE: self.session_delete,
+            methods.SESSION_SET_MODE: self.session_set_mode,
+            methods.SESSION_SET_MODEL: self.session_set_model,
+            methods.SESSION_COMPACT: self.session_compact,
             "workspace/executeCommand": self.execute_command,
             "shutdown": self.shutdown,
         }
@@ -299,7 +298,7 @@ class PygentServer:
             return
         if frame.error is not None:
             logger.warning("bad frame: {}", frame.error)
-            self._respond_error(None, wire.PARSE_ERROR, frame.error, {"code": "invalid_params"})
+            self._respond_error(None, codes.PARSE_ERROR, frame.error, {"code": "invalid_params"})
             self.log_message(f"pygent: {frame.error}")
             return
         try:
@@ -307,7 +306,7 @@ class PygentServer:
         except (ValueError, UnicodeDecodeError) as exc:
             text = f"Parse error: the message is not valid JSON ({exc}). It was ignored."
             logger.warning(text)
-            self._respond_error(None, wire.PARSE_ERROR, text, {"code": "invalid_params"})
+            self._respond_error(None, codes.PARSE_ERROR, text, {"code": "invalid_params"})
             return
         try:
             self.dispatch(message)
@@ -317,7 +316,7 @@ class PygentServer:
             if isinstance(message, dict) and "method" in message and msg_id is not None:
                 self._respond_error(
                     msg_id,
-                    -32603,
+                    codes.INTERNAL_ERROR,
                     f"Internal error in pygent while handling {message.get('method')}: {exc}. "
                     "See the log file (`pygent report`).",
                     {"code": "internal"},
@@ -328,7 +327,7 @@ class PygentServer:
         if not isinstance(message, dict):
             self._respond_error(
                 None,
-                wire.INVALID_REQUEST,
+                codes.INVALID_REQUEST,
                 "Invalid request: batches and non-object messages are not supported.",
                 {"code": "invalid_params"},
             )
@@ -344,7 +343,7 @@ class PygentServer:
             if is_request:
                 self._respond_error(
                     msg_id,
-                    wire.INVALID_REQUEST,
+                    codes.INVALID_REQUEST,
                     "Invalid request: method must be a string.",
                     {"code": "invalid_params"},
                 )
@@ -357,7 +356,7 @@ class PygentServer:
         if self._shutdown and is_request and method != "shutdown":
             self._respond_error(
                 msg_id,
-                wire.INVALID_REQUEST,
+                codes.INVALID_REQUEST,
                 f"{method} received after shutdown; only exit is accepted.",
                 {"code": "invalid_params"},
             )
@@ -368,7 +367,7 @@ class PygentServer:
             if is_request:
                 self._respond_error(
                     msg_id,
-                    wire.INVALID_REQUEST,
+                    codes.INVALID_REQUEST,
                     "initialize was already received; send it only once.",
                     {"code": "invalid_params"},
                 )
@@ -379,7 +378,7 @@ class PygentServer:
         if method == "$/cancelRequest":
             self._on_cancel_request(params)
             return
-        if method == wire.SESSION_CANCEL:
+        if method == methods.SESSION_CANCEL:
             self._on_session_cancel(params)
             return
         if method == "window/workDoneProgress/cancel":
@@ -401,9 +400,9 @@ class PygentServer:
             if is_request:
                 self._respond_error(
                     msg_id,
-                    wire.METHOD_NOT_FOUND,
+                    codes.METHOD_NOT_FOUND,
                     f"Unknown method {method!r}. pygent supports: "
-                    + ", ".join(wire.CLIENT_METHODS)
+                    + ", ".join(methods.CLIENT_METHODS)
                     + " and the LSP lifecycle.",
                     {"code": "method_not_found"},
                 )
@@ -415,7 +414,7 @@ class PygentServer:
             if is_request:
                 self._respond_error(
                     msg_id,
-                    wire.INVALID_PARAMS,
+                    codes.INVALID_PARAMS,
                     f"Invalid params for {method}: {exc}",
                     {"code": "invalid_params"},
                 )
@@ -448,13 +447,13 @@ class PygentServer:
             self._respond_pygent_error(msg_id, exc)
         except asyncio.CancelledError:
             self._respond_error(
-                msg_id, REQUEST_CANCELLED, f"{method} was cancelled.", {"code": "cancelled"}
+                msg_id, codes.REQUEST_CANCELLED, f"{method} was cancelled.", {"code": "cancelled"}
             )
         except Exception as exc:
             logger.opt(exception=exc).error("{} failed", method)
             self._respond_error(
                 msg_id,
-                -32603,
+                codes.INTERNAL_ERROR,
                 f"Internal error in pygent during {method}: {type(exc).__name__}: {exc}. "
                 "See the log file (`pygent report`).",
                 {"code": "internal"},
@@ -595,7 +594,7 @@ class PygentServer:
         # Checked by hand: a cancel must act at once, even before ACP's models are loaded.
         session_id = params.get("sessionId") if isinstance(params, dict) else None
         if not isinstance(session_id, str):
-            self.log_message(f"pygent: ignored {wire.SESSION_CANCEL}: sessionId: field required")
+            self.log_message(f"pygent: ignored {methods.SESSION_CANCEL}: sessionId: field required")
             return
         state = self.sessions.get(session_id)
         if state is not None and state.busy:
@@ -662,7 +661,7 @@ class PygentServer:
 
     async def session_new(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/new {cwd?, mcpServers?}`` -> ``{sessionId}``."""
-        checked = await self._validate(wire.SESSION_NEW, params, self.root)
+        checked = await self._validate(methods.SESSION_NEW, params, self.root)
         settings = await self._ready()
         cwd = self._cwd(checked)
         store = self._store(cwd)
@@ -678,7 +677,7 @@ class PygentServer:
 
     async def session_load(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/load``: replay the history as updates, then answer."""
-        checked = await self._validate(wire.SESSION_LOAD, params, self.root)
+        checked = await self._validate(methods.SESSION_LOAD, params, self.root)
         settings = await self._ready()
         session_id = checked["sessionId"]
         current = self.sessions.get(session_id)
@@ -697,7 +696,7 @@ class PygentServer:
 
     async def session_list(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/list`` -> ``{sessions: [...]}``, newest first."""
-        checked = await self._validate(wire.SESSION_LIST, params, self.root)
+        checked = await self._validate(methods.SESSION_LIST, params, self.root)
         cwd = _resolve(Path(checked["cwd"])) if checked.get("cwd") else self.root
         store = self._store(cwd)
         infos = await asyncio.to_thread(store.list)
@@ -705,7 +704,7 @@ class PygentServer:
 
     async def session_delete(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/delete {sessionId}``."""
-        checked = await self._validate(wire.SESSION_DELETE, params)
+        checked = await self._validate(methods.SESSION_DELETE, params)
         session_id = checked["sessionId"]
         state = self.sessions.get(session_id)
         if state is not None and state.busy:
@@ -733,14 +732,14 @@ class PygentServer:
 
     async def session_set_mode(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/setMode {sessionId, modeId}``."""
-        checked = await self._validate(wire.SESSION_SET_MODE, params)
+        checked = await self._validate(methods.SESSION_SET_MODE, params)
         state = await self._state_or_load(checked["sessionId"])
         state.mode = checked["modeId"]
         if state.gate is not None:
             state.gate.mode = state.mode
         with contextlib.suppress(Exception):
             await asyncio.to_thread(state.session.set_meta, mode=state.mode)
-        from pygent.agent.updates import current_mode_update
+        from pygent.protocol.updates import current_mode_update
 
         state.port.emit(current_mode_update(state.mode))
         state.port.flush()
@@ -748,7 +747,7 @@ class PygentServer:
 
     async def session_set_model(self, params: Any, msg_id: Any) -> None:
         """``pygent/session/setModel {sessionId, modelId}`` (takes effect at the next prompt)."""
-        checked = await self._validate(wire.SESSION_SET_MODEL, params)
+        checked = await self._validate(methods.SESSION_SET_MODEL, params)
         state = await self._state_or_load(checked["sessionId"])
         state.model = checked["modelId"]
         state.agent = None  # rebuilt with the new model at the next prompt
@@ -758,7 +757,7 @@ class PygentServer:
 
     async def session_compact(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/compact {sessionId}`` -> ``{compacted}``: summarise older turns now."""
-        checked = await self._validate(wire.SESSION_COMPACT, params)
+        checked = await self._validate(methods.SESSION_COMPACT, params)
         state = await self._state_or_load(checked["sessionId"])
         if state.busy:
             raise session_busy(state.session.id)
@@ -791,7 +790,7 @@ class PygentServer:
 
     async def session_prompt(self, params: Any, msg_id: Any) -> dict[str, Any]:
         """``pygent/session/prompt {sessionId, prompt}`` -> ``{stopReason, usage}``."""
-        checked = await self._validate(wire.SESSION_PROMPT, params)
+        checked = await self._validate(methods.SESSION_PROMPT, params)
         state = await self._state_or_load(checked["sessionId"])
         if state.busy:
             raise session_busy(state.session.id)
@@ -863,16 +862,16 @@ class PygentServer:
             raise invalid_params("command: field required")
         command = params["command"]
         arguments = params.get("arguments") or []
-        if command == wire.COMMAND_CANCEL:
+        if command == methods.COMMAND_CANCEL:
             for state in self.sessions.values():
                 if state.busy and state.session.id == self._command_session:
                     self._cancel_turn(state)
             return None
-        if command != wire.COMMAND_PROMPT:
+        if command != methods.COMMAND_PROMPT:
             raise PygentError(
                 "invalid_params",
                 f"Unknown command {command!r}.",
-                f"Commands: {wire.COMMAND_PROMPT}, {wire.COMMAND_CANCEL}.",
+                f"Commands: {methods.COMMAND_PROMPT}, {methods.COMMAND_CANCEL}.",
             )
         if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], str):
             raise invalid_params("arguments[0]: the prompt text is required")

@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
 
-PermissionMode = Literal["ask", "auto-edit", "plan", "auto"]
-PERMISSION_MODES: tuple[str, ...] = ("ask", "auto-edit", "plan", "auto")
+from pygent.protocol.modes import PermissionMode
 
 
 class _Section(BaseModel):

@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, get_type_hints
 from pydantic import BaseModel, ConfigDict, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from pygent.agent.updates import ToolKind, diff_content, tool_call_update
 from pygent.edits.changes import (
     ApplyResult,
     ChangeSet,
@@ -33,10 +32,11 @@ from pygent.edits.changes import (
     RenameFile,
     TextChange,
 )
+from pygent.protocol.updates import ToolKind, diff_content, tool_call_update
 from pygent.tools.errors import ToolError
 
 if TYPE_CHECKING:
-    from pygent.agent.port import FrontendPort
+    from pygent.protocol.port import FrontendPort
     from pygent.settings.models import Settings
     from pygent.tools.workspace import Workspace
 

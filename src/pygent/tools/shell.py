@@ -16,7 +16,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from pygent.agent.updates import text_content, tool_call_update
+from pygent.protocol.updates import text_content, tool_call_update
 from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, tool
 from pygent.tools.errors import ToolError
 from pygent.tools.process import (

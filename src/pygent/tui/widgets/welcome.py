@@ -1,7 +1,7 @@
 """First run: pick a provider, a model and a key, test the connection, write the user config.
 
 Shown by ``pygent chat`` when no usable API key is configured; writes the same config as
-``pygent setup`` (through :func:`pygent.cli.setup.write_llm_config`).
+``pygent setup`` (through :func:`pygent.settings.providers.write_llm_config`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
-from pygent.cli.setup import PROVIDERS, Provider, model_string, write_llm_config
+from pygent.settings.providers import PROVIDERS, Provider, model_string, write_llm_config
 
 _ENV_NAME = re.compile(r"^\$?[A-Z][A-Z0-9_]*$")
 #: The prompt the tutorial suggests first.

@@ -1,14 +1,15 @@
 """The frontend port: the agent's only way out to a person.
 
-The server implements it over JSON-RPC; :mod:`pygent.agent.headless` (``pygent run``, unit tests)
-answers from policy and applies edits to disk itself.
+The server implements it over JSON-RPC, the ACP adapter over ACP; :mod:`pygent.agent.headless`
+(``pygent run``, unit tests) answers from policy and applies edits to disk itself.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypedDict
 
-from pygent.edits.changes import ApplyResult, ChangeSet
+if TYPE_CHECKING:  # annotations only: the protocol package imports nothing of pygent at run time
+    from pygent.edits.changes import ApplyResult, ChangeSet
 
 
 class PermissionOption(TypedDict):
