@@ -148,6 +148,9 @@ class Turn:
         self._partial_text: list[str] = []
         self._calls: _CallState | None = None
         self._user_appended = False
+        from pygent.telemetry import TurnRecorder
+
+        self.telemetry = TurnRecorder(agent.settings)
 
     # -- public -----------------------------------------------------------------------------
 
@@ -254,6 +257,7 @@ class Turn:
                 "This is a bug in pygent; `pygent report` bundles the logs for a report.",
             )
         finally:
+            self.telemetry.finish(self.stop_reason, self.error.code if self.error else None)
             self._queue.put_nowait(_END)
 
     def _settle(self, text_note: str, result_text: str) -> None:
@@ -470,6 +474,7 @@ class Agent:
                 )
                 return "max_turn_requests"
             requests += 1
+            turn.telemetry.requests = requests
             finish, calls = await self._model_call(turn, session, system, tools, key)
             if finish == "content_filter":
                 self._record_assistant(turn, session, calls)
@@ -512,9 +517,11 @@ class Agent:
                 ) as stream:
                     async for event in stream:
                         if isinstance(event, TextDelta):
+                            turn.telemetry.first_token()
                             turn._partial_text.append(event.text)
                             turn.emit(updates.agent_message_chunk(event.text))
                         elif isinstance(event, ReasoningDelta):
+                            turn.telemetry.first_token()
                             turn.emit(updates.agent_thought_chunk(event.text))
                         elif isinstance(event, ToolCallEvent):
                             calls.append(event)
@@ -636,6 +643,9 @@ class Agent:
         )
         gate = _StartNotice(self.gate, turn.emit)
         result: ToolResult = await dispatch(self.registry, call.name, call.arguments, ctx, gate)
+        turn.telemetry.tool(
+            call.name, "error" if result.is_error else "ok", result.duration_ms / 1000
+        )
         state.results[call.id] = (result.text, result.is_error)
         content: list[dict[str, Any]] = list(state.diffs.get(call.id, []))
         content += [c for c in result.content or [] if c not in content]

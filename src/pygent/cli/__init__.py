@@ -56,12 +56,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prompt": ("pygent.cli.prompt", "prompt", "Show and customise the system prompt."),
     "setup": ("pygent.cli.setup", "setup", "First-run wizard: choose a provider, model and key."),
     "report": ("pygent.cli.report", "report", "Bundle recent logs (redacted) for a bug report."),
+    "telemetry": (
+        "pygent.cli.telemetry",
+        "telemetry",
+        "Opt-in usage statistics: enable, disable, status, show.",
+    ),
     "help": ("pygent.cli.help", "help_command", "Help on a topic: tools, config, permissions, ..."),
 }
 
 
 #: Commands that finish in moments: they run start to end with the garbage collector paused.
-SHORT_LIVED = frozenset({"config", "prompt", "help", "report", "sessions"})
+SHORT_LIVED = frozenset({"config", "prompt", "help", "report", "sessions", "telemetry"})
 #: Long-running commands that resume the collector themselves once they are up (``chat``: after
 #: its first frame); the others get it back as soon as they are chosen.
 RESUME_GC_THEMSELVES = frozenset({"chat"})

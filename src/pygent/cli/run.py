@@ -307,6 +307,9 @@ def run_prompt(
             # The settings (flags > environment > config) choose the model; the session records it.
             session.set_meta(model=settings.llm.model)
         printer = _Printer(as_json, out, err)
+        from pygent import telemetry
+
+        telemetry.set_frontend("run")
         try:
             stop_reason, usage = asyncio.run(
                 _run_turn(prompt, settings, session, root, gate, printer, _install_signal_handlers)
@@ -315,6 +318,8 @@ def run_prompt(
             printer.finish()
             err.write("pygent: cancelled.\n")
             return EXIT_CANCELLED
+        finally:
+            telemetry.wait_for_sends()  # a one-shot run sends its statistics within 2 s
     except KeyboardInterrupt:
         err.write("pygent: cancelled.\n")
         return EXIT_CANCELLED

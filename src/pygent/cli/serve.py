@@ -37,6 +37,9 @@ def serve(stdio: bool, model: str | None, permission_mode: str | None) -> None:
             "plugin, or run `pygent chat` for the terminal UI.",
             err=True,
         )
+    from pygent import telemetry
     from pygent.server.main import run_stdio
+
+    telemetry.set_frontend("serve")
 
     sys.exit(run_stdio(overrides))

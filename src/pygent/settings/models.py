@@ -119,9 +119,17 @@ class LoggingSettings(_Section):
 
 
 class TelemetrySettings(_Section):
-    """Anonymous usage statistics (nothing is sent unless enabled)."""
+    """Anonymous usage statistics (nothing is recorded or sent unless enabled)."""
 
-    enabled: bool = Field(default=False, description="Send anonymous usage statistics.")
+    enabled: bool = Field(
+        default=False,
+        description="Record anonymous usage statistics (counts and timings, never content) in a local spool; `pygent telemetry show` prints it.",
+    )
+    endpoint: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="URL the spooled statistics are POSTed to as JSON (unset: nothing leaves the machine).",
+    )
 
 
 class ToolSettings(_Section):

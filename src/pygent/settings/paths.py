@@ -38,6 +38,13 @@ def sessions_dir() -> Path:
     return user_data_dir() / "sessions"
 
 
+def user_state_dir() -> Path:
+    """The state directory (``$XDG_STATE_HOME/pygent`` on Linux): the telemetry spool lives here."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))
+
+
 def user_log_dir() -> Path:
     """The log directory (``$XDG_STATE_HOME/pygent/log`` on Linux)."""
     import platformdirs
