@@ -311,7 +311,7 @@ async def test_request_shape(project: Path) -> None:
         "Reject always",
     ]
     assert request["_meta"]["reason"] == "mode 'ask'"
-    assert request["_meta"]["pygent"]["alwaysAllowRules"] == ["shell(pytest*)"]
+    assert request["_meta"]["pygent"]["alwaysAllowRules"] == ["shell(pytest -q)"]
     assert request["_meta"]["pygent"]["call"] == "shell(`pytest -q`)"
 
 
@@ -457,17 +457,22 @@ async def test_allow_always_remembers_and_persists_with_comments(project: Path) 
         "# team settings\n[permissions]\n# trusted commands\nallow = []  # none yet\n",
         encoding="utf-8",
     )
+    (project / "tests").mkdir()
     engine, ctx, port = make(project, "allow_always", mode="ask")
-    assert (await run(engine, ctx, "shell", {"command": "pytest -q tests/"})).text == "ran"
-    assert (await run(engine, ctx, "shell", {"command": "pytest -x"})).text == "ran"
+    first = await run(engine, ctx, "shell", {"command": "pytest -q tests/"})
+    # The model reads which rule was saved; the person gets a notice saying the same.
+    assert first.text == f"ran\n\n[Allowed from now on: `shell(pytest -q *)` (saved to {config}).]"
+    notices = [u["message"] for u in port.updates if u.get("sessionUpdate") == "pygent_notice"]
+    assert notices == [f"Allowed from now on: `shell(pytest -q *)` (saved to {config})."]
+    assert (await run(engine, ctx, "shell", {"command": "pytest -q src"})).text == "ran"
     assert len(port.requests) == 1  # remembered for the session
     text = config.read_text(encoding="utf-8")
     assert "# team settings" in text and "# trusted commands" in text
-    assert "shell(pytest*)" in text
+    assert "shell(pytest -q *)" in text
     # A new session reading the file runs it without asking, and knows where the rule came from.
     allow = [str(r) for r in tomlkit.parse(text)["permissions"]["allow"]]  # type: ignore[index,union-attr]
     engine2, ctx2, port2 = make(project, mode="ask", allow=allow)
-    assert (await run(engine2, ctx2, "shell", {"command": "pytest"})).text == "ran"
+    assert (await run(engine2, ctx2, "shell", {"command": "pytest -q tests"})).text == "ran"
     assert port2.requests == []
     assert engine2.rules.allow[0].origin == str(config)
 
@@ -475,17 +480,21 @@ async def test_allow_always_remembers_and_persists_with_comments(project: Path) 
 @pytest.mark.parametrize(
     ("command", "allow_rules", "deny_rules"),
     [
-        ("pytest -q tests/", ["shell(pytest*)"], ["shell(pytest*)"]),
-        ('git commit -m "fix"', ["shell(git commit*)"], ["shell(git commit*)"]),
-        ("python -m pytest -x", ["shell(python -m pytest*)"], ["shell(python -m pytest*)"]),
+        ("pytest -q src/", ["shell(pytest -q *)"], ["shell(pytest*)"]),
+        ('git commit -m "fix"', ["shell(git commit -m *)"], ["shell(git commit*)"]),
+        ("python -m pytest -x", ["shell(python -m pytest -x)"], ["shell(python -m pytest*)"]),
         (
             "ruff check . && mypy src",
-            ["shell(ruff*)", "shell(mypy*)"],
+            ["shell(ruff check *)", "shell(mypy *)"],
             ["shell(ruff check . && mypy src)"],
         ),
         ("rm -rf build", ["shell(rm -rf build)"], ["shell(rm -rf build)"]),
+        ("rm src/a.py", ["shell(rm *)"], ["shell(rm*)"]),
+        ("rm -f src/a.py", ["shell(rm -f src/a.py)"], ["shell(rm*)"]),
+        ("npm install left-pad", ["shell(npm install left-pad)"], ["shell(npm install*)"]),
+        ("make", ["shell(make)"], ["shell(make*)"]),
         ("git -C sub commit -m x", ["shell(git -C sub commit -m x)"], None),
-        ("FOO=1 make test", ["shell(FOO=1 make test*)"], None),
+        ("FOO=1 make test", ["shell(FOO=1 make test)"], None),
         ("echo [x] > out*.txt", ["shell(echo [[]x] > out[*].txt)"], None),
     ],
 )
@@ -506,7 +515,7 @@ async def test_always_rules_derived_from_the_call(
 )
 async def test_allow_always_covers_the_same_command_next_time(project: Path, command: str) -> None:
     engine, ctx, port = make(project, "allow_always", mode="auto-edit")
-    assert (await run(engine, ctx, "shell", {"command": command})).text == "ran"
+    assert (await run(engine, ctx, "shell", {"command": command})).text.startswith("ran\n\n[")
     assert (await run(engine, ctx, "shell", {"command": command})).text == "ran"
     assert len(port.requests) == 1
 
@@ -542,7 +551,10 @@ async def test_always_answer_survives_unsavable_config(project: Path) -> None:
     config.parent.mkdir()
     config.write_text("[permissions\nbroken", encoding="utf-8")
     engine, ctx, port = make(project, "allow_always", mode="ask")
-    assert (await run(engine, ctx, "shell", {"command": "make test"})).text == "ran"
+    first = await run(engine, ctx, "shell", {"command": "make test"})
+    assert first.text == (
+        "ran\n\n[Allowed from now on in this session (not saved): `shell(make test)`.]"
+    )
     assert (await run(engine, ctx, "shell", {"command": "make test"})).text == "ran"
     assert len(port.requests) == 1
     assert config.read_text(encoding="utf-8") == "[permissions\nbroken"  # untouched
@@ -627,11 +639,11 @@ async def test_settings_mode_is_the_default(project: Path) -> None:
 
 async def test_update_settings_rereads_rules_and_keeps_session_ones(project: Path) -> None:
     engine, ctx, port = make(project, "allow_always", mode="ask", allow=["shell(pytest*)"])
-    await run(engine, ctx, "shell", {"command": "make build"})  # session rule shell(make build*)
+    await run(engine, ctx, "shell", {"command": "make build"})  # session rule shell(make build)
     engine.update_settings(Settings.model_validate({"permissions": {"deny": ["shell(pytest*)"]}}))
     assert engine.mode == "ask"
     assert (await run(engine, ctx, "shell", {"command": "pytest"})).is_error
-    assert (await run(engine, ctx, "shell", {"command": "make build -j4"})).text == "ran"
+    assert (await run(engine, ctx, "shell", {"command": "make build"})).text == "ran"
     assert len(port.requests) == 1
     bad = Settings.model_validate({"permissions": {"allow": ["shell("]}})
     with pytest.raises(ConfigError):

@@ -13,16 +13,16 @@ Order of decisions (the first that applies wins):
    an allow rule lets through only when it names the URL.
 6. The **mode** decides by risk: ``ask`` runs READ, ``auto-edit`` READ and WRITE, ``auto`` all.
 
-A shell command whose every part is on the read-only allowlist counts as ``READ``. When the engine
-asks, the person's "always" answers become rules for this session and are saved to the project's
-``.pygent/config.toml``.
+A shell command whose every part is read-only, with every path inside the workspace, counts as
+``READ``. When the engine asks, the person's "always" answers become rules for this session and are
+saved to the project's ``.pygent/config.toml``. An "always allow" remembers the narrowest rule that
+covers the call (the exact command, or its command word and options with ``*`` standing for
+workspace paths), and says which rule it saved.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +41,8 @@ from pygent.permissions.rules import (
     parse_rule,
     save_rule,
 )
-from pygent.permissions.shell import ShellAnalysis, classify_command
+from pygent.permissions.shell import ShellAnalysis, ShellCommand, classify_command, is_assignment
+from pygent.permissions.shell_paths import judge_paths
 from pygent.protocol.port import (
     ALLOW_ALWAYS,
     ALLOW_ONCE,
@@ -84,6 +85,7 @@ _TWO_WORD_PROGRAMS = frozenset(
         "dotnet",
         "gradle",
         "mvn",
+        "ruff",
     }
 )
 
@@ -212,12 +214,13 @@ class PermissionEngine:
             and not (shell is not None and shell.destructive)
         ):
             return PermissionDecision(True)  # the mode lets it through; no rule can change that
-        allow = self.rules.find_allow(spec, subject) if self.rules.allow else None
-        if (
-            allow is not None
-            and (not protected or self._names_protected(spec, call))
-            and (not private or allow.names_something)
-        ):
+        allowing = self.rules
+        if private:
+            # Only a rule naming this URL's own scheme, host and port covers a private fetch.
+            url = str(args.get(spec.rule_arg or "url", ""))
+            allowing = RuleSet(r for r in self.rules.allow if r.names_origin(url))
+        allow = allowing.find_allow(spec, subject) if allowing.allow else None
+        if allow is not None and (not protected or self._names_protected(spec, call)):
             return PermissionDecision(True)
         if shell is not None and shell.destructive:
             reason = "destructive command: " + ", ".join(shell.destructive_reasons)
@@ -250,15 +253,8 @@ class PermissionEngine:
                 command = value
                 subject.shell = analysis = classify_command(value)
                 cwd = args.get("cwd")
-                outside = _mark_paths_outside(
-                    analysis, workspace, cwd if isinstance(cwd, str) else None
-                )
-                if outside:
-                    # `cat ~/.ssh/id_rsa` reads, but outside what the file tools may see.
-                    analysis.read_only = False
-                    analysis.reasons.append(
-                        f"reads outside the workspace: {', '.join(outside[:3])}"
-                    )
+                # `cat ~/.ssh/id_rsa` reads, but outside what the file tools may see.
+                judge_paths(analysis, workspace, cwd if isinstance(cwd, str) else None)
                 if analysis.read_only:
                     risk = ToolRisk.READ
             return _Call(subject, risk, command)
@@ -285,8 +281,8 @@ class PermissionEngine:
         reason: str,
     ) -> PermissionDecision:
         subject = call.subject
-        allow_rules = self._derive_rules(spec, call, "allow")
-        deny_rules = self._derive_rules(spec, call, "deny")
+        allow_rules = self._derive_rules(spec, call, "allow", ctx.workspace)
+        deny_rules = self._derive_rules(spec, call, "deny", ctx.workspace)
         options: list[PermissionOption] = [ALLOW_ONCE]
         if allow_rules:
             options.append(ALLOW_ALWAYS)
@@ -341,8 +337,8 @@ class PermissionEngine:
         if kind == "allow_once":
             return PermissionDecision(True)
         if kind == "allow_always":
-            self._remember(allow_rules, "allow", ctx)
-            return PermissionDecision(True)
+            saved = self._remember(allow_rules, "allow", ctx)
+            return PermissionDecision(True, saved)
         declined = f"The user declined to run {subject.display()}."
         if kind == "reject_always":
             self._remember(deny_rules, "deny", ctx)
@@ -356,10 +352,15 @@ class PermissionEngine:
             False, f"{declined} Do not retry it unchanged; ask the user how to proceed."
         )
 
-    def _remember(self, texts: list[str], effect: str, ctx: ToolContext) -> None:
+    def _remember(self, texts: list[str], effect: str, ctx: ToolContext) -> str:
+        """Add and save the rules; tell the person (a notice) and return what the model reads."""
+        from pygent.protocol.updates import notice
+
         for text in texts:
             self.add_rule(text, effect)
         path = self.config_path
+        shown = ", ".join(f"`{t}`" for t in texts)
+        verb = "Allowed" if effect == "allow" else "Denied"
         try:
             for text in texts:
                 save_rule(path, effect, text)  # type: ignore[arg-type]
@@ -367,8 +368,6 @@ class PermissionEngine:
             from loguru import logger
 
             logger.warning("could not save permission rule to {}: {}", path, exc)
-            from pygent.protocol.updates import notice
-
             with contextlib.suppress(Exception):
                 ctx.send(
                     notice(
@@ -377,9 +376,20 @@ class PermissionEngine:
                         "warning",
                     )
                 )
+            return f"{verb} from now on in this session (not saved): {shown}."
+        message = f"{verb} from now on: {shown} (saved to {path})."
+        with contextlib.suppress(Exception):
+            ctx.send(notice(message, "info"))
+        return message
 
-    def _derive_rules(self, spec: ToolSpec, call: _Call, effect: str) -> list[str]:
-        """Rules that an "always" answer would add (empty: nothing can be remembered)."""
+    def _derive_rules(
+        self, spec: ToolSpec, call: _Call, effect: str, workspace: Workspace
+    ) -> list[str]:
+        """Rules that an "always" answer would add (empty: nothing can be remembered).
+
+        An allow rule is the narrowest that covers the call; none is offered when no rule could
+        cover it (a path outside the workspace, a line that cannot be parsed).
+        """
         subject = call.subject
         name = spec.name
         shell = call.shell
@@ -388,23 +398,25 @@ class PermissionEngine:
             if not command:
                 return []
             exact = [f"{name}({escape_pattern(command)})"]
-            if shell.parse_error is not None or shell.destructive:
-                return exact
+            if effect == "deny":
+                top = [c for c in shell.commands if not c.nested]
+                if shell.parse_error is not None or shell.destructive or len(top) != 1:
+                    return exact
+                prefix = _command_prefix(top[0].argv)
+                return [f"{name}({escape_pattern(prefix)}*)"] if prefix else exact
+            if shell.parse_error is not None or shell.paths != "inside":
+                return []
             top = [c for c in shell.commands if not c.nested]
-            if effect == "deny" and len(top) != 1:
-                return exact
             out: list[str] = []
             for cmd in shell.commands:
                 if cmd.read_only:
                     continue
-                # A command that writes files through redirection is remembered exactly.
-                writes = any(r.startswith("redirects output") for r in cmd.reasons)
-                prefix = None if writes else _command_prefix(cmd.argv)
-                if prefix is None:
+                narrow = _narrow_pattern(cmd, workspace)
+                if narrow is None:
                     text = command if len(top) == 1 and cmd is top[0] else cmd.text
                     rule = f"{name}({escape_pattern(text)})"
                 else:
-                    rule = f"{name}({escape_pattern(prefix)}*)"
+                    rule = f"{name}({narrow})"
                 if rule not in out:
                     out.append(rule)
             return out or exact
@@ -439,78 +451,72 @@ def _ask_message(spec: ToolSpec, args: dict[str, Any], call: _Call, reason: str)
 
 
 def _command_prefix(argv: list[str]) -> str | None:
-    """The start of a command an "always" rule keeps, or None when only the exact command will do.
+    """The program (and subcommand) a deny rule keeps: ``git commit`` for ``git commit -m x``.
 
-    ``pytest`` for ``pytest -q``; ``git commit`` for ``git commit -m x``; ``python -m pytest`` for
-    ``python -m pytest -x``; environment assignments stay (``FOO=1 make test``).
+    ``python -m pytest`` for ``python -m pytest -x``; environment assignments stay
+    (``FOO=1 make``). None when only the exact command will do.
     """
-    words = list(argv)
+    head = _head(argv)
+    return None if head is None else " ".join(shlex.quote(w) for w in argv[:head])
+
+
+def _head(argv: list[str]) -> int | None:
+    """How many words name what runs: assignments, the program, its subcommand (or None)."""
     start = 0
-    while start < len(words) and _ASSIGNMENT.match(words[start]):
+    while start < len(argv) and is_assignment(argv[start]):
         start += 1
-    if start >= len(words) or "\x00" in " ".join(words):
+    if start >= len(argv) or "\x00" in " ".join(argv):
         return None
-    base = words[start].rsplit("/", 1)[-1]
+    base = argv[start].rsplit("/", 1)[-1]
     take = 1
-    if base in _TWO_WORD_PROGRAMS and len(words) > start + 1:
-        if words[start + 1].startswith("-"):
-            return None  # `git -C dir commit`: a prefix rule would cover every git command
+    if base in _TWO_WORD_PROGRAMS and len(argv) > start + 1:
+        if argv[start + 1].startswith("-"):
+            return None  # `git -C dir commit`: only the exact command
         take = 2
-    elif base.startswith("python") and len(words) > start + 2 and words[start + 1] == "-m":
+    elif base.startswith("python") and len(argv) > start + 2 and argv[start + 1] == "-m":
         take = 3
-    return " ".join(shlex.quote(w) for w in words[: start + take])
+    return start + take
 
 
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+def _narrow_pattern(cmd: ShellCommand, workspace: Workspace) -> str | None:
+    """``rm *`` for ``rm a.txt``; ``pytest -q *`` for ``pytest -q tests/``; or None (exact).
 
-
-_HARMLESS_ABSOLUTE = frozenset(
-    {"/dev/null", "/dev/stdin", "/dev/stdout", "/dev/stderr", "/dev/tty"}
-)
-
-
-def _mark_paths_outside(
-    analysis: ShellAnalysis, workspace: Workspace, cwd: str | None
-) -> list[str]:
-    """Arguments of read-only commands that name paths outside the workspace.
-
-    Such commands are marked not read-only (so no allow rule skips them either).
+    The program, its subcommand and the same options stay literal; ``*`` stands for the
+    arguments, and only when each is a workspace path that exists or an option's value. A
+    destructive or forceful command, a redirection, or an argument that is neither (a make
+    target, a package name) keeps the exact command.
     """
-    base = workspace.root
-    if cwd:
-        try:
-            base = workspace.resolve(cwd)
-        except ToolError:
-            for cmd in analysis.commands:
-                cmd.read_only = False
-            return [cwd]
-    out: list[str] = []
-    for cmd in analysis.commands:
-        if not cmd.read_only:
+    if cmd.destructive or cmd.forms or cmd.redirects or any(w.expands for w in cmd.words):
+        return None
+    argv = cmd.argv
+    head = _head(argv)
+    if head is None:
+        return None
+    options: list[str] = []
+    operands = 0
+    previous_option = False
+    for word in argv[head:]:
+        if word.startswith("-") and word != "-":
+            if word not in options:
+                options.append(word)
+            previous_option = "=" not in word
             continue
-        for word in cmd.argv[1:]:
-            if _outside(word, base, workspace):
-                out.append(word)
-                cmd.read_only = False
-    return out
+        operands += 1
+        if not previous_option and not _workspace_path(word, workspace):
+            return None
+        previous_option = False
+    if operands == 0:
+        return None
+    literal = " ".join(shlex.quote(w) for w in [*argv[:head], *options])
+    return f"{escape_pattern(literal)} *"
 
 
-def _outside(word: str, base: Path, workspace: Workspace) -> bool:
-    candidate = word.split("=", 1)[1] if word.startswith("-") and "=" in word else word
-    if candidate in _HARMLESS_ABSOLUTE:
-        return False
-    if not (
-        candidate.startswith("~")
-        or os.path.isabs(candidate)
-        or ".." in candidate.replace("\\", "/").split("/")
-    ):
-        return False
-    path = Path(os.path.expanduser(candidate))
+def _workspace_path(word: str, workspace: Workspace) -> bool:
+    """``word`` names an existing file or directory inside the workspace."""
     try:
-        resolved = (path if path.is_absolute() else base / path).resolve(strict=False)
-    except (OSError, RuntimeError):
-        return True
-    return not workspace.contains(resolved)
+        return workspace.resolve(word, must_exist=True) is not None
+    except ToolError:
+        return False
 
 
 # Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).

@@ -14,13 +14,18 @@ an absolute pattern matches the absolute path). For other tools it matches the t
 argument (``spec.rule_arg``: ``command`` for ``shell``, ``url`` for ``web_fetch``), where ``*``
 matches anything.
 
-Aliases: ``edit(...)`` means every file-changing tool (kinds edit/delete/move plus
-``create_file`` and ``copy_file``), ``read(...)`` every READ tool with path arguments, and
-``bash(...)`` is ``shell(...)``. Quotes around the pattern are optional: ``shell("git status*")``.
+Shell allow rules match at word boundaries: a ``*`` that ends the pattern right after a word
+(``shell(touch*)``, ``shell(git status *)``, or Claude Code's ``shell(npm test:*)``) matches
+nothing or a space and the rest, so ``touch*`` covers ``touch a`` but never ``touchy``. Deny rules
+stay plain globs (broader is the safe side for a deny).
 
 A shell command line matches an allow rule only when *each* of its commands (``a && b | c``,
 including ones inside ``$(...)``) is read-only or matched, so ``shell(pytest*)`` does not let
-``pytest; rm -rf ~`` through. A deny rule fires when the whole line or any one command matches.
+``pytest; rm -rf ~`` through. No allow rule covers a command with a path outside the workspace
+(or one that cannot be known statically), nor a destructive or forceful form (``rm -rf``,
+``rm -f``, ``git push --force``, ``git reset --hard``, ``git clean``, ``sudo``...) unless the
+rule's literal text names that form (``shell(rm -rf build)``). A deny rule fires when the whole
+line or any one command matches.
 """
 
 from __future__ import annotations
@@ -106,11 +111,53 @@ class Rule:
             return bool(spec.path_args) and spec.risk is ToolRisk.READ
         return False
 
-    def matches_text(self, value: str, *, path: bool) -> bool:
-        """True when the pattern matches ``value`` (any value for a bare rule)."""
+    def matches_text(self, value: str, *, path: bool, shell: bool = False) -> bool:
+        """True when the pattern matches ``value`` (any value for a bare rule).
+
+        With ``shell``, a trailing ``*`` after a word matches at a word boundary only.
+        """
         if self.pattern is None:
             return True
-        return _compile(self.pattern, path).match(value) is not None
+        return _compile(self.pattern, path, shell).match(value) is not None
+
+    def names_forms(self, forms: list[list[str]]) -> bool:
+        """Every form (``["-rf"]``, ``["--hard"]``) appears in the pattern's literal text.
+
+        A destructive or forceful command is covered only by a rule that names what makes it
+        so: ``shell(rm -rf build*)`` names ``-rf``; ``shell(rm *)`` does not.
+        """
+        if not forms:
+            return True
+        if not self.pattern:
+            return False
+        literal = _literal_prefix(self.pattern)
+        words = set(literal.split())
+        return all(
+            all(part in words or (" " in part and part in literal) for part in form)
+            for form in forms
+        )
+
+    def names_origin(self, url: str) -> bool:
+        """The pattern's literal text names ``url``'s scheme, host and port (``http://h:1/``).
+
+        Only such a rule lets a fetch of this machine or a private network run: a rule for one
+        private address never covers another.
+        """
+        if not self.pattern:
+            return False
+        from urllib.parse import urlsplit
+
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        if not parts.scheme or not parts.netloc:
+            return False
+        origin = f"{parts.scheme}://{parts.netloc}".lower()
+        literal = _literal_prefix(self.pattern).lower()
+        return literal.startswith(origin + "/") or (
+            literal == self.pattern.lower() and literal == origin
+        )
 
 
 def _literal_prefix(pattern: str) -> str:
@@ -155,10 +202,21 @@ def parse_rule(text: str, effect: RuleEffect, origin: str = SETTINGS_ORIGIN) -> 
     return Rule(text=text.strip(), tool=tool, pattern=pattern, effect=effect, origin=origin)
 
 
+_WORD_END = re.compile(r"[\w ]")
+
+
 @functools.lru_cache(maxsize=1024)
-def _compile(pattern: str, path: bool) -> re.Pattern[str]:
+def _compile(pattern: str, path: bool, shell: bool = False) -> re.Pattern[str]:
     """Glob to regex. With ``path``: ``*`` and ``?`` stop at ``/``, ``**`` crosses directories,
-    and a pattern without ``/`` matches the file name at any depth."""
+    and a pattern without ``/`` matches the file name at any depth. With ``shell``: a ``*``
+    ending the pattern after a word (or ``:*``) matches only at a word boundary."""
+    boundary = False
+    if shell and pattern.endswith("*") and not pattern.endswith("**"):
+        head = pattern[:-1]
+        if head.endswith(":"):
+            head = head[:-1]
+        if head.strip() and _WORD_END.match(head[-1]):
+            pattern, boundary = head.rstrip(" "), True
     if path:
         pattern = pattern[2:] if pattern.startswith("./") else pattern
         if "/" not in pattern and "**" not in pattern:
@@ -206,6 +264,8 @@ def _compile(pattern: str, path: bool) -> re.Pattern[str]:
     regex = "".join(out)
     if path and regex.endswith("/.*"):
         regex = regex[:-3] + "(?:/.*)?"
+    if boundary:
+        regex += r"(?:[ \t].*)?"
     return re.compile(regex + r"\Z", re.DOTALL)
 
 
@@ -338,22 +398,22 @@ def _shell_texts(analysis: ShellAnalysis) -> list[str]:
 
 
 def _allow_shell(rules: list[Rule], analysis: ShellAnalysis) -> Rule | None:
+    """The rule covering every command of the line that is not read-only, or None.
+
+    Nothing covers a line that cannot be parsed, a command with a path outside the workspace
+    (or one that cannot be resolved), or a destructive/forceful command whose form the rule does
+    not name.
+    """
     whole = analysis.command.strip()
     top_level = [c for c in analysis.commands if not c.nested]
     if analysis.parse_error is not None or not analysis.commands:
-        return next(
-            (
-                r
-                for r in rules
-                if r.matches_text(whole, path=False)
-                and (not analysis.destructive or r.names_something)
-            ),
-            None,
-        )
+        return None
     first: Rule | None = None
     for cmd in analysis.commands:
         if cmd.read_only:
             continue
+        if cmd.paths != "inside":
+            return None
         texts = [cmd.text]
         if len(top_level) == 1 and cmd is top_level[0]:
             texts.append(whole)  # the line exactly as written, quotes and all
@@ -361,8 +421,9 @@ def _allow_shell(rules: list[Rule], analysis: ShellAnalysis) -> Rule | None:
             (
                 r
                 for r in rules
-                if any(r.matches_text(t, path=False) for t in texts)
+                if any(r.matches_text(t, path=False, shell=True) for t in texts)
                 and (not cmd.destructive or r.names_something)
+                and r.names_forms(cmd.forms)
             ),
             None,
         )

@@ -1,27 +1,92 @@
-"""Shell command analysis: is a command read-only, is it destructive, and why.
+"""Shell command classification: is a command read-only, is it destructive, and why.
 
-The permission engine treats a ``shell`` call whose every command is on the read-only allowlist as
-``READ`` (it runs even in ``ask`` and ``plan`` mode), and a destructive one (``sudo``, ``rm -rf``,
+The permission engine treats a ``shell`` call whose every command is read-only as ``READ`` (it
+runs even in ``ask`` and ``plan`` mode), and a destructive one (``sudo``, ``rm -rf``,
 ``git push --force``, ``curl ... | sh``, ``mkfs``, ``dd``, ``chmod -R``, fork bombs) as one that
 always asks, even in ``auto`` mode, unless an allow rule names it.
 
-The command is tokenised the way a POSIX shell does (quotes, backslashes, comments, here-documents),
-then split at ``|``, ``&&``, ``||``, ``;``, ``&`` and newlines. Quoting is resolved by a small
-shlex-style tokenizer of our own, because :mod:`shlex` cannot tell a quoted ``';'`` from the
-operator ``;``. Command substitutions (``$(...)``, backticks, ``<(...)``) make a command
-not read-only; their contents are analysed too, so ``echo $(rm -rf /)`` is destructive.
+The line is tokenised by :mod:`pygent.permissions.shell_lex`, split at ``|``, ``&&``, ``||``,
+``;``, ``&`` and newlines, and every simple command is judged on its own. The classifier fails
+closed: a command is read-only only when every word of it is understood. Anything the shell would
+change before running it (``$VAR``, ``${VAR}``, ``$(...)``, backticks, ``~user``), a variable
+assignment before it (``PATH=./bin ls``, ``LD_PRELOAD=...``, ``GIT_*``), a wrapper that runs
+another program (``env``, ``xargs``, ``timeout``, ``sudo``, ``exec``...), an option that runs a
+program (``find -exec``, ``fd -x``, ``git grep -O``, ``sort --compress-program``, ``rg --pre``,
+``tar --to-command``...), a redirection into a file, a here-document, or a line that cannot be
+parsed makes it not read-only. Programs not on a list are not read-only.
 
-The analysis errs on the side of asking: anything it does not recognise is not read-only.
+Which paths a command touches (and whether they are inside the workspace) is judged by
+:mod:`pygent.permissions.shell_paths`, which needs the workspace.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shlex
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-__all__ = ["ShellAnalysis", "ShellCommand", "classify_command"]
+from pygent.permissions.shell_lex import (
+    OUTPUT_REDIRECTS,
+    PIPES,
+    REDIRECTS,
+    SEPARATORS,
+    SUBST_MARK,
+    ParseError,
+    Token,
+    render,
+    substitution_indexes,
+    tokenize,
+)
+from pygent.permissions.shell_tables import (
+    ALWAYS_READ_ONLY,
+    DOWNLOADERS,
+    GIT_BRANCH_LIST_FLAGS,
+    GIT_READ_ONLY,
+    HARMLESS_TARGETS,
+    INTERPRETERS,
+    KEYWORDS_ALONE,
+    KEYWORDS_BEFORE,
+    PIP_READ,
+    SHELLS,
+    SORT_SAFE_FLAGS,
+    SORT_VALUE_OPTS,
+    VERSION_FLAGS,
+    VERSION_ONLY,
+    WRAPPER_VALUE_OPTS,
+)
+
+__all__ = ["PathVerdict", "Redirect", "ShellAnalysis", "ShellCommand", "classify_command"]
+
+#: Where a command's paths lie: all inside the workspace, some outside, or not knowable.
+PathVerdict = str  # "inside" | "outside" | "unknown"
+
+
+@dataclass
+class Redirect:
+    """One redirection of a simple command.
+
+    Attributes:
+        op: The operator (``>``, ``>>``, ``<``, ``<<``, ``2>&1`` is ``>&`` with target ``1``).
+        target: The word after it (a file, a file descriptor, a here-document delimiter).
+        token: The target's token (whether it expands), when there is one.
+    """
+
+    op: str
+    target: str
+    token: Token | None = None
+
+    @property
+    def writes(self) -> bool:
+        """It writes (or may write) a file, rather than duplicating a file descriptor."""
+        if self.op in OUTPUT_REDIRECTS:
+            return True
+        return self.op == ">&" and not self.target.isdigit() and self.target != "-"
+
+    @property
+    def reads(self) -> bool:
+        """It reads a file (``< file``)."""
+        return self.op == "<" or (self.op == "<&" and not self.target.isdigit())
 
 
 @dataclass
@@ -31,12 +96,20 @@ class ShellCommand:
     Attributes:
         text: The command as text (quoted the shell way), what rules match against.
         argv: Its words, with quotes removed (environment assignments included).
-        read_only: On the read-only allowlist, with no redirection into a file.
+        read_only: Read-only: every word understood, nothing written, no program run.
         reasons: Why it is not read-only.
         destructive: Why it is destructive (empty when it is not).
         nested: It comes from inside a command substitution or ``sh -c``.
         core: The program and its arguments without environment assignments and wrappers
             (``rm -rf x`` for ``sudo env A=1 rm -rf x``); deny rules match it too.
+        words: The word tokens of ``argv`` (same order), with what each expands.
+        redirects: Its redirections.
+        forms: Word groups an allow rule must name literally to cover the command: the
+            destructive or forceful part (``["-rf"]`` for ``rm -rf x``, ``["--hard"]`` for
+            ``git reset --hard``, ``["sudo"]``).
+        paths: Where its paths lie (``inside``, ``outside``, ``unknown``), once judged by
+            :func:`pygent.permissions.shell_paths.judge_paths`.
+        outside: The paths found outside the workspace (or that cannot be resolved).
     """
 
     text: str
@@ -46,6 +119,11 @@ class ShellCommand:
     destructive: list[str] = field(default_factory=list)
     nested: bool = False
     core: str = ""
+    words: list[Token] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    forms: list[list[str]] = field(default_factory=list)
+    paths: PathVerdict = "inside"
+    outside: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -54,12 +132,16 @@ class ShellAnalysis:
 
     Attributes:
         command: The command line as given.
-        read_only: Every command is on the read-only allowlist (the call counts as ``READ``).
+        read_only: Every command is read-only (the call counts as ``READ``).
         destructive: Some part is destructive (always asks, even in ``auto`` mode).
         reasons: Why it is not read-only and why it is destructive, for people.
         destructive_reasons: Only the destructive findings (``"rm -rf"``, ``"sudo"``, ...).
         commands: Every simple command found, including nested ones.
         parse_error: Set when the line could not be parsed (e.g. an unterminated quote).
+        paths: Where the line's paths lie: ``inside`` the workspace, ``outside``, or
+            ``unknown`` (an expansion, ``cd -``...); set by
+            :func:`pygent.permissions.shell_paths.judge_paths`.
+        outside: The paths outside the workspace or that cannot be resolved statically.
     """
 
     command: str
@@ -69,407 +151,30 @@ class ShellAnalysis:
     destructive_reasons: list[str] = field(default_factory=list)
     commands: list[ShellCommand] = field(default_factory=list)
     parse_error: str | None = None
+    paths: PathVerdict = "inside"
+    outside: list[str] = field(default_factory=list)
+
+    @property
+    def chained(self) -> bool:
+        """More than one top-level command (``a && b``, ``a | b``, ``a; b``)."""
+        return sum(1 for c in self.commands if not c.nested) > 1
 
 
-class _ParseError(Exception):
-    pass
-
-
-# -- tokenizer --------------------------------------------------------------------------------
-
-_OPERATORS = (
-    "&>>",
-    "<<<",
-    "<<-",
-    "&&",
-    "||",
-    ";;",
-    "|&",
-    ">>",
-    "<<",
-    ">&",
-    "<&",
-    "&>",
-    ">|",
-    "<>",
-    ";",
-    "&",
-    "|",
-    "<",
-    ">",
-    "(",
-    ")",
-)
-_SEPARATORS = frozenset({";", "&", "&&", "||", "|", "|&", ";;", "(", ")"})
-_PIPES = frozenset({"|", "|&"})
-_OUTPUT_REDIRECTS = frozenset({">", ">>", ">|", "&>", "&>>", "<>"})
-_HARMLESS_TARGETS = frozenset({"/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "-"})
-_SUBST_MARK = "\x00"
-
-
-@dataclass
-class _Token:
-    kind: str  # "word" or "op"
-    value: str
-
-
-def _sentinel(index: int) -> str:
-    return f"{_SUBST_MARK}{index}{_SUBST_MARK}"
-
-
-def _balanced(text: str, start: int) -> tuple[str, int]:
-    """The text up to the ``)`` closing an opening just before ``start``, and the index after it."""
-    depth = 1
-    i = start
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == "'":
-            j = text.find("'", i + 1)
-            if j < 0:
-                raise _ParseError("unterminated single quote")
-            i = j + 1
-            continue
-        if c == '"':
-            i += 1
-            while i < n and text[i] != '"':
-                i += 2 if text[i] == "\\" else 1
-            if i >= n:
-                raise _ParseError("unterminated double quote")
-            i += 1
-            continue
-        if c == "(":
-            depth += 1
-        elif c == ")":
-            depth -= 1
-            if depth == 0:
-                return text[start:i], i + 1
-        i += 1
-    raise _ParseError("unterminated command substitution $(...)")
-
-
-def _backtick(text: str, start: int) -> tuple[str, int]:
-    """The text up to the closing backtick (``start`` is just after the opening one)."""
-    i = start
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == "`":
-            return text[start:i].replace("\\`", "`"), i + 1
-        i += 1
-    raise _ParseError("unterminated backtick substitution")
-
-
-def _tokenize(command: str) -> tuple[list[_Token], list[str]]:
-    """Shell words and operators of ``command``, plus the texts of its command substitutions."""
-    tokens: list[_Token] = []
-    subs: list[str] = []
-    buf: list[str] = []
-    in_word = False
-    expect_heredoc = False
-    heredocs: list[str] = []
-    i = 0
-    n = len(command)
-
-    def flush() -> None:
-        nonlocal in_word, expect_heredoc
-        if in_word:
-            word = "".join(buf)
-            tokens.append(_Token("word", word))
-            if expect_heredoc:
-                heredocs.append(word)
-                expect_heredoc = False
-        buf.clear()
-        in_word = False
-
-    def substitution(inner: str) -> None:
-        nonlocal in_word
-        subs.append(inner)
-        buf.append(_sentinel(len(subs) - 1))
-        in_word = True
-
-    while i < n:
-        c = command[i]
-        if c in " \t\r":
-            flush()
-            i += 1
-        elif c == "\n":
-            flush()
-            tokens.append(_Token("op", ";"))
-            i += 1
-            # Here-document bodies are data, not commands: skip to their delimiters.
-            for delimiter in heredocs:
-                while i < n:
-                    end = command.find("\n", i)
-                    line = command[i:] if end < 0 else command[i:end]
-                    i = n if end < 0 else end + 1
-                    if line.strip() == delimiter:
-                        break
-            heredocs.clear()
-        elif c == "\\":
-            if i + 1 < n and command[i + 1] == "\n":  # line continuation
-                i += 2
-                continue
-            buf.append(command[i + 1] if i + 1 < n else "\\")
-            in_word = True
-            i += 2
-        elif c == "'":
-            j = command.find("'", i + 1)
-            if j < 0:
-                raise _ParseError("unterminated single quote")
-            buf.append(command[i + 1 : j])
-            in_word = True
-            i = j + 1
-        elif c == '"':
-            in_word = True
-            i += 1
-            while True:
-                if i >= n:
-                    raise _ParseError("unterminated double quote")
-                d = command[i]
-                if d == "\\" and i + 1 < n and command[i + 1] in '$`"\\\n':
-                    if command[i + 1] != "\n":
-                        buf.append(command[i + 1])
-                    i += 2
-                elif d == '"':
-                    i += 1
-                    break
-                elif command.startswith("$(", i):
-                    inner, i = _balanced(command, i + 2)
-                    substitution(inner)
-                elif d == "`":
-                    inner, i = _backtick(command, i + 1)
-                    substitution(inner)
-                else:
-                    buf.append(d)
-                    i += 1
-        elif c == "#" and not in_word:
-            end = command.find("\n", i)
-            i = n if end < 0 else end
-        elif command.startswith("$((", i):
-            inner, i = _balanced(command, i + 2)
-            if "$(" in inner or "`" in inner:
-                substitution(inner)
-            else:
-                buf.append("$(" + inner + ")")
-                in_word = True
-        elif command.startswith("$(", i):
-            inner, i = _balanced(command, i + 2)
-            substitution(inner)
-        elif c == "`":
-            inner, i = _backtick(command, i + 1)
-            substitution(inner)
-        elif c in "<>" and command.startswith("(", i + 1):  # process substitution
-            flush()
-            inner, i = _balanced(command, i + 2)
-            substitution(inner)
-            flush()
-        elif c in ";&|<>()":
-            if c in "<>" and in_word and "".join(buf).isdigit():
-                buf.clear()  # "2>" names a file descriptor, not a word
-                in_word = False
-            flush()
-            for op in _OPERATORS:
-                if command.startswith(op, i):
-                    tokens.append(_Token("op", op))
-                    i += len(op)
-                    if op in ("<<", "<<-"):
-                        expect_heredoc = True
-                    break
-        else:
-            buf.append(c)
-            in_word = True
-            i += 1
-    flush()
-    return tokens, subs
-
-
-# -- classification -----------------------------------------------------------------------------
-
-# Shell grammar words that only group commands: `{ ls; pwd; }`, `if test -f x; then cat x; fi`.
-_KEYWORDS_BEFORE = frozenset({"{", "!", "if", "then", "else", "elif", "do", "while", "until"})
-_KEYWORDS_ALONE = frozenset({"}", "fi", "done", "esac"})
-_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\[[^\]]*\])?\+?=")
 _FORK_BOMB = re.compile(r"([\w:.-]+)\s*\(\s*\)\s*\{[^}]*\1\s*\|\s*\1")
 _CURL_PIPE_SH = re.compile(
     r"\b(curl|wget|fetch)\b[^|;&]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?"
     r"(sh|bash|zsh|dash|ksh|fish|python3?|perl|ruby|node)\b"
 )
 
-_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "fish", "csh", "tcsh"})
-_INTERPRETERS = _SHELLS | {"python", "python3", "perl", "ruby", "node"}
-_DOWNLOADERS = frozenset({"curl", "wget", "fetch"})
 
-_ALWAYS_READ_ONLY = frozenset(
-    {
-        "ls",
-        "cat",
-        "head",
-        "tail",
-        "grep",
-        "egrep",
-        "fgrep",
-        "wc",
-        "pwd",
-        "echo",
-        "printf",
-        "which",
-        "whereis",
-        "file",
-        "stat",
-        "du",
-        "df",
-        "diff",
-        "cmp",
-        "basename",
-        "dirname",
-        "realpath",
-        "readlink",
-        "true",
-        "false",
-        "whoami",
-        "id",
-        "groups",
-        "uname",
-        "printenv",
-        "type",
-        "nl",
-        "cut",
-        "tr",
-        "column",
-        "jq",
-        "sha1sum",
-        "sha256sum",
-        "sha512sum",
-        "md5sum",
-        "cksum",
-        "b2sum",
-        "tac",
-        "rev",
-        "fold",
-        "expand",
-        "unexpand",
-        "od",
-        "hexdump",
-        "strings",
-        "seq",
-        "test",
-        "[",
-        "cd",
-        "ps",
-        "uptime",
-        "free",
-        "nproc",
-        "locale",
-        "ag",
-        "ack",
-        "fd",
-        "fdfind",
-        "tokei",
-        "cloc",
-        "comm",
-        "join",
-        "paste",
-        "look",
-        "tsort",
-        "sleep",
-    }
-)
-_VERSION_FLAGS = frozenset({"--version", "-V", "version", "-v"})
-_VERSION_ONLY = frozenset(
-    {
-        "python",
-        "python3",
-        "node",
-        "npm",
-        "pnpm",
-        "yarn",
-        "ruby",
-        "perl",
-        "cargo",
-        "rustc",
-        "go",
-        "java",
-        "javac",
-        "gcc",
-        "clang",
-        "make",
-        "uv",
-        "pip",
-        "pip3",
-        "poetry",
-        "deno",
-        "bun",
-        "docker",
-        "kubectl",
-        "pytest",
-        "ruff",
-        "mypy",
-    }
-)
-_PIP_READ = frozenset({"list", "show", "freeze", "check"})
+_Add = Callable[[str, list[str]], None]
+_Guard = Callable[[list[str]], None]
 
-_GIT_READ_ONLY = frozenset(
-    {
-        "status",
-        "diff",
-        "log",
-        "show",
-        "blame",
-        "annotate",
-        "rev-parse",
-        "ls-files",
-        "ls-tree",
-        "ls-remote",
-        "describe",
-        "shortlog",
-        "grep",
-        "cat-file",
-        "rev-list",
-        "show-ref",
-        "for-each-ref",
-        "merge-base",
-        "name-rev",
-        "version",
-        "help",
-        "whatchanged",
-        "count-objects",
-        "check-ignore",
-        "diff-tree",
-        "diff-files",
-        "diff-index",
-        "show-branch",
-    }
-)
-_GIT_BRANCH_LIST_FLAGS = frozenset(
-    {
-        "-a",
-        "--all",
-        "-r",
-        "--remotes",
-        "-v",
-        "-vv",
-        "--verbose",
-        "-l",
-        "--list",
-        "--show-current",
-        "--merged",
-        "--no-merged",
-        "--contains",
-        "--no-contains",
-        "--points-at",
-        "--no-color",
-        "--color",
-        "--column",
-        "--no-column",
-        "-q",
-        "--quiet",
-    }
-)
+
+def is_assignment(word: str) -> bool:
+    """``NAME=value`` (also ``NAME+=value`` and ``NAME[i]=value``): a variable assignment."""
+    return _ASSIGNMENT.match(word) is not None
 
 
 def classify_command(command: str) -> ShellAnalysis:
@@ -479,8 +184,9 @@ def classify_command(command: str) -> ShellAnalysis:
         command: The command as the model wrote it (may hold pipelines, ``&&``, newlines, ...).
 
     Returns:
-        The analysis: ``read_only`` when every command is on the read-only allowlist and nothing
-        is written to a file; ``destructive`` with reasons for ``sudo``, ``rm -rf`` and friends.
+        The analysis: ``read_only`` when every command is read-only and nothing is written to a
+        file; ``destructive`` with reasons for ``sudo``, ``rm -rf`` and friends. Paths are not
+        judged here (see :func:`pygent.permissions.shell_paths.judge_paths`).
     """
     analysis = _analyze(command, depth=0)
     raw_destructive: list[str] = []
@@ -493,6 +199,10 @@ def classify_command(command: str) -> ShellAnalysis:
         if reason not in analysis.destructive_reasons:
             analysis.destructive_reasons.append(reason)
             analysis.reasons.append(f"destructive: {reason}")
+            # Only a rule naming the whole line can cover it.
+            for cmd in analysis.commands:
+                cmd.forms.append([command.strip()])
+                cmd.read_only = False
     if raw_destructive:
         analysis.read_only = False
     analysis.destructive = bool(analysis.destructive_reasons)
@@ -503,16 +213,16 @@ def _analyze(command: str, depth: int) -> ShellAnalysis:
     if depth > 8:
         return ShellAnalysis(command, False, False, ["nested too deeply to analyse"])
     try:
-        tokens, subs = _tokenize(command)
-    except _ParseError as exc:
+        tokens, subs = tokenize(command)
+    except ParseError as exc:
         return _analyze_unparsable(command, str(exc), depth)
     commands: list[ShellCommand] = []
     # Split into simple commands, remembering what came before each (for `curl ... | sh`).
-    segments: list[tuple[list[_Token], str | None]] = []
-    current: list[_Token] = []
+    segments: list[tuple[list[Token], str | None]] = []
+    current: list[Token] = []
     before: str | None = None
     for token in tokens:
-        if token.kind == "op" and token.value in _SEPARATORS:
+        if token.kind == "op" and token.value in SEPARATORS:
             if current:
                 segments.append((current, before))
             current = []
@@ -524,20 +234,24 @@ def _analyze(command: str, depth: int) -> ShellAnalysis:
 
     pipeline_sources: list[str] = []  # downloaders earlier in the current pipeline
     for seg_tokens, op_before in segments:
-        if op_before not in _PIPES:
+        if op_before not in PIPES:
             pipeline_sources = []
         cmd = _analyze_segment(seg_tokens, subs, depth)
         base = _effective_base(cmd.argv)
-        if base in _INTERPRETERS and pipeline_sources:
+        if base in INTERPRETERS and pipeline_sources:
             cmd.destructive.append(f"{pipeline_sources[-1]} | {base}")
+            cmd.forms.append(list(cmd.argv))
             cmd.read_only = False
-        if base in _DOWNLOADERS:
+        if base in DOWNLOADERS:
             pipeline_sources.append(base)
-        if base in _SHELLS and any(
-            re.search(r"\b(curl|wget|fetch)\b", subs[int(idx)])
-            for idx in re.findall(f"{_SUBST_MARK}(\\d+){_SUBST_MARK}", " ".join(cmd.argv))
+        if base in SHELLS and any(
+            re.search(r"\b(curl|wget|fetch)\b", subs[idx])
+            for word in cmd.argv
+            for idx in substitution_indexes(word)
+            if idx < len(subs)
         ):
             cmd.destructive.append(f"{base} running downloaded code")
+            cmd.forms.append(list(cmd.argv))
         commands.append(cmd)
 
     for inner in subs:
@@ -545,6 +259,10 @@ def _analyze(command: str, depth: int) -> ShellAnalysis:
         for sub_cmd in nested.commands:
             sub_cmd.nested = True
             commands.append(sub_cmd)
+    if not segments and subs:
+        # Only a here-document's substitutions: still never read-only.
+        for cmd in commands:
+            cmd.read_only = False
     return _summarize(command, commands)
 
 
@@ -580,83 +298,101 @@ def _analyze_unparsable(command: str, error: str, depth: int) -> ShellAnalysis:
     words = [w.strip("'\"") for w in command.split()]
     cmd = ShellCommand(text=command.strip(), argv=words, read_only=False)
     cmd.reasons.append(f"cannot be parsed ({error})")
+    cmd.paths = "unknown"
     # Check every position as a possible command start (we cannot trust separators here).
     for start, word in enumerate(words):
         if start == 0 or words[start - 1][-1:] in (";", "|", "&") or word in ("sudo", "doas"):
-            _check_destructive(words[start:], cmd.destructive, depth)
+            _check_destructive(words[start:], cmd, depth)
+    if cmd.forms:
+        cmd.forms.append([command.strip()])
     return _summarize(command, [cmd], parse_error=error)
 
 
-def _render(word: str, subs: list[str]) -> str:
-    if _SUBST_MARK in word:
-        return re.sub(
-            f"{_SUBST_MARK}(\\d+){_SUBST_MARK}",
-            lambda m: f"$({subs[int(m.group(1))]})" if int(m.group(1)) < len(subs) else "$(...)",
-            word,
-        )
-    return shlex.quote(word)
-
-
-def _analyze_segment(tokens: list[_Token], subs: list[str], depth: int) -> ShellCommand:
+def _analyze_segment(tokens: list[Token], subs: list[str], depth: int) -> ShellCommand:
     argv: list[str] = []
+    words: list[Token] = []
+    redirects: list[Redirect] = []
     reasons: list[str] = []
-    destructive: list[str] = []
     parts: list[str] = []
+    cmd = ShellCommand(text="", argv=argv, read_only=False, reasons=reasons)
     i = 0
     while i < len(tokens):
         token = tokens[i]
         if token.kind == "word":
             argv.append(token.value)
-            parts.append(_render(token.value, subs))
+            words.append(token)
+            parts.append(render(token.value, subs))
             i += 1
             continue
         op = token.value
-        target = tokens[i + 1].value if i + 1 < len(tokens) and tokens[i + 1].kind == "word" else ""
-        parts.append(op)
-        if target:
-            parts.append(_render(target, subs))
-        i += 2 if target else 1
-        writes = op in _OUTPUT_REDIRECTS or (
-            op == ">&" and target and not target.isdigit() and target != "-"
+        target_token = (
+            tokens[i + 1] if i + 1 < len(tokens) and tokens[i + 1].kind == "word" else None
         )
-        if writes:
-            if target in _HARMLESS_TARGETS:
-                continue
+        target = target_token.value if target_token is not None else ""
+        parts.append(op)
+        if target_token is not None:
+            parts.append(render(target, subs))
+        i += 2 if target_token is not None else 1
+        if op not in REDIRECTS:
+            reasons.append(f"uses the shell operator {op}")
+            continue
+        redirect = Redirect(op, target, target_token)
+        redirects.append(redirect)
+        if op in ("<<", "<<-"):
+            reasons.append("uses a here-document")
+        elif op == "<<<":
+            reasons.append("uses a here-string")
+        elif target_token is not None and (target_token.expands or target_token.glob):
+            reasons.append(f"redirects to {render(target, subs)}, which the shell expands")
+        elif redirect.writes and target not in HARMLESS_TARGETS:
             if target.startswith("/dev/"):
-                destructive.append(f"writes to device {target}")
+                cmd.destructive.append(f"writes to device {target}")
+                cmd.forms.append([op, target])
             reasons.append(f"redirects output into {target or 'a file'}")
-    text = " ".join(parts)
-    cmd = ShellCommand(text=text, argv=argv, read_only=False, reasons=reasons)
-    words = argv
-    while words and (_ASSIGNMENT.match(words[0]) or words[0] in _KEYWORDS_BEFORE):
-        words = words[1:]
-    if words and all(w in _KEYWORDS_ALONE for w in words):
-        words = []
-    if any(_SUBST_MARK in w for w in argv):
-        cmd.reasons.append("uses command substitution")
-    if not words:
-        cmd.read_only = not cmd.reasons
-        cmd.destructive = destructive
+    cmd.text = " ".join(parts)
+    cmd.words = words
+    cmd.redirects = redirects
+    rest = argv
+    assignments: list[str] = []
+    while rest and (is_assignment(rest[0]) or rest[0] in KEYWORDS_BEFORE):
+        if is_assignment(rest[0]):
+            assignments.append(rest[0].split("=", 1)[0].rstrip("+"))
+        rest = rest[1:]
+    if rest and all(w in KEYWORDS_ALONE for w in rest):
+        rest = []
+    if any(SUBST_MARK in w for w in argv) or any(SUBST_MARK in r.target for r in redirects):
+        reasons.append("uses command substitution")
+    expanding = [w.value for w in words if w.expands and SUBST_MARK not in w.value]
+    if expanding:
+        reasons.append(
+            f"uses shell expansion ({render(expanding[0], subs)}), whose value cannot be known"
+        )
+    if assignments:
+        names = ", ".join(assignments[:3])
+        reasons.append(
+            f"sets {names} for the command (a variable can change what runs or what it loads)"
+        )
+    if not rest:
+        cmd.read_only = not reasons and not cmd.destructive
         return cmd
-    core = _unwrap_all(words)
-    cmd.core = " ".join(_render(w, subs) for w in core)
-    ro, why = _is_read_only(words, depth)
+    core = _unwrap_all(rest)
+    cmd.core = " ".join(render(w, subs) for w in core)
+    ro, why = _is_read_only(rest, depth)
     if not ro and why:
-        cmd.reasons.append(why)
-    _check_destructive(words, destructive, depth)
-    cmd.destructive = destructive
-    cmd.read_only = ro and not cmd.reasons and not destructive
+        reasons.append(why)
+    _check_destructive(rest, cmd, depth)
+    cmd.read_only = ro and not reasons and not cmd.destructive
     return cmd
 
 
 def _unwrap_all(words: list[str]) -> list[str]:
     """``words`` without leading env assignments and ``sudo``/``env``/``timeout``... wrappers."""
-    while words and _ASSIGNMENT.match(words[0]):
+    while words and is_assignment(words[0]):
         words = words[1:]
     inner = _unwrap(words)
     while inner is not None and inner is not words:
         words = inner
-        while words and _ASSIGNMENT.match(words[0]):
+        while words and is_assignment(words[0]):
             words = words[1:]
         inner = _unwrap(words)
     return words
@@ -668,21 +404,13 @@ def _effective_base(argv: list[str]) -> str:
     return os.path.basename(words[0]) if words else ""
 
 
-_WRAPPER_VALUE_OPTS: dict[str, frozenset[str]] = {
-    "sudo": frozenset({"-u", "-g", "-C", "-h", "-p", "-r", "-t", "-U", "-D"}),
-    "doas": frozenset({"-u", "-C"}),
-    "env": frozenset({"-u", "-C", "-S", "--unset", "--chdir"}),
-    "nice": frozenset({"-n", "--adjustment"}),
-    "ionice": frozenset({"-c", "-n", "-p"}),
-    "timeout": frozenset({"-s", "-k", "--signal", "--kill-after"}),
-    "xargs": frozenset({"-n", "-I", "-i", "-d", "-P", "-L", "-l", "-s", "-E", "-e", "-a"}),
-    "stdbuf": frozenset({"-i", "-o", "-e"}),
-    "nohup": frozenset(),
-    "time": frozenset({"-f", "-o"}),
-    "command": frozenset(),
-    "builtin": frozenset(),
-    "exec": frozenset({"-a"}),
-}
+def _split_string(value: str) -> list[str]:
+    """``env -S`` splits its value into words (roughly the shell way)."""
+    try:
+        tokens, _ = tokenize(value)
+    except ParseError:
+        return value.split()
+    return [t.value for t in tokens if t.kind == "word"]
 
 
 def _unwrap(words: list[str]) -> list[str] | None:
@@ -693,19 +421,28 @@ def _unwrap(words: list[str]) -> list[str] | None:
     if not words:
         return None
     base = os.path.basename(words[0])
-    if base not in _WRAPPER_VALUE_OPTS:
+    if base not in WRAPPER_VALUE_OPTS:
         return words
-    value_opts = _WRAPPER_VALUE_OPTS[base]
+    value_opts = WRAPPER_VALUE_OPTS[base]
     i = 1
     while i < len(words):
         w = words[i]
         if w == "--":
             i += 1
             break
+        if base == "env" and (w.startswith("-S") or w.startswith("--split-string")):
+            # `env -S'rm -rf x'`: the value is a whole command line.
+            if w in ("-S", "--split-string"):
+                value = words[i + 1] if i + 1 < len(words) else ""
+                i += 2
+            else:
+                value = w[2:] if w.startswith("-S") else w.split("=", 1)[-1]
+                i += 1
+            return _split_string(value) + words[i:] or None
         if w.startswith("-") and len(w) > 1:
             i += 2 if w in value_opts else 1
             continue
-        if base == "env" and _ASSIGNMENT.match(w):
+        if base == "env" and is_assignment(w):
             i += 1
             continue
         break
@@ -723,73 +460,113 @@ def _short_flags(args: list[str]) -> set[str]:
     return out
 
 
-def _check_destructive(words: list[str], found: list[str], depth: int) -> None:
-    """Append destructive findings of the simple command ``words`` to ``found``."""
+def _check_destructive(words: list[str], cmd: ShellCommand, depth: int) -> None:
+    """Record destructive findings (and the forms a rule must name) of the command ``words``."""
     if not words:
         return
     base = os.path.basename(words[0])
     args = words[1:]
+    found = cmd.destructive
 
-    def add(reason: str) -> None:
+    def add(reason: str, form: list[str]) -> None:
         if reason not in found:
             found.append(reason)
+        guard(form)
+
+    def guard(form: list[str]) -> None:
+        if form and form not in cmd.forms:
+            cmd.forms.append(form)
 
     if base in ("sudo", "doas", "su", "pkexec"):
-        add(base if base != "doas" else "doas (sudo)")
-    if base in _WRAPPER_VALUE_OPTS:
+        add(base if base != "doas" else "doas (sudo)", [words[0]])
+    if base in WRAPPER_VALUE_OPTS:
         inner = _unwrap(words)
         if inner:
-            _check_destructive(inner, found, depth)
+            _check_destructive(inner, cmd, depth)
         return
-    if base in _SHELLS and "-c" in args:
+    if base in SHELLS and "-c" in args:
         idx = args.index("-c")
-        if idx + 1 < len(args) and _SUBST_MARK not in args[idx + 1]:
+        if idx + 1 < len(args) and SUBST_MARK not in args[idx + 1]:
             nested = _analyze(args[idx + 1], depth + 1)
             for reason in nested.destructive_reasons:
-                add(reason)
+                add(reason, list(words))
         return
     if base == "rm":
-        flags = [a for a in args if a.startswith("-") and a != "-" and a != "--"]
+        flags = [a for a in args if a.startswith("-") and a not in ("-", "--")]
         short = _short_flags(flags)
         if "r" in short or "R" in short or "--recursive" in flags:
-            add("rm " + " ".join(flags))
+            add("rm " + " ".join(flags), flags)
+        elif "f" in short or "--force" in flags:
+            guard(flags)  # not destructive, but a rule must name the force
     elif base == "mkfs" or base.startswith("mkfs."):
-        add("mkfs")
+        add("mkfs", [words[0]])
     elif base == "dd":
-        add("dd")
+        add("dd", [words[0]])
     elif base in ("chmod", "chown", "chgrp"):
         if "R" in _short_flags(args) or "--recursive" in args:
-            add(f"{base} -R")
+            add(f"{base} -R", [a for a in args if a.startswith("-")])
     elif base in ("shred", "wipefs", "fdisk", "sfdisk", "parted", "mkswap") or base in (
         "shutdown",
         "reboot",
         "halt",
         "poweroff",
     ):
-        add(base)
+        add(base, [words[0]])
     elif base == "git":
-        sub, sub_args = _git_subcommand(args)
-        if sub == "push":
-            if (
-                "f" in _short_flags(sub_args)
-                or any(a == "--force" or a.startswith("--force-with-lease") for a in sub_args)
-                or "--mirror" in sub_args
-                or any(a.startswith("+") for a in sub_args)
-            ):
-                add("git push --force")
-        elif sub == "reset" and "--hard" in sub_args:
-            add("git reset --hard")
-        elif sub == "clean" and ("f" in _short_flags(sub_args) or "--force" in sub_args):
-            add("git clean -f")
+        _check_git_destructive(args, add, guard)
     elif base == "find":
         for idx, a in enumerate(args):
+            if a == "-delete":
+                guard(["-delete"])
             if a in ("-exec", "-execdir", "-ok", "-okdir"):
                 executed: list[str] = []
                 for w in args[idx + 1 :]:
                     if w in (";", "+"):
                         break
                     executed.append(w)
-                _check_destructive(executed, found, depth)
+                _check_destructive(executed, cmd, depth)
+    elif base in ("fd", "fdfind"):
+        for idx, a in enumerate(args):
+            if a in ("-x", "-X", "--exec", "--exec-batch"):
+                _check_destructive(args[idx + 1 :], cmd, depth)
+                break
+
+
+def _check_git_destructive(args: list[str], add: _Add, guard: _Guard) -> None:
+    sub, sub_args = _git_subcommand(args)
+    if sub == "push":
+        force = [
+            a
+            for a in sub_args
+            if a in ("-f", "--force", "--mirror")
+            or a.startswith("--force-with-lease")
+            or (a.startswith("-") and not a.startswith("--") and "f" in a[1:])
+            or a.startswith("+")
+        ]
+        if force:
+            add("git push --force", force)
+    elif sub == "reset" and "--hard" in sub_args:
+        add("git reset --hard", ["--hard"])
+    elif sub == "clean":
+        flags = [a for a in sub_args if a.startswith("-")]
+        if "f" in _short_flags(sub_args) or "--force" in sub_args:
+            add("git clean -f", ["clean", *flags])
+        else:
+            guard(["clean", *flags])
+    elif _forced_git(sub, sub_args):
+        guard([a for a in sub_args if a.startswith("-")])
+    elif sub == "stash" and sub_args[:1] in (["drop"], ["clear"]):
+        guard([sub_args[0]])
+
+
+def _forced_git(sub: str, sub_args: list[str]) -> bool:
+    """``git branch -D``, ``git checkout -f``: not destructive, but a rule must name the force."""
+    short = _short_flags(sub_args)
+    if sub == "branch":
+        return "D" in short or "--force" in sub_args
+    if sub in ("checkout", "switch"):
+        return "f" in short or "--force" in sub_args or "--discard-changes" in sub_args
+    return False
 
 
 def _git_subcommand(args: list[str]) -> tuple[str, list[str]]:
@@ -797,13 +574,20 @@ def _git_subcommand(args: list[str]) -> tuple[str, list[str]]:
     i = 0
     while i < len(args):
         a = args[i]
-        if a in ("-C", "-c", "--git-dir", "--work-tree", "--namespace"):
+        if a in ("-C", "-c", "--git-dir", "--work-tree", "--namespace", "--config-env"):
             i += 2
         elif a.startswith("-"):
             i += 1
         else:
             return a, args[i + 1 :]
     return "", []
+
+
+def _long(arg: str, name: str, shortest: int) -> bool:
+    """``arg`` is the long option ``name`` or a GNU abbreviation of it (at least ``shortest``
+    characters of the name, ``--`` included), with or without ``=value``."""
+    opt = arg.split("=", 1)[0]
+    return len(opt) >= shortest and name.startswith(opt)
 
 
 def _is_read_only(words: list[str], depth: int) -> tuple[bool, str]:
@@ -813,85 +597,219 @@ def _is_read_only(words: list[str], depth: int) -> tuple[bool, str]:
     base = os.path.basename(name)
     if "/" in name or "\\" in name:
         return False, f"runs the program {name} by path"
-    if base in _WRAPPER_VALUE_OPTS:
-        if base in ("sudo", "doas", "exec"):
-            return False, f"runs through {base}"
+    if base in WRAPPER_VALUE_OPTS:
         if base == "command" and args[:1] in (["-v"], ["-V"]):
             return True, ""
-        inner = _unwrap(words)
-        if inner is None:
-            return True, ""  # e.g. plain `env` (prints the environment) or `xargs` (echo)
-        return _is_read_only(inner, depth)
-    if base in _SHELLS:
+        if base == "env" and not args:
+            return True, ""  # prints the environment
+        return False, f"{base} runs another command"
+    if base in ("eval", "source", ".", "trap", "alias"):
+        return False, f"{base} runs its arguments as shell code"
+    if base in SHELLS:
         if "-c" in args:
-            idx = args.index("-c")
-            if idx + 1 < len(args) and _SUBST_MARK not in args[idx + 1]:
-                nested = _analyze(args[idx + 1], depth + 1)
-                if nested.read_only:
-                    return True, ""
-                return False, f"{base} -c runs a command that is not read-only"
+            return False, f"{base} -c runs a command line"
         return False, f"runs a {base} script"
-    if base in _ALWAYS_READ_ONLY:
+    if base == "cd":
+        if args[:1] == ["-"]:
+            return False, "cd - goes to $OLDPWD, which cannot be known"
         return True, ""
-    if base == "rg":
-        if any(a == "--pre" or a.startswith("--pre=") for a in args):
-            return False, "rg --pre runs a program"
+    if base in ("test", "["):
+        if any("$" in a or "`" in a for a in args):
+            return False, f"{base} with $ in an operand can run commands (array subscripts)"
         return True, ""
-    if base == "sort":
-        if "o" in _short_flags(args) or any(a.startswith("--output") for a in args):
-            return False, "sort -o writes a file"
+    if base == "printf" and any(a == "-v" or a.startswith("-v") for a in args[:1]):
+        return False, "printf -v assigns a variable (its subscript can run commands)"
+    if base in ALWAYS_READ_ONLY:
         return True, ""
-    if base == "uniq":
-        positional = [a for a in args if not a.startswith("-")]
-        if len(positional) > 1:
-            return False, "uniq with an output file writes it"
-        return True, ""
-    if base == "tree":
-        if "-o" in args:
-            return False, "tree -o writes a file"
-        return True, ""
-    if base == "date":
-        if any(a in ("-s", "--set") or a.startswith("--set=") for a in args) or any(
-            not a.startswith(("-", "+")) for a in args
-        ):
-            return False, "date with a value sets the clock"
-        return True, ""
-    if base == "hostname":
-        if any(not a.startswith("-") for a in args):
-            return False, "hostname with a name sets it"
-        return True, ""
-    if base == "find":
-        unsafe = {
-            "-exec",
-            "-execdir",
-            "-ok",
-            "-okdir",
-            "-delete",
-            "-fprint",
-            "-fprint0",
-            "-fprintf",
-            "-fls",
-        }
-        bad = [a for a in args if a in unsafe]
-        if bad:
-            return False, f"find {bad[0]} changes or runs things"
-        return True, ""
+    checker = _SPECIAL.get(base)
+    if checker is not None:
+        return checker(args)
     if base == "git":
         return _git_read_only(args)
-    if base in ("pip", "pip3") and args[:1] and args[0] in _PIP_READ:
+    if base in ("pip", "pip3") and args[:1] and args[0] in PIP_READ:
         return True, ""
-    if base in _VERSION_ONLY:
-        if len(args) == 1 and args[0] in _VERSION_FLAGS:
+    if base in VERSION_ONLY:
+        if len(args) == 1 and args[0] in VERSION_FLAGS:
             return True, ""
         return False, f"`{base}` is not on the read-only list (only `{base} --version` is)"
     return False, f"`{base}` is not on the read-only list"
+
+
+def _rg(args: list[str]) -> tuple[bool, str]:
+    for a in args:
+        if a == "--pre" or a.startswith("--pre="):
+            return False, "rg --pre runs a program"
+        if a.startswith("--hostname-bin"):
+            return False, "rg --hostname-bin runs a program"
+    return True, ""
+
+
+def _ag(args: list[str]) -> tuple[bool, str]:
+    if any(_long(a, "--pager", 4) for a in args):
+        return False, "ag --pager runs a program"
+    return True, ""
+
+
+def _fd(args: list[str]) -> tuple[bool, str]:
+    for a in args:
+        if a in ("-x", "-X") or _long(a, "--exec", 6) or _long(a, "--exec-batch", 7):
+            return False, f"fd {a} runs a program for every file"
+        if a.startswith("-") and not a.startswith("--") and ("x" in a[1:] or "X" in a[1:]):
+            return False, f"fd {a} runs a program for every file"
+    return True, ""
+
+
+def _find(args: list[str]) -> tuple[bool, str]:
+    unsafe = {
+        "-exec",
+        "-execdir",
+        "-ok",
+        "-okdir",
+        "-delete",
+        "-fprint",
+        "-fprint0",
+        "-fprintf",
+        "-fls",
+    }
+    bad = [a for a in args if a in unsafe]
+    if bad:
+        return False, f"find {bad[0]} changes or runs things"
+    return True, ""
+
+
+def _sort(args: list[str]) -> tuple[bool, str]:
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--":
+            break
+        if a in SORT_VALUE_OPTS:
+            i += 2
+            continue
+        if a.startswith("--"):
+            if _long(a, "--compress-program", 4):
+                return False, "sort --compress-program runs a program"
+            if _long(a, "--output", 3):
+                return False, "sort -o writes a file"
+            if a.split("=", 1)[0] not in _SORT_SAFE_LONG:
+                return False, f"sort {a} is not known to be read-only"
+        elif a.startswith("-") and len(a) > 1:
+            if a[1] in "kt" or a[1] == "S":
+                pass  # value glued to the option: -k2, -t,
+            elif "o" in a[1:]:
+                return False, "sort -o writes a file"
+            elif not set(a[1:]) <= SORT_SAFE_FLAGS:
+                return False, f"sort {a} is not known to be read-only"
+        i += 1
+    return True, ""
+
+
+_SORT_SAFE_LONG = frozenset(
+    {
+        "--ignore-leading-blanks",
+        "--dictionary-order",
+        "--ignore-case",
+        "--general-numeric-sort",
+        "--ignore-nonprinting",
+        "--month-sort",
+        "--human-numeric-sort",
+        "--numeric-sort",
+        "--random-sort",
+        "--reverse",
+        "--version-sort",
+        "--key",
+        "--field-separator",
+        "--unique",
+        "--stable",
+        "--zero-terminated",
+        "--check",
+        "--merge",
+        "--buffer-size",
+        "--parallel",
+    }
+)
+
+
+def _uniq(args: list[str]) -> tuple[bool, str]:
+    positional = [a for a in args if not a.startswith("-")]
+    if len(positional) > 1:
+        return False, "uniq with an output file writes it"
+    return True, ""
+
+
+def _tree(args: list[str]) -> tuple[bool, str]:
+    if "-o" in args or "-R" in args:
+        return False, "tree -o / -R writes files"
+    return True, ""
+
+
+def _file(args: list[str]) -> tuple[bool, str]:
+    if "-C" in args or any(_long(a, "--compile", 5) for a in args):
+        return False, "file -C writes a magic file"
+    return True, ""
+
+
+def _date(args: list[str]) -> tuple[bool, str]:
+    if any(a in ("-s", "--set") or a.startswith("--set=") for a in args) or any(
+        not a.startswith(("-", "+")) for a in args
+    ):
+        return False, "date with a value sets the clock"
+    return True, ""
+
+
+def _hostname(args: list[str]) -> tuple[bool, str]:
+    if any(not a.startswith("-") for a in args):
+        return False, "hostname with a name sets it"
+    return True, ""
+
+
+_TAR_LIST_LETTERS = frozenset("tvfzjJ")
+
+
+def _tar(args: list[str]) -> tuple[bool, str]:
+    """Only listing an archive (``tar -tzf a.tgz``, ``tar tvf a.tar``) is read-only."""
+    listing = False
+    i = 0
+    while i < len(args):
+        a = args[i]
+        letters = a[1:] if a.startswith("-") and not a.startswith("--") else a if i == 0 else ""
+        if a in ("--list", "--verbose", "--gzip", "--bzip2", "--xz"):
+            listing = listing or a == "--list"
+        elif a.startswith("--file="):
+            pass
+        elif a == "--file":
+            i += 1
+        elif letters and set(letters) <= _TAR_LIST_LETTERS:
+            listing = listing or "t" in letters
+        elif a.startswith("-"):
+            return False, f"tar {a} is not known to be read-only"
+        i += 1
+    if not listing:
+        return False, "tar creates or extracts files (only tar -t lists)"
+    return True, ""
+
+
+_SPECIAL = {
+    "rg": _rg,
+    "ag": _ag,
+    "fd": _fd,
+    "fdfind": _fd,
+    "find": _find,
+    "sort": _sort,
+    "uniq": _uniq,
+    "tree": _tree,
+    "file": _file,
+    "date": _date,
+    "hostname": _hostname,
+    "tar": _tar,
+}
 
 
 def _git_read_only(args: list[str]) -> tuple[bool, str]:
     i = 0
     while i < len(args):
         a = args[i]
-        if a == "-c" or a.startswith("--exec-path="):
+        if a == "-c" or a.startswith(("--exec-path", "--config-env")):
             return False, "git -c can run configured programs"
         if a in ("-C", "--git-dir", "--work-tree", "--namespace"):
             i += 2
@@ -904,14 +822,22 @@ def _git_read_only(args: list[str]) -> tuple[bool, str]:
     sub, rest = args[i], args[i + 1 :]
     if any(a == "--output" or a.startswith("--output=") for a in rest):
         return False, f"git {sub} --output writes a file"
-    if sub in _GIT_READ_ONLY:
+    if any(a == "--ext-diff" for a in rest):
+        return False, f"git {sub} --ext-diff runs a configured program"
+    if any(a.startswith(("--upload-pack", "--receive-pack", "--exec=")) for a in rest):
+        return False, f"git {sub} runs the program given to --upload-pack/--exec"
+    if sub == "grep" and any(
+        a.startswith("-O") or _long(a, "--open-files-in-pager", 6) for a in rest
+    ):
+        return False, "git grep -O opens a program (the pager) on the files"
+    if sub in GIT_READ_ONLY:
         return True, ""
     listing = True
     if sub == "branch":
         listing_mode = any(a in ("-l", "--list") for a in rest)
         for a in rest:
             if a.startswith("-"):
-                if a not in _GIT_BRANCH_LIST_FLAGS and not a.startswith(("--sort", "--format")):
+                if a not in GIT_BRANCH_LIST_FLAGS and not a.startswith(("--sort", "--format")):
                     listing = False
             elif not listing_mode:
                 listing = False
@@ -919,13 +845,15 @@ def _git_read_only(args: list[str]) -> tuple[bool, str]:
         listing_mode = not rest or any(a in ("-l", "--list") for a in rest)
         listing = listing_mode and not any(a in ("-d", "--delete", "-a", "-s", "-f") for a in rest)
     elif sub == "remote":
-        listing = not rest or rest[0] in ("-v", "--verbose", "show", "get-url")
+        listing = not rest or rest[0] in ("-v", "--verbose", "get-url")
     elif sub == "stash":
         listing = bool(rest) and rest[0] in ("list", "show")
     elif sub == "config":
         listing = any(
             a in ("--get", "--get-all", "--get-regexp", "--list", "-l") for a in rest
-        ) and not any(a in ("--unset", "--unset-all", "--add", "--replace-all") for a in rest)
+        ) and not any(
+            a in ("--unset", "--unset-all", "--add", "--replace-all", "-e", "--edit") for a in rest
+        )
     elif sub == "worktree":
         listing = rest[:1] == ["list"]
     elif sub == "reflog":

@@ -104,6 +104,8 @@ class ToolContext:
         session_id: The session the call belongs to.
         tool_call_id: The model's id for this call.
         emit: Where tool-call updates go (defaults to ``port.emit``).
+        gate: The permission gate that let this call run (set by :func:`dispatch`), for tools
+            that must judge a further step the same way, such as each redirect of a fetch.
     """
 
     workspace: Workspace
@@ -112,6 +114,7 @@ class ToolContext:
     session_id: str = ""
     tool_call_id: str = ""
     emit: Callable[[dict[str, Any]], None] | None = None
+    gate: PermissionGate | None = None
     _diff_sent: bool = field(default=False, repr=False)
 
     def send(self, update: dict[str, Any]) -> None:
@@ -450,7 +453,8 @@ class PermissionDecision:
 
     Attributes:
         allowed: Run the tool.
-        message: When refused, what the model is told (e.g. "The user declined ...").
+        message: When refused, what the model is told (e.g. "The user declined ..."); when
+            allowed, a note added after the tool's result (e.g. the rule "Allow always" saved).
     """
 
     allowed: bool
@@ -586,7 +590,9 @@ async def dispatch(
         return ToolResult(call_id, name, format_validation_error(name, exc), True)
     # Field values as validated (nested models stay models; no dump/re-validate round trip).
     values = {key: getattr(validated, key) for key in type(validated).model_fields}
+    note = ""
     if gate is not None:
+        ctx.gate = gate
         try:
             decision = await gate.check(spec, values, ctx)
         except (KeyboardInterrupt, SystemExit):
@@ -605,6 +611,7 @@ async def dispatch(
             )
         if not decision.allowed:
             return ToolResult(call_id, name, decision.message, True)
+        note = decision.message
     started = time.perf_counter()
     try:
         output = await spec.func(ctx, **values)
@@ -627,7 +634,7 @@ async def dispatch(
         )
     limit = ctx.settings.tools.max_output_chars
     if isinstance(output, ToolOutput):
-        text = cap_output(output.text, limit, _more_hint(spec))
+        text = _noted(cap_output(output.text, limit, _more_hint(spec)), note)
         return ToolResult(
             call_id,
             name,
@@ -640,10 +647,15 @@ async def dispatch(
     return ToolResult(
         call_id,
         name,
-        cap_output(str(output), limit, _more_hint(spec)),
+        _noted(cap_output(str(output), limit, _more_hint(spec)), note),
         False,
         duration_ms=_ms(started),
     )
+
+
+def _noted(text: str, note: str) -> str:
+    """The tool's result with the permission note (e.g. the rule just saved) after it."""
+    return f"{text}\n\n[{note}]" if note else text
 
 
 def _more_hint(spec: ToolSpec) -> str:

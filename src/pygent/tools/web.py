@@ -3,9 +3,12 @@
 HTML becomes Markdown (scripts and styles dropped), text and JSON pass through, binary content is
 refused. Downloads are bounded three ways: a connect timeout, a total timeout, and a byte cap
 (``tools.web_max_bytes``) enforced while streaming, so an endless body is cut off early.
-Redirects are followed by hand (at most :data:`MAX_REDIRECTS`) so each hop is checked: its scheme,
-and that a public page does not redirect into this machine or a private network (the permission
-engine asks before a fetch aimed there directly; see :mod:`pygent.tools.netguard`).
+Redirects are followed by hand (at most :data:`MAX_REDIRECTS`) so each hop is checked before
+anything connects to it: its scheme, and - through the permission gate that allowed the fetch, with
+the same rules and modes - every hop to another origin (scheme, host, port) is judged as a fetch of
+its own. So an allow rule for one private URL never covers a redirect to another private address,
+and in ``auto`` mode a redirect into this machine or a private network asks. Without a gate, a
+public page may still not redirect into a private network (see :mod:`pygent.tools.netguard`).
 ``httpx`` and ``markdownify`` are imported on first use only.
 """
 
@@ -239,10 +242,60 @@ def _check_peer(url: str, response: httpx.Response) -> None:
         )
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), port or (443 if scheme == "https" else 80)
+
+
+class _OtherOriginError(Exception):
+    """A redirect to another origin, to be judged by the permission gate before it is followed."""
+
+    def __init__(self, current: str, nxt: str, hops: list[str]) -> None:
+        super().__init__(nxt)
+        self.current = current
+        self.nxt = nxt
+        self.hops = hops
+
+
+async def _judge_hop(ctx: ToolContext, hop: _OtherOriginError, max_chars: int) -> None:
+    """Ask the permission gate about a redirect to another origin, as a fetch of its own.
+
+    Raises:
+        ToolError: the gate refused the hop (nothing has connected to it).
+    """
+    spec = getattr(web_fetch, "__pygent_tool__", None)
+    if ctx.gate is None or spec is None:  # pragma: no cover - checked by the caller
+        return
+    decision = await ctx.gate.check(spec, {"url": hop.nxt, "max_chars": max_chars}, ctx)
+    if not decision.allowed:
+        raise ToolError(
+            f"{hop.current} redirects to {hop.nxt}, which was not fetched: {decision.message}"
+        )
+
+
 async def _fetch(
-    url: str, max_bytes: int, *, public_only: bool = False
+    url: str,
+    max_bytes: int,
+    *,
+    public_only: bool = False,
+    judged: bool = False,
+    hops: list[str] | None = None,
 ) -> tuple[httpx.Response, bytes, str, list[str]]:
-    """GET ``url`` following redirects; ``public_only``: refuse a redirect to a private address."""
+    """GET ``url`` following redirects.
+
+    Args:
+        url: The URL (already allowed by the permission gate).
+        max_bytes: The download cap.
+        public_only: Refuse a redirect to a private address (the URL was public).
+        judged: A permission gate judges redirects: a redirect to another origin raises
+            :class:`_OtherOriginError` instead of being followed.
+        hops: The URLs fetched before this one in the same call (redirects count across them).
+    """
     import httpx
 
     from pygent.tools.netguard import private_target
@@ -252,7 +305,7 @@ async def _fetch(
         "User-Agent": _USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain,application/json;q=0.9,*/*;q=0.5",
     }
-    hops = [url]
+    hops = [*(hops or []), url]
     async with httpx.AsyncClient(
         timeout=timeout, follow_redirects=False, headers=headers, trust_env=True
     ) as client:
@@ -282,6 +335,8 @@ async def _fetch(
                             f"{current} redirects to {nxt}, a {scheme}: URL; only http and "
                             "https are followed."
                         )
+                    if judged and _origin(nxt) != _origin(current):
+                        raise _OtherOriginError(current, nxt, hops)
                     private = await private_target(nxt) if public_only else None
                     if private:
                         raise ToolError(
@@ -336,11 +391,21 @@ async def web_fetch(
 
     url = _check_url(url)
     max_bytes = ctx.settings.tools.web_max_bytes
-    public = await private_target(url) is None
+    judged = ctx.gate is not None
+    current, earlier = url, list[str]()
     try:
-        response, raw, final_url, hops = await asyncio.wait_for(
-            _fetch(url, max_bytes, public_only=public), timeout=TOTAL_TIMEOUT
-        )
+        while True:
+            public = await private_target(current) is None
+            try:
+                response, raw, final_url, hops = await asyncio.wait_for(
+                    _fetch(current, max_bytes, public_only=public, judged=judged, hops=earlier),
+                    timeout=TOTAL_TIMEOUT,
+                )
+                break
+            except _OtherOriginError as hop:
+                # Judged outside the download timeout: the person may take a while to answer.
+                await _judge_hop(ctx, hop, max_chars)
+                current, earlier = hop.nxt, hop.hops
     except asyncio.TimeoutError:
         raise ToolError(
             f"Fetching {url} took longer than {TOTAL_TIMEOUT:g} s and was stopped. "

@@ -1,0 +1,195 @@
+"""Where a shell command's paths lie: inside the workspace, outside it, or unknowable.
+
+Paths are resolved the way the file tools resolve them (:meth:`Workspace.resolve`): relative to
+the command's directory, ``~`` expanded, symbolic links followed, so ``cat rootlink/etc/hostname``
+with ``rootlink -> /`` is outside. ``cd`` is followed along the line (``cd / && cat etc/x``); a
+directory that cannot be known statically (``cd -``, ``cd $X``, ``pushd``) makes every later
+relative path unknown. A word the shell expands (``$HOME/x``, ``${X}``, ``$(...)``, ``~user``)
+is unknown. Unquoted globs are expanded against the file system, as the shell would.
+
+An argument that is not a path (``grep pattern``, ``git log main``) resolves to a harmless name
+inside the workspace; an argument that merely looks like an outside path (``grep /etc``) is
+treated as one: the judgement errs towards asking.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pygent.permissions.shell import ShellAnalysis, ShellCommand, is_assignment
+from pygent.permissions.shell_lex import SUBST_MARK, Token
+from pygent.permissions.shell_tables import HARMLESS_TARGETS, KEYWORDS_BEFORE, NO_PATH_ARGS
+
+if TYPE_CHECKING:
+    from pygent.tools.workspace import Workspace
+
+__all__ = ["judge_paths"]
+
+_HARMLESS = HARMLESS_TARGETS | {"/dev/stdin", "/dev/zero", "/dev/random", "/dev/urandom"}
+_GLOB_LIMIT = 200
+
+
+class _Judge:
+    def __init__(self, workspace: Workspace, base: Path | None) -> None:
+        self.workspace = workspace
+        self.base = base
+
+    def resolve(self, text: str) -> Path | None:
+        """``text`` as an absolute resolved path (None: it cannot be known)."""
+        if "\x00" in text:
+            return None
+        candidate = Path(os.path.expanduser(text)) if text.startswith("~") else Path(text)
+        if text.startswith("~") and str(candidate).startswith("~"):
+            return None  # ~user that does not exist, or cannot be expanded
+        if not candidate.is_absolute():
+            if self.base is None:
+                return None
+            candidate = self.base / candidate
+        try:
+            return candidate.resolve(strict=False)
+        except (OSError, RuntimeError):
+            return None
+
+    def verdict(self, text: str, token: Token | None, found: dict[str, str]) -> None:
+        """Record ``text`` in ``found`` as ``outside`` or ``unknown`` when it is not inside."""
+        if token is not None and (token.expands or SUBST_MARK in text):
+            found.setdefault(text.replace(SUBST_MARK, ""), "unknown")
+            return
+        if text in _HARMLESS or not text:
+            return
+        if token is not None and token.tilde and not (text == "~" or text.startswith("~/")):
+            found.setdefault(text, "unknown")  # ~user: another user's home
+            return
+        candidates = [text]
+        if token is not None and token.glob and self.base is not None:
+            matches = glob.glob(text, root_dir=self.base)[:_GLOB_LIMIT]
+            candidates = matches or [text]
+        for candidate in candidates:
+            resolved = self.resolve(candidate)
+            if resolved is None:
+                found.setdefault(text, "unknown")
+            elif not self.workspace.contains(resolved):
+                found.setdefault(text, "outside")
+
+    def command(self, cmd: ShellCommand) -> dict[str, str]:
+        found: dict[str, str] = {}
+        tokens = list(cmd.words)
+        while tokens and (is_assignment(tokens[0].value) or tokens[0].value in KEYWORDS_BEFORE):
+            tokens = tokens[1:]
+        for redirect in cmd.redirects:
+            if redirect.op in ("<<", "<<-", "<<<"):
+                continue
+            if redirect.op in (">&", "<&") and (
+                redirect.target.isdigit() or redirect.target == "-"
+            ):
+                continue
+            self.verdict(redirect.target, redirect.token, found)
+        if not tokens:
+            return found
+        program = os.path.basename(tokens[0].value)
+        args = tokens[1:]
+        if program == "cd":
+            self.cd(args, found)
+            return found
+        if program in ("pushd", "popd"):
+            self.base = None
+            return found
+        if self.base is None:
+            found.setdefault(".", "unknown")  # the directory itself cannot be known
+        if program in NO_PATH_ARGS:
+            return found
+        for token in args:
+            value = token.value
+            if value.startswith("-") and not token.expands:
+                if "=" in value:
+                    value = value.split("=", 1)[1]
+                elif (
+                    not value.startswith("--")
+                    and len(value) > 2
+                    and ("/" in value[2:] or value[2:].startswith(("~", "..")))
+                ):
+                    value = value[2:]  # a value glued to a short option: -I/usr/include
+                else:
+                    continue
+                if not value:
+                    continue
+            self.verdict(value, token, found)
+        return found
+
+    def cd(self, args: list[Token], found: dict[str, str]) -> None:
+        operands = [t for t in args if not t.value.startswith("-") or t.value == "-"]
+        token = operands[0] if operands else Token("word", "~", tilde=True)
+        target = token.value
+        if target == "-" or token.expands or SUBST_MARK in target:
+            found.setdefault(target.replace(SUBST_MARK, ""), "unknown")
+            self.base = None
+            return
+        before = dict(found)
+        self.verdict(target, token, found)
+        resolved = self.resolve(target)
+        self.base = resolved
+        if resolved is None and found == before:
+            found[target] = "unknown"
+
+
+def judge_paths(analysis: ShellAnalysis, workspace: Workspace, cwd: str | None = None) -> None:
+    """Set where the paths of ``analysis`` (and of each of its commands) lie.
+
+    Commands with a path outside the workspace or one that cannot be resolved statically stop
+    being read-only, and the analysis says why.
+
+    Args:
+        analysis: From :func:`pygent.permissions.shell.classify_command`.
+        workspace: The workspace whose roots count as inside.
+        cwd: The directory the command runs in (relative to the workspace root), if not the root.
+    """
+    base: Path | None = workspace.root
+    outside: list[str] = []
+    unknown: list[str] = []
+    if cwd:
+        from pygent.tools.errors import ToolError
+
+        try:
+            base = workspace.resolve(cwd)
+        except ToolError:
+            base = None
+            outside.append(cwd)
+    judge = _Judge(workspace, base)
+    top = [c for c in analysis.commands if not c.nested]
+    nested = [c for c in analysis.commands if c.nested]
+    for cmd in top + nested:
+        if analysis.parse_error is not None:
+            cmd.paths = "unknown"
+            unknown.append(cmd.text)
+            continue
+        found = judge.command(cmd)
+        if cwd and base is None:
+            found.setdefault(cwd, "outside")
+        cmd.outside = list(found)
+        if any(v == "outside" for v in found.values()):
+            cmd.paths = "outside"
+        elif found:
+            cmd.paths = "unknown"
+        else:
+            cmd.paths = "inside"
+        for path, kind in found.items():
+            (outside if kind == "outside" else unknown).append(path)
+    outside = list(dict.fromkeys(outside))
+    unknown = list(dict.fromkeys(unknown))
+    analysis.outside = outside + unknown
+    analysis.paths = "outside" if outside else "unknown" if unknown else "inside"
+    if analysis.paths == "inside":
+        return
+    analysis.read_only = False
+    for cmd in analysis.commands:
+        if cmd.paths != "inside":
+            cmd.read_only = False
+    if outside:
+        analysis.reasons.append(f"uses paths outside the workspace: {', '.join(outside[:3])}")
+    if unknown:
+        analysis.reasons.append(
+            f"uses paths that cannot be known before it runs: {', '.join(unknown[:3])}"
+        )
