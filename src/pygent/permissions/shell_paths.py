@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,12 @@ __all__ = ["judge_paths"]
 
 _HARMLESS = HARMLESS_TARGETS | {"/dev/stdin", "/dev/zero", "/dev/random", "/dev/urandom"}
 _GLOB_LIMIT = 200
+_KEY_VALUE = re.compile(r"^[A-Za-z_][\w.-]*=")
+
+
+def _shown(word: str) -> str:
+    """``word`` for messages, its substitution markers shown as ``$(...)``."""
+    return re.sub(f"{SUBST_MARK}\\d+{SUBST_MARK}", "$(...)", word)
 
 
 class _Judge:
@@ -56,7 +63,7 @@ class _Judge:
     def verdict(self, text: str, token: Token | None, found: dict[str, str]) -> None:
         """Record ``text`` in ``found`` as ``outside`` or ``unknown`` when it is not inside."""
         if token is not None and (token.expands or SUBST_MARK in text):
-            found.setdefault(text.replace(SUBST_MARK, ""), "unknown")
+            found.setdefault(_shown(text), "unknown")
             return
         if text in _HARMLESS or not text:
             return
@@ -95,15 +102,27 @@ class _Judge:
             self.cd(args, found)
             return found
         if program in ("pushd", "popd"):
+            for token in args:
+                self.verdict(token.value, token, found)
             self.base = None
             return found
         if self.base is None:
             found.setdefault(".", "unknown")  # the directory itself cannot be known
+        for token in args:
+            if token.expands or SUBST_MARK in token.value:
+                self.verdict(token.value, token, found)
         if program in NO_PATH_ARGS:
             return found
         for token in args:
             value = token.value
-            if value.startswith("-") and not token.expands:
+            if token.expands or SUBST_MARK in value:
+                continue
+            if _KEY_VALUE.match(value):
+                # `dd of=/dev/sda`, `make DESTDIR=/x`: judge the value when it looks like a path.
+                value = value.split("=", 1)[1]
+                if not value.startswith(("/", "~", "\\")) and ".." not in value:
+                    continue
+            elif value.startswith("-"):
                 if "=" in value:
                     value = value.split("=", 1)[1]
                 elif (
@@ -124,7 +143,7 @@ class _Judge:
         token = operands[0] if operands else Token("word", "~", tilde=True)
         target = token.value
         if target == "-" or token.expands or SUBST_MARK in target:
-            found.setdefault(target.replace(SUBST_MARK, ""), "unknown")
+            found.setdefault(_shown(target), "unknown")
             self.base = None
             return
         before = dict(found)
