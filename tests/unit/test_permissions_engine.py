@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -721,3 +723,151 @@ async def test_deny_still_wins_over_a_private_fetch(project: Path) -> None:
     engine, ctx, port = make(project, mode="auto", deny=["web_fetch(*localhost*)"])
     result = await run(engine, ctx, "web_fetch", {"url": "http://localhost/"})
     assert RAN == [] and port.requests == [] and "forbids it" in result.text
+
+
+# -- the attacks of issue #13 (part 2): rules that cover too much ----------------------------------
+
+
+async def test_allow_always_on_rm_never_covers_recursive_force_or_outside(
+    project: Path, tmp_path: Path
+) -> None:
+    (project / "a.txt").write_text("x\n", encoding="utf-8")
+    (project / "b.txt").write_text("x\n", encoding="utf-8")
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    engine, ctx, port = make(project, "allow_always", mode="ask")
+    first = await run(engine, ctx, "shell", {"command": "rm a.txt"})
+    assert port.requests[0]["_meta"]["pygent"]["alwaysAllowRules"] == ["shell(rm *)"]
+    assert "Allowed from now on: `shell(rm *)`" in first.text
+    assert "shell(rm *)" in (project / ".pygent/config.toml").read_text(encoding="utf-8")
+    assert (await run(engine, ctx, "shell", {"command": "rm b.txt"})).text == "ran"
+    assert len(port.requests) == 1
+    # Neither a recursive/forced rm nor a path outside the workspace is covered: each asks.
+    for command in (f"rm -rf {victim}", "rm -rf src", "rm -f b.txt", f"rm {victim}/x", "rm ../x"):
+        RAN.clear()
+        port.answers.append("reject_once")
+        result = await run(engine, ctx, "shell", {"command": command})
+        assert result.is_error and RAN == [], command
+        assert port.requests[-1]["_meta"]["pygent"]["call"] == f"shell(`{command}`)"
+    assert len(port.requests) == 6
+    assert victim.is_dir()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "touchy a",
+        "touch a > /outside/file",
+        "touch ../x",
+        "touch ~/x",
+        "touch a; rm b",
+        "touch a | sh",
+    ],
+)
+async def test_touch_rule_covers_only_touch_inside_the_workspace(
+    project: Path, command: str
+) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask", allow=["shell(touch*)"])
+    assert (await run(engine, ctx, "shell", {"command": "touch src/new.py"})).text == "ran"
+    assert port.requests == []
+    RAN.clear()
+    result = await run(engine, ctx, "shell", {"command": command})
+    assert result.is_error and RAN == [] and len(port.requests) == 1
+
+
+async def test_existing_user_rules_keep_working(project: Path) -> None:
+    allow = ["shell(git status*)", "shell(pytest*)", "shell(npm run test:*)"]
+    engine, ctx, port = make(project, mode="ask", allow=allow)
+    for command in (
+        "pytest",
+        "pytest -q tests/",
+        "git status --porcelain > /dev/null",
+        "npm run test -- --watch",
+        "git status && pytest -x",
+    ):
+        assert (await run(engine, ctx, "shell", {"command": command})).text == "ran", command
+    assert port.requests == []
+
+
+async def test_no_allow_always_is_offered_when_no_rule_could_cover_the_call(project: Path) -> None:
+    engine, ctx, port = make(project, "reject_once", "reject_once", mode="ask")
+    await run(engine, ctx, "shell", {"command": "cp src/a.py /tmp/a.py"})
+    await run(engine, ctx, "shell", {"command": "cat $HOME/.netrc"})
+    for request in port.requests:
+        assert request["_meta"]["pygent"]["alwaysAllowRules"] == []
+        assert "allow_always" not in [o["optionId"] for o in request["options"]]
+
+
+async def test_an_exact_rule_for_an_outside_path_does_not_cover_it(project: Path) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask", allow=["shell(cat /etc/hostname)"])
+    result = await run(engine, ctx, "shell", {"command": "cat /etc/hostname"})
+    assert result.is_error and len(port.requests) == 1
+    meta = port.requests[0]["_meta"]
+    assert meta["reason"] == "mode 'ask': uses paths outside the workspace: /etc/hostname"
+    assert meta["pygent"]["message"] == (
+        "pygent wants to run `cat /etc/hostname` (shell, asks in mode 'ask': "
+        "uses paths outside the workspace: /etc/hostname)"
+    )
+
+
+async def test_a_symlink_out_of_the_workspace_is_outside(project: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere"
+    secret.mkdir()
+    (secret / "secret.txt").write_text("s\n", encoding="utf-8")
+    if sys.platform == "win32":  # pragma: no cover - junctions need no privilege
+        import _winapi
+
+        _winapi.CreateJunction(str(secret), str(project / "link"))
+    else:
+        os.symlink(secret, project / "link", target_is_directory=True)
+    for mode, expected in (("ask", "asks"), ("plan", "refused")):
+        engine, ctx, port = make(project, "reject_once", mode=mode)
+        result = await run(engine, ctx, "shell", {"command": "cat link/secret.txt"})
+        assert result.is_error and RAN == []
+        assert (len(port.requests) == 1) is (expected == "asks")
+    # The same file through a path inside the workspace runs in plan mode.
+    (project / "src" / "ok.txt").write_text("ok\n", encoding="utf-8")
+    engine, ctx, port = make(project, mode="plan")
+    assert (await run(engine, ctx, "shell", {"command": "cat src/ok.txt"})).text == "ran"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "env -S'touch x'",
+        "git grep -O'touch x' hello",
+        "GIT_EXTERNAL_DIFF='touch x' git diff",
+        "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0='touch x' git status",
+        "PATH=./bin ls",
+        "LD_PRELOAD=./x.so cat a.txt",
+        "fd -x rm",
+        "fd -X rm",
+        "sort --compress-program=sh a.txt",
+        "cat $HOME/secret.txt",
+        "cat ${HOME}/x",
+        "OLDPWD=/ cd - && cat etc/hostname",
+    ],
+)
+async def test_injected_commands_ask_in_ask_mode_and_are_refused_in_plan(
+    project: Path, command: str
+) -> None:
+    engine, ctx, port = make(project, "reject_once", mode="ask")
+    result = await run(engine, ctx, "shell", {"command": command})
+    assert result.is_error and RAN == [] and len(port.requests) == 1
+    assert result.text.startswith(f"The user declined to run shell(`{command}`).")
+    engine, ctx, port = make(project, mode="plan")
+    result = await run(engine, ctx, "shell", {"command": command})
+    assert result.is_error and RAN == [] and port.requests == []
+    assert "plan mode" in result.text
+
+
+async def test_an_allow_rule_for_one_private_url_never_covers_another(project: Path) -> None:
+    engine, ctx, port = make(
+        project, "reject_once", "reject_once", mode="auto", allow=["web_fetch(http://*)"]
+    )
+    await run(engine, ctx, "web_fetch", {"url": "http://10.0.0.5/"})  # `http://*` names no host
+    engine2, ctx2, port2 = make(
+        project, "reject_once", mode="auto", allow=["web_fetch(http://127.0.0.1:8000/*)"]
+    )
+    await run(engine2, ctx2, "web_fetch", {"url": "http://127.0.0.1:8001/"})
+    assert RAN == [] and len(port.requests) == 1 and len(port2.requests) == 1

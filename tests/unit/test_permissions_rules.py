@@ -230,7 +230,8 @@ def test_shell_allow_checks_every_command() -> None:
     assert rules.find_allow(sh, shell_subject("pytest; rm -rf ~")) is None
     assert rules.find_allow(sh, shell_subject("pytest && touch x")) is None
     assert rules.find_allow(sh, shell_subject("pytest $(rm -rf x)")) is None  # nested counts
-    assert rules.find_allow(sh, shell_subject("pytest $(cat list.txt)"))
+    # What `$(...)` produces cannot be known, so no rule covers it.
+    assert rules.find_allow(sh, shell_subject("pytest $(cat list.txt)")) is None
 
 
 def test_shell_allow_matches_line_as_written() -> None:
@@ -331,3 +332,118 @@ def test_save_rule_refuses_bad_files_untouched(tmp_path: Path, content: str) -> 
     with pytest.raises(ConfigError, match="Cannot save the permission rule"):
         save_rule(path, "allow", "shell(pytest*)")
     assert path.read_text(encoding="utf-8") == content
+
+
+# -- word boundaries, forms, origins ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "command", "covered"),
+    [
+        ("shell(touch*)", "touch a.txt", True),
+        ("shell(touch*)", "touch", True),
+        ("shell(touch*)", "touchy", False),
+        ("shell(touch*)", "touchy a.txt", False),
+        ("shell(git commit*)", "git commit -m x", True),
+        ("shell(git commit*)", "git commit", True),
+        ("shell(git commit*)", "git commit-tree HEAD", False),
+        ("shell(pytest*)", "pytest -q tests/", True),
+        ("shell(pytest*)", "pytest-watch", False),
+        ("shell(pytest *)", "pytest", True),
+        ("shell(pytest *)", "pytest -x", True),
+        ("shell(npm test:*)", "npm test -- --watch", True),
+        ("shell(npm test:*)", "npm tests", False),
+        ("shell(rm *)", "rm a.txt", True),
+        ("shell(rm *)", "rmdir a", False),
+        ("shell(touch src/*)", "touch src/a.py", True),  # after `/` a `*` is an ordinary glob
+        ("shell(make build)", "make build", True),
+        ("shell(make build)", "make build-all", False),
+    ],
+)
+def test_shell_allow_rules_match_at_word_boundaries(rule: str, command: str, covered: bool) -> None:
+    rules = RuleSet([parse_rule(rule, "allow")])
+    assert (rules.find_allow(spec("shell"), shell_subject(command)) is not None) is covered
+
+
+def test_deny_rules_stay_plain_globs() -> None:
+    # A deny is safer broad: `shell(rm*)` also refuses `rmdir`.
+    rules = RuleSet([parse_rule("shell(rm*)", "deny")])
+    assert rules.find_deny(spec("shell"), shell_subject("rmdir build"))
+
+
+@pytest.mark.parametrize(
+    ("rule", "command"),
+    [
+        ("shell(rm *)", "rm -rf build"),
+        ("shell(rm *)", "rm -f a.txt"),
+        ("shell(rm *)", "rm --force a.txt"),
+        ("shell(rm -r *)", "rm -rf build"),
+        ("shell(git push*)", "git push --force"),
+        ("shell(git push*)", "git push origin +main"),
+        ("shell(git reset*)", "git reset --hard HEAD~1"),
+        ("shell(git *)", "git clean -n"),
+        ("shell(git branch*)", "git branch -D old"),
+        ("shell(chmod*)", "chmod -R 777 src"),
+        ("shell(ls*)", "sudo ls"),
+        ("shell(*)", "rm -rf build"),
+    ],
+)
+def test_no_rule_covers_a_destructive_or_forceful_form_it_does_not_name(
+    rule: str, command: str
+) -> None:
+    rules = RuleSet([parse_rule(rule, "allow")])
+    assert rules.find_allow(spec("shell"), shell_subject(command)) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "command"),
+    [
+        ("shell(rm -rf build)", "rm -rf build"),
+        ("shell(rm -f *)", "rm -f a.txt"),
+        ("shell(git push --force*)", "git push --force origin dev"),
+        ("shell(git reset --hard*)", "git reset --hard HEAD~1"),
+        ("shell(git clean -n)", "git clean -n"),
+        ("shell(sudo ls)", "sudo ls"),
+    ],
+)
+def test_a_rule_naming_the_form_covers_it(rule: str, command: str) -> None:
+    rules = RuleSet([parse_rule(rule, "allow")])
+    assert rules.find_allow(spec("shell"), shell_subject(command)) is not None
+
+
+def test_a_chain_is_covered_only_when_every_part_is() -> None:
+    rules = RuleSet([parse_rule("shell(make*)", "allow"), parse_rule("shell(npm test*)", "allow")])
+    sh = spec("shell")
+    assert rules.find_allow(sh, shell_subject("make && npm test"))
+    for line in (
+        "make && npm publish",
+        "make; touch x",
+        "make | sh",
+        "make || curl x",
+        "make & rm a",
+    ):
+        assert rules.find_allow(sh, shell_subject(line)) is None, line
+
+
+def test_unparsable_lines_are_never_covered() -> None:
+    rules = RuleSet([parse_rule("shell(*)", "allow"), parse_rule("shell", "allow")])
+    assert rules.find_allow(spec("shell"), shell_subject("echo 'open")) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "names"),
+    [
+        ("web_fetch(http://127.0.0.1:8000/*)", "http://127.0.0.1:8000/docs", True),
+        ("web_fetch(http://127.0.0.1:8000/*)", "http://127.0.0.1:8001/docs", False),
+        ("web_fetch(http://127.0.0.1:8000/*)", "http://169.254.169.254/", False),
+        ("web_fetch(http://127.0.0.1:8000*)", "http://127.0.0.1:80001/", False),
+        ("web_fetch(http://*)", "http://10.0.0.1/", False),
+        ("web_fetch(*)", "http://localhost/", False),
+        ("web_fetch", "http://localhost/", False),
+        ("web_fetch(http://localhost)", "http://localhost", True),
+    ],
+)
+def test_names_origin_needs_scheme_host_and_port_literally(
+    rule: str, url: str, names: bool
+) -> None:
+    assert parse_rule(rule, "allow").names_origin(url) is names

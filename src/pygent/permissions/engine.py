@@ -232,7 +232,11 @@ class PermissionEngine:
             return await self._ask(spec, args, ctx, call, reason)
         if verdict == "run":
             return PermissionDecision(True)
-        return await self._ask(spec, args, ctx, call, f"mode '{self._mode}'")
+        reason = f"mode '{self._mode}'"
+        if shell is not None and shell.paths != "inside":
+            where = [r for r in shell.reasons if r.startswith("uses paths")]
+            reason += f": {where[0]}" if where else ""
+        return await self._ask(spec, args, ctx, call, reason)
 
     def _names_protected(self, spec: ToolSpec, call: _Call) -> bool:
         """Every protected path of the call is matched by an allow rule that names it."""

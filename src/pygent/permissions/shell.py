@@ -280,6 +280,7 @@ def _summarize(
                 destructive.append(reason)
     reasons.extend(f"destructive: {r}" for r in destructive)
     read_only = parse_error is None and bool(commands) and all(c.read_only for c in commands)
+    unknown = parse_error is not None or any(c.paths != "inside" for c in commands)
     if not commands and parse_error is None:
         reasons.append("empty command")
     return ShellAnalysis(
@@ -290,6 +291,7 @@ def _summarize(
         destructive_reasons=destructive,
         commands=commands,
         parse_error=parse_error,
+        paths="unknown" if unknown else "inside",
     )
 
 
@@ -367,6 +369,8 @@ def _analyze_segment(tokens: list[Token], subs: list[str], depth: int) -> ShellC
         reasons.append(
             f"uses shell expansion ({render(expanding[0], subs)}), whose value cannot be known"
         )
+    if expanding or any(SUBST_MARK in w for w in argv):
+        cmd.paths = "unknown"  # until judge_paths knows better, nothing here is known
     if assignments:
         names = ", ".join(assignments[:3])
         reasons.append(
