@@ -93,6 +93,11 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/to-localhost":
             port = self.server.server_address[1]
             self._redirect(f"http://localhost:{port}/plain.txt")
+        elif path == "/to-metadata":
+            self._redirect("http://169.254.169.254/latest/meta-data/")
+        elif path == "/to-self":
+            port = self.server.server_address[1]
+            self._redirect(f"http://127.0.0.1:{port}/plain.txt")
         elif path == "/no-location":
             self.send_response(302)
             self.send_header("Content-Length", "0")
@@ -451,3 +456,125 @@ def test_proxy_from_the_environment_is_recognised(monkeypatch: pytest.MonkeyPatc
     assert web._uses_proxy("http://example.com/")
     assert not web._uses_proxy("https://example.com/")  # no https proxy set
     assert not web._uses_proxy("http://internal.example/")  # bypassed
+
+
+# -- every redirect hop is judged by the permission engine ---------------------------------------
+
+
+class RecordingPort:
+    """An editor that answers permission requests from a script (default: reject)."""
+
+    reviews_edits = False
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+        self.requests: list[dict[str, Any]] = []
+
+    def emit(self, update: dict[str, Any]) -> None:
+        pass
+
+    async def request_permission(self, request: Any) -> Any:
+        self.requests.append(request)
+        answer = self.answers.pop(0) if self.answers else "reject_once"
+        return {"outcome": "selected", "optionId": answer}
+
+    async def apply_edit(self, change_set: Any) -> Any:  # pragma: no cover - never called
+        raise AssertionError("web_fetch edits nothing")
+
+
+@pytest.fixture
+def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every address a socket connects to during the test."""
+    seen: list[Any] = []
+    real = socket.socket.connect
+
+    def connect(self: socket.socket, address: Any) -> None:
+        seen.append(address)
+        real(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    return seen
+
+
+async def fetch_through_engine(
+    reg: ToolRegistry, root: Path, port: RecordingPort, mode: str, allow: list[str], url: str
+) -> ToolResult:
+    from pygent.permissions.engine import PermissionEngine
+    from pygent.tools.base import ToolContext
+    from pygent.tools.workspace import Workspace
+
+    settings = Settings.model_validate({"permissions": {"allow": allow}})
+    engine = PermissionEngine(settings, root, mode=mode)
+    ctx = ToolContext(Workspace([root]), settings, port, tool_call_id="f1")  # type: ignore[arg-type]
+    return await dispatch(reg, "web_fetch", {"url": url}, ctx, engine)
+
+
+async def test_a_redirect_to_the_metadata_address_asks_and_is_refused_before_connecting(
+    registry: ToolRegistry, base: str, tmp_path: Path, connections: list[Any]
+) -> None:
+    port = RecordingPort()
+    result = await fetch_through_engine(
+        registry, tmp_path, port, "auto", [f"web_fetch({base}/*)"], f"{base}/to-metadata"
+    )
+    assert result.is_error
+    assert result.text.startswith(
+        f"{base}/to-metadata redirects to http://169.254.169.254/latest/meta-data/, which was "
+        "not fetched: The user declined to run web_fetch"
+    )
+    # The rule for the first URL let it run without asking; the hop was asked about on its own.
+    (request,) = port.requests
+    assert request["toolCall"]["rawInput"]["url"] == "http://169.254.169.254/latest/meta-data/"
+    assert request["_meta"]["reason"].startswith("private network address: 169.254.169.254")
+    assert connections and all(addr[0] != "169.254.169.254" for addr in connections)
+
+
+async def test_an_allow_rule_for_one_private_url_does_not_cover_a_redirect_to_another(
+    registry: ToolRegistry, base: str, tmp_path: Path, connections: list[Any]
+) -> None:
+    # 127.0.0.1:P redirects to localhost:P: the same machine, but another origin the rule
+    # does not name. The person is asked; rejecting it leaves localhost unfetched.
+    port = RecordingPort()
+    result = await fetch_through_engine(
+        registry, tmp_path, port, "auto", [f"web_fetch({base}/*)"], f"{base}/to-localhost"
+    )
+    assert result.is_error and "which was not fetched" in result.text
+    assert [r["toolCall"]["rawInput"]["url"] for r in port.requests] == [
+        f"http://localhost:{base.rsplit(':', 1)[1]}/plain.txt"
+    ]
+    assert len(connections) == 1  # only the first URL was connected to
+
+
+async def test_an_allowed_hop_is_followed(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    port = RecordingPort("allow_once")
+    result = await fetch_through_engine(
+        registry, tmp_path, port, "auto", [f"web_fetch({base}/*)"], f"{base}/to-localhost"
+    )
+    assert not result.is_error, result.text
+    assert "plain notes" in result.text and len(port.requests) == 1
+
+
+async def test_same_origin_redirects_are_not_asked_again(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    port = RecordingPort()
+    result = await fetch_through_engine(
+        registry, tmp_path, port, "auto", [f"web_fetch({base}/*)"], f"{base}/hops/3"
+    )
+    assert not result.is_error and port.requests == []
+    assert result.raw_output is not None and len(result.raw_output["redirects"]) == 3
+    to_self = await fetch_through_engine(
+        registry, tmp_path, port, "ask", [f"web_fetch({base}/*)"], f"{base}/to-self"
+    )
+    assert not to_self.is_error and port.requests == []
+
+
+async def test_in_ask_mode_a_hop_to_another_origin_asks_like_a_fetch(
+    registry: ToolRegistry, base: str, tmp_path: Path
+) -> None:
+    # The first fetch was allowed once by the person; the hop needs its own answer.
+    port = RecordingPort("allow_once", "reject_once")
+    result = await fetch_through_engine(registry, tmp_path, port, "ask", [], f"{base}/to-localhost")
+    assert result.is_error and len(port.requests) == 2
+    assert "The user declined" in result.text
