@@ -90,8 +90,11 @@ Every tool has a risk:
             git_commit, git_checkout)
   EXECUTE  (shell)
   NETWORK  (web_fetch, git_push, git_pull)
-A shell command made only of read-only programs (ls, cat, rg, git status, ...) inside the
-workspace counts as READ.
+A shell command made only of read-only programs (ls, cat, rg, git status, ...) whose paths
+all lie inside the workspace (symlinks followed) counts as READ. What the classifier cannot
+know asks: NAME=value before a command, env/xargs/timeout/sudo/exec wrappers, options that run
+programs (find -exec, fd -x, git grep -O, sort --compress-program, rg --pre), $VAR, ${VAR},
+$(...), ~user, cd -, redirections into files and here-documents.
 
 Modes (permissions.mode, PYGENT_PERMISSION_MODE, --mode, or switched during a session):
   ask        default: READ runs, everything else asks
@@ -107,10 +110,19 @@ Rules allow or deny by tool and argument pattern; deny always wins:
   deny  = ["shell(rm -rf*)", "web_fetch(*internal*)"]
 Aliases: edit(...) = every file-changing tool, read(...) = every reading tool with a path,
 bash(...) = shell(...). A shell allow rule must cover each command of the line, so
-shell(pytest*) does not let `pytest; rm -rf ~` through.
+shell(pytest*) does not let `pytest; rm -rf ~` through. Shell allow rules match at word
+boundaries: shell(touch*) covers `touch a` but never `touchy` (npm test:* works too). No
+allow rule covers a path outside the workspace (or one that cannot be known), a chain whose
+parts are not all covered, or a destructive/forceful form it does not name literally
+(rm -r/-f, git push --force, git reset --hard, git clean, sudo...): shell(rm *) never lets
+`rm -rf x` through; shell(rm -rf build) does. Deny rules stay plain globs.
+A web_fetch redirect to another host is judged as a fetch of its own; a rule for one
+private URL (web_fetch(http://127.0.0.1:8000/*)) never covers another private address.
 
 Answering "Allow always" (or "Reject always") adds an allow (deny) rule for the session
-and saves it to the project's .pygent/config.toml. Edits reviewed in your editor's diff
+and saves it to the project's .pygent/config.toml. It saves the narrowest rule: the exact
+command, or its program and options with * for workspace paths (rm a.txt -> shell(rm *)),
+and pygent says which rule it saved. Edits reviewed in your editor's diff
 view are approved by that review (never asked twice). `pygent run` cannot ask: anything
 that would ask is rejected, so choose --mode or rules for it.
 """
