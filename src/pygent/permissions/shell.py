@@ -104,6 +104,9 @@ class ShellCommand:
             (``rm -rf x`` for ``sudo env A=1 rm -rf x``); deny rules match it too.
         words: The word tokens of ``argv`` (same order), with what each expands.
         redirects: Its redirections.
+        joined: The operators between the previous command and this one (``("&&",)``).
+        subshell: It runs in a subshell (inside ``( )`` or a pipeline), so a ``cd`` there does
+            not move the commands after it.
         forms: Word groups an allow rule must name literally to cover the command: the
             destructive or forceful part (``["-rf"]`` for ``rm -rf x``, ``["--hard"]`` for
             ``git reset --hard``, ``["sudo"]``).
@@ -119,6 +122,8 @@ class ShellCommand:
     destructive: list[str] = field(default_factory=list)
     nested: bool = False
     core: str = ""
+    joined: tuple[str, ...] = ()
+    subshell: bool = False
     words: list[Token] = field(default_factory=list)
     redirects: list[Redirect] = field(default_factory=list)
     forms: list[list[str]] = field(default_factory=list)
@@ -217,26 +222,42 @@ def _analyze(command: str, depth: int) -> ShellAnalysis:
     except ParseError as exc:
         return _analyze_unparsable(command, str(exc), depth)
     commands: list[ShellCommand] = []
-    # Split into simple commands, remembering what came before each (for `curl ... | sh`).
-    segments: list[tuple[list[Token], str | None]] = []
+    # Split into simple commands, remembering the operators before each (for `curl ... | sh`
+    # and for knowing whether a `cd` certainly ran before the next command) and whether it runs
+    # in a subshell (inside `( )` or in a pipeline).
+    segments: list[tuple[list[Token], tuple[str, ...], bool]] = []
     current: list[Token] = []
-    before: str | None = None
+    ops: list[str] = []
+    depth_parens = 0
+    current_depth = 0
     for token in tokens:
         if token.kind == "op" and token.value in SEPARATORS:
             if current:
-                segments.append((current, before))
+                segments.append((current, tuple(ops), current_depth > 0))
+                ops = []
             current = []
-            before = token.value
+            ops.append(token.value)
+            if token.value == "(":
+                depth_parens += 1
+            elif token.value == ")":
+                depth_parens = max(0, depth_parens - 1)
         else:
+            if not current:
+                current_depth = depth_parens
             current.append(token)
     if current:
-        segments.append((current, before))
+        segments.append((current, tuple(ops), current_depth > 0))
+    trailing = tuple(ops)
 
     pipeline_sources: list[str] = []  # downloaders earlier in the current pipeline
-    for seg_tokens, op_before in segments:
+    for index, (seg_tokens, joined, in_parens) in enumerate(segments):
+        op_before = joined[-1] if joined else None
         if op_before not in PIPES:
             pipeline_sources = []
         cmd = _analyze_segment(seg_tokens, subs, depth)
+        after = segments[index + 1][1] if index + 1 < len(segments) else trailing
+        cmd.joined = joined
+        cmd.subshell = in_parens or op_before in PIPES or any(op in PIPES for op in after[:1])
         base = _effective_base(cmd.argv)
         if base in INTERPRETERS and pipeline_sources:
             cmd.destructive.append(f"{pipeline_sources[-1]} | {base}")

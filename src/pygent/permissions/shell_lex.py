@@ -79,6 +79,7 @@ class Token:
             ``$'...'``, or a command substitution.
         glob: An unquoted ``*``, ``?`` or ``[`` (the shell may expand it to file names).
         tilde: The word starts with an unquoted ``~`` (home directory expansion).
+        brace: An unquoted ``{...}`` holding ``,`` or ``..`` (brace expansion: ``{/etc/x,a}``).
     """
 
     kind: str
@@ -87,6 +88,7 @@ class Token:
     expands: bool = False
     glob: bool = False
     tilde: bool = False
+    brace: bool = False
 
 
 def _sentinel(index: int) -> str:
@@ -193,6 +195,8 @@ class _Lexer:
         self.word = Token("word", "")
         self.expect_heredoc = False
         self.heredocs: list[Token] = []
+        self.brace_open = False
+        self.brace_sep = False
 
     def flush(self) -> None:
         if self.in_word:
@@ -204,6 +208,7 @@ class _Lexer:
         self.buf.clear()
         self.in_word = False
         self.word = Token("word", "")
+        self.brace_open = self.brace_sep = False
 
     def start(self) -> None:
         self.in_word = True
@@ -321,6 +326,12 @@ class _Lexer:
                     self.word.tilde = True
                 elif c in "*?[":
                     self.word.glob = True
+                elif c == "{":
+                    self.brace_open = True
+                elif c in ",." and self.brace_open:
+                    self.brace_sep = True
+                elif c == "}" and self.brace_open and self.brace_sep:
+                    self.word.brace = True
                 self.buf.append(c)
                 self.start()
                 i += 1

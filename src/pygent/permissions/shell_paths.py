@@ -40,21 +40,30 @@ def _shown(word: str) -> str:
 
 
 class _Judge:
+    """Judges paths command by command, following ``cd`` along the line.
+
+    ``bases`` are the directories the next command may run in: after ``cd X && ...`` only ``X``;
+    after ``cd X; ...``, ``cd X || ...``, a ``cd`` in a subshell or a pipeline, either the old
+    directory or ``X`` (the ``cd`` may have failed or not applied). None stands for a directory
+    that cannot be known.
+    """
+
     def __init__(self, workspace: Workspace, base: Path | None) -> None:
         self.workspace = workspace
-        self.base = base
+        self.bases: list[Path | None] = [base]
+        self.before_cd: list[Path | None] | None = None
 
-    def resolve(self, text: str) -> Path | None:
-        """``text`` as an absolute resolved path (None: it cannot be known)."""
+    def resolve(self, text: str, base: Path | None) -> Path | None:
+        """``text`` as an absolute resolved path from ``base`` (None: it cannot be known)."""
         if "\x00" in text:
             return None
         candidate = Path(os.path.expanduser(text)) if text.startswith("~") else Path(text)
         if text.startswith("~") and str(candidate).startswith("~"):
             return None  # ~user that does not exist, or cannot be expanded
         if not candidate.is_absolute():
-            if self.base is None:
+            if base is None:
                 return None
-            candidate = self.base / candidate
+            candidate = base / candidate
         try:
             return candidate.resolve(strict=False)
         except (OSError, RuntimeError):
@@ -62,7 +71,7 @@ class _Judge:
 
     def verdict(self, text: str, token: Token | None, found: dict[str, str]) -> None:
         """Record ``text`` in ``found`` as ``outside`` or ``unknown`` when it is not inside."""
-        if token is not None and (token.expands or SUBST_MARK in text):
+        if token is not None and (token.expands or token.brace or SUBST_MARK in text):
             found.setdefault(_shown(text), "unknown")
             return
         if text in _HARMLESS or not text:
@@ -70,18 +79,23 @@ class _Judge:
         if token is not None and token.tilde and not (text == "~" or text.startswith("~/")):
             found.setdefault(text, "unknown")  # ~user: another user's home
             return
-        candidates = [text]
-        if token is not None and token.glob and self.base is not None:
-            matches = glob.glob(text, root_dir=self.base)[:_GLOB_LIMIT]
-            candidates = matches or [text]
-        for candidate in candidates:
-            resolved = self.resolve(candidate)
-            if resolved is None:
-                found.setdefault(text, "unknown")
-            elif not self.workspace.contains(resolved):
-                found.setdefault(text, "outside")
+        for base in self.bases:
+            candidates = [text]
+            if token is not None and token.glob and base is not None:
+                matches = glob.glob(text, root_dir=base)[:_GLOB_LIMIT]
+                candidates = matches or [text]
+            for candidate in candidates:
+                resolved = self.resolve(candidate, base)
+                if resolved is None:
+                    found.setdefault(text, "unknown")
+                elif not self.workspace.contains(resolved):
+                    found[text] = "outside"
 
     def command(self, cmd: ShellCommand) -> dict[str, str]:
+        if self.before_cd is not None and cmd.joined != ("&&",):
+            # The `cd` before may not have run (`;`, `||`, a failed cd): either directory.
+            self.bases = _merge(self.before_cd, self.bases)
+            self.before_cd = None
         found: dict[str, str] = {}
         tokens = list(cmd.words)
         while tokens and (is_assignment(tokens[0].value) or tokens[0].value in KEYWORDS_BEFORE):
@@ -98,24 +112,19 @@ class _Judge:
             return found
         program = os.path.basename(tokens[0].value)
         args = tokens[1:]
-        if program == "cd":
-            self.cd(args, found)
+        if program in ("cd", "pushd", "popd"):
+            self.cd(program, args, found, cmd.subshell)
             return found
-        if program in ("pushd", "popd"):
-            for token in args:
-                self.verdict(token.value, token, found)
-            self.base = None
-            return found
-        if self.base is None:
+        if None in self.bases:
             found.setdefault(".", "unknown")  # the directory itself cannot be known
         for token in args:
-            if token.expands or SUBST_MARK in token.value:
+            if token.expands or token.brace or SUBST_MARK in token.value:
                 self.verdict(token.value, token, found)
         if program in NO_PATH_ARGS:
             return found
         for token in args:
             value = token.value
-            if token.expands or SUBST_MARK in value:
+            if token.expands or token.brace or SUBST_MARK in value:
                 continue
             if _KEY_VALUE.match(value):
                 # `dd of=/dev/sda`, `make DESTDIR=/x`: judge the value when it looks like a path.
@@ -138,20 +147,34 @@ class _Judge:
             self.verdict(value, token, found)
         return found
 
-    def cd(self, args: list[Token], found: dict[str, str]) -> None:
+    def cd(self, program: str, args: list[Token], found: dict[str, str], subshell: bool) -> None:
         operands = [t for t in args if not t.value.startswith("-") or t.value == "-"]
-        token = operands[0] if operands else Token("word", "~", tilde=True)
-        target = token.value
-        if target == "-" or token.expands or SUBST_MARK in target:
-            found.setdefault(_shown(target), "unknown")
-            self.base = None
+        if program == "popd" or (program == "pushd" and not operands):
+            target_bases: list[Path | None] = [None]  # the directory stack is not known
+        else:
+            token = operands[0] if operands else Token("word", "~", tilde=True)
+            target = token.value
+            if target == "-" or token.expands or token.brace or SUBST_MARK in target:
+                found.setdefault(_shown(target), "unknown")
+                target_bases = [None]
+            else:
+                before = dict(found)
+                self.verdict(target, token, found)
+                target_bases = [self.resolve(target, base) for base in self.bases]
+                if None in target_bases and found == before:
+                    found[target] = "unknown"
+        if subshell:
+            self.bases = _merge(self.bases, target_bases)  # (cd x) or cd x | ...: maybe not
             return
-        before = dict(found)
-        self.verdict(target, token, found)
-        resolved = self.resolve(target)
-        self.base = resolved
-        if resolved is None and found == before:
-            found[target] = "unknown"
+        if self.before_cd is None:
+            self.before_cd = self.bases
+        else:
+            self.before_cd = _merge(self.before_cd, self.bases)
+        self.bases = list(dict.fromkeys(target_bases))
+
+
+def _merge(a: list[Path | None], b: list[Path | None]) -> list[Path | None]:
+    return list(dict.fromkeys([*a, *b]))
 
 
 def judge_paths(analysis: ShellAnalysis, workspace: Workspace, cwd: str | None = None) -> None:
