@@ -6,9 +6,9 @@ where its paths lie (``IN`` the workspace, ``OUT`` of it, ``UNKNOWN``: not knowa
 and what happens in the modes ``ask``, ``auto-edit``, ``plan`` and ``auto`` (``r`` runs, ``a`` asks,
 ``x`` is refused). Adding a case is adding one line.
 
-The workspace holds real files and real symbolic links: ``inlink -> src`` (inside),
-``rootlink -> /`` and ``outlink -> <a directory outside>``. Every case runs through the real
-engine and dispatch, once per mode, with a person who rejects every request.
+The workspace holds real files, real symbolic links (``inlink -> src`` inside, ``rootlink -> /``
+and ``outlink -> <a directory outside>``) and a planted repository ``vendor/lib/.git``. Every case
+runs through the real engine and dispatch, once per mode, with a person who rejects every request.
 """
 
 from __future__ import annotations
@@ -509,6 +509,11 @@ CASES: list[tuple[str, str, str, str]] = [
     ("ls outlink", EXECUTE, OUT, "aaxr"),
     ("cat r*/etc/hostname", EXECUTE, OUT, "aaxr"),
     ("ls -d */", EXECUTE, OUT, "aaxr"),  # the glob reaches rootlink/ and outlink/
+    # git in a repository planted in the workspace uses that repository's config (fsmonitor...)
+    ("git -C vendor/lib status", EXECUTE, OUT, "aaxr"),
+    ("cd vendor/lib && git log", EXECUTE, OUT, "aaxr"),
+    ("git --git-dir=vendor/lib/.git log", EXECUTE, OUT, "aaxr"),
+    ("cat vendor/lib/.git/config", READ, IN, "rrrr"),
     # a `cd` that may not have run (`;`, `||`, a subshell, a pipeline) leaves both directories
     ("(cd src) && cat ../a.txt", EXECUTE, OUT, "aaxr"),
     ("cd src; cat ../a.txt", EXECUTE, OUT, "aaxr"),
@@ -678,6 +683,7 @@ def workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     for name in ("a.txt", "b.txt", "src/a.py", "src/b.py", "docs/x.md"):
         (root / name).write_text("x\n", encoding="utf-8")
     (outside / "secret.txt").write_text("secret\n", encoding="utf-8")
+    (root / "vendor" / "lib" / ".git").mkdir(parents=True)  # a repository of its own
     link(root / "src", root / "inlink")
     link(Path(Path.cwd().anchor), root / "rootlink")
     link(outside, root / "outlink")

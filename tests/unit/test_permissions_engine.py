@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -871,3 +873,31 @@ async def test_an_allow_rule_for_one_private_url_never_covers_another(project: P
     )
     await run(engine2, ctx2, "web_fetch", {"url": "http://127.0.0.1:8001/"})
     assert RAN == [] and len(port.requests) == 1 and len(port2.requests) == 1
+
+
+async def test_git_in_a_repository_planted_in_the_workspace_is_not_read_only(
+    project: Path,
+) -> None:
+    # A repository inside the workspace brings its own config; git runs its fsmonitor hook even
+    # for `git status` (shown here with real git), so such a command is never READ and no rule
+    # such as `shell(git status*)` covers it.
+    planted = project / "vendor" / "lib"
+    subprocess.run(["git", "init", "-q", str(planted)], check=True)
+    hook = f"{shlex.quote(sys.executable)} -c \"open('hook-ran', 'w')\"; false"
+    subprocess.run(["git", "-C", str(planted), "config", "core.fsmonitor", hook], check=True)
+    subprocess.run(["git", "-C", str(planted), "status"], capture_output=True, check=False)
+    assert (planted / "hook-ran").exists()
+    for command in (
+        "git -C vendor/lib status",
+        "cd vendor/lib && git status",
+        "cd vendor && git -C lib log",
+    ):
+        engine, ctx, port = make(project, mode="plan")
+        assert "plan mode" in (await run(engine, ctx, "shell", {"command": command})).text
+        engine, ctx, port = make(project, "reject_once", mode="ask", allow=["shell(git status*)"])
+        result = await run(engine, ctx, "shell", {"command": command})
+        assert result.is_error and RAN == [] and len(port.requests) == 1, command
+        assert "vendor/lib (a repository of its own)" in port.requests[0]["_meta"]["reason"]
+    # The workspace's own repository stays read-only.
+    engine, ctx, port = make(project, mode="plan")
+    assert (await run(engine, ctx, "shell", {"command": "git -C src status"})).text == "ran"

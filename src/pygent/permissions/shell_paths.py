@@ -122,6 +122,10 @@ class _Judge:
                 self.verdict(token.value, token, found)
         if program in NO_PATH_ARGS:
             return found
+        if program == "git":
+            foreign = self.foreign_repository(args)
+            if foreign is not None:
+                found[foreign] = "outside"
         for token in args:
             value = token.value
             if token.expands or token.brace or SUBST_MARK in value:
@@ -147,6 +151,61 @@ class _Judge:
             self.verdict(value, token, found)
         return found
 
+    def foreign_repository(self, args: list[Token]) -> str | None:
+        """A repository other than the workspace's own that ``git`` would use, or None.
+
+        A repository planted in the workspace (a directory with its own ``.git``, a bare
+        repository's ``HEAD``/``objects``/``refs``, or one named by ``--git-dir``) brings its own
+        config, whose ``core.fsmonitor``, ``core.pager`` or diff drivers run programs even for
+        ``git status``. The workspace's own ``.git`` is protected from writes; such a one is not.
+        """
+        dirs = list(self.bases)
+        i = 0
+        while i < len(args):
+            token = args[i]
+            value = token.value
+            if value == "-C" and i + 1 < len(args):
+                step = args[i + 1]
+                if step.expands or step.brace:
+                    return None  # already unknown
+                dirs = [self.resolve(step.value, d) for d in dirs]
+                i += 2
+                continue
+            if value == "--git-dir" or value.startswith("--git-dir="):
+                named = value.split("=", 1)[1] if "=" in value else ""
+                if not named and i + 1 < len(args):
+                    named = args[i + 1].value
+                resolved = [self.resolve(named, d) for d in dirs]
+                own = {root / ".git" for root in self.workspace.roots}
+                if any(r not in own for r in resolved):
+                    return named or value
+                return None
+            if not value.startswith("-"):
+                break  # the subcommand
+            i += 1
+        for start in dirs:
+            if start is None:
+                continue
+            planted = self.planted_repository(start)
+            if planted is not None:
+                return planted
+        return None
+
+    def planted_repository(self, start: Path) -> str | None:
+        roots = set(self.workspace.roots)
+        current = start
+        while self.workspace.contains(current):
+            if current in roots:
+                if not (current / ".git").exists() and _looks_bare(current):
+                    return f"{self.workspace.display(current)} (a repository of its own)"
+                return None
+            if (current / ".git").exists() or _looks_bare(current):
+                return f"{self.workspace.display(current)} (a repository of its own)"
+            if current.parent == current:
+                return None
+            current = current.parent
+        return None
+
     def cd(self, program: str, args: list[Token], found: dict[str, str], subshell: bool) -> None:
         operands = [t for t in args if not t.value.startswith("-") or t.value == "-"]
         if program == "popd" or (program == "pushd" and not operands):
@@ -171,6 +230,18 @@ class _Judge:
         else:
             self.before_cd = _merge(self.before_cd, self.bases)
         self.bases = list(dict.fromkeys(target_bases))
+
+
+def _looks_bare(directory: Path) -> bool:
+    """``directory`` looks like a git directory (git would use it as a bare repository)."""
+    try:
+        return (
+            (directory / "HEAD").is_file()
+            and (directory / "objects").is_dir()
+            and (directory / "refs").is_dir()
+        )
+    except OSError:
+        return True
 
 
 def _merge(a: list[Path | None], b: list[Path | None]) -> list[Path | None]:
