@@ -56,7 +56,14 @@ from pygent.permissions.shell_tables import (
     WRAPPER_VALUE_OPTS,
 )
 
-__all__ = ["PathVerdict", "Redirect", "ShellAnalysis", "ShellCommand", "classify_command"]
+__all__ = [
+    "PathVerdict",
+    "Redirect",
+    "ShellAnalysis",
+    "ShellCommand",
+    "classify_command",
+    "is_assignment",
+]
 
 #: Where a command's paths lie: all inside the workspace, some outside, or not knowable.
 PathVerdict = str  # "inside" | "outside" | "unknown"

@@ -24,6 +24,7 @@ __all__ = [
     "ParseError",
     "Token",
     "render",
+    "substitution_indexes",
     "tokenize",
 ]
 
