@@ -484,15 +484,17 @@ class RecordingPort:
 
 @pytest.fixture
 def connections(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every address a socket connects to during the test."""
+    """Every (host, port) the event loop opens a connection to during the test."""
+    import asyncio.base_events
+
     seen: list[Any] = []
-    real = socket.socket.connect
+    real = asyncio.base_events.BaseEventLoop.create_connection
 
-    def connect(self: socket.socket, address: Any) -> None:
-        seen.append(address)
-        real(self, address)
+    async def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append((kwargs.get("host", args[1] if len(args) > 1 else None), kwargs.get("port")))
+        return await real(self, *args, **kwargs)
 
-    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "create_connection", create_connection)
     return seen
 
 
