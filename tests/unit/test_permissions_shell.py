@@ -240,3 +240,74 @@ def test_quoted_operators_stay_in_words() -> None:
 def test_line_continuation_joins_lines() -> None:
     analysis = classify_command("ls \\\n  -la")
     assert [c.argv for c in analysis.commands] == [["ls", "-la"]]
+
+
+@pytest.mark.parametrize(
+    ("command", "reason"),
+    [
+        ("env -S'touch x'", "env runs another command"),
+        ("env --split-string='touch x'", "env runs another command"),
+        ("env -i ls", "env runs another command"),
+        ("git grep -O'touch x' hello", "git grep -O opens a program (the pager) on the files"),
+        ("git grep --open-files-in-pager=sh x", "git grep -O opens a program"),
+        ("GIT_EXTERNAL_DIFF='touch x' git diff", "sets GIT_EXTERNAL_DIFF for the command"),
+        (
+            "GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=core.fsmonitor GIT_CONFIG_VALUE_0='touch x' git status",
+            "sets GIT_CONFIG_COUNT, GIT_CONFIG_KEY_0, GIT_CONFIG_VALUE_0 for the command",
+        ),
+        ("PATH=./bin ls", "sets PATH for the command"),
+        ("LD_PRELOAD=./x.so cat a.txt", "sets LD_PRELOAD for the command"),
+        ("fd -x rm", "fd -x runs a program for every file"),
+        ("fd -X rm", "fd -X runs a program for every file"),
+        ("fd --exec-batch rm", "fd --exec-batch runs a program for every file"),
+        ("sort --compress-program=sh a.txt", "sort --compress-program runs a program"),
+        ("sort --comp=sh a.txt", "sort --compress-program runs a program"),
+        ("tar --to-command=sh -xf a.tar", "tar --to-command=sh is not known to be read-only"),
+        ("tar -I 'sh -c x' -tf a.tar", "tar -I is not known to be read-only"),
+        ("tar -cf a.tar src", "tar -cf is not known to be read-only"),
+        ("tar xf a.tar", "tar creates or extracts files (only tar -t lists)"),
+        ("rg --pre=cat x", "rg --pre runs a program"),
+        ("find . -execdir ls \\;", "find -execdir changes or runs things"),
+        ("cat $HOME/secret.txt", "uses shell expansion ('$HOME/secret.txt')"),
+        ("cat ${HOME}/x", "uses shell expansion ('${HOME}/x')"),
+        ("cd -", "cd - goes to $OLDPWD, which cannot be known"),
+        ("eval ls", "eval runs its arguments as shell code"),
+        ("source env.sh", "source runs its arguments as shell code"),
+        (". env.sh", ". runs its arguments as shell code"),
+        ("watch ls", "watch runs another command"),
+        ("nohup ls", "nohup runs another command"),
+        ("exec ls", "exec runs another command"),
+        ("command ls", "command runs another command"),
+        ("cat <<EOF\nhi\nEOF", "uses a here-document"),
+        ("grep x <<< hi", "uses a here-string"),
+        ("test -v 'a[$(touch x)]'", "test with $ in an operand can run commands"),
+        ("printf -v x y", "printf -v assigns a variable"),
+        ("git diff --ext-diff", "git diff --ext-diff runs a configured program"),
+        ("git ls-remote --upload-pack=x .", "runs the program given to --upload-pack/--exec"),
+    ],
+)
+def test_fail_closed_reasons_name_what_was_not_understood(command: str, reason: str) -> None:
+    analysis = classify_command(command)
+    assert not analysis.read_only
+    assert any(reason in r for r in analysis.reasons), analysis.reasons
+
+
+def test_an_unquoted_here_document_runs_its_substitutions() -> None:
+    analysis = classify_command("cat <<EOF\n$(rm -rf ~)\nEOF")
+    assert analysis.destructive and "rm -rf" in analysis.destructive_reasons
+    quoted = classify_command("cat <<'EOF'\n$(rm -rf ~)\nEOF")
+    assert not quoted.destructive and not quoted.read_only
+
+
+def test_words_remember_what_the_shell_expands() -> None:
+    from pygent.permissions.shell_lex import tokenize
+
+    tokens, _ = tokenize("cat $A '$B' \"$C\" ~/x ~u '~' *.py '*.py' {a,b} '{a,b}' a\\$b")
+    words = [t for t in tokens if t.kind == "word"][1:]
+    assert [t.value for t in words] == [
+        "$A", "$B", "$C", "~/x", "~u", "~", "*.py", "*.py", "{a,b}", "{a,b}", "a$b"
+    ]  # fmt: skip
+    assert [t.expands for t in words] == [1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert [t.tilde for t in words] == [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0]
+    assert [t.glob for t in words] == [0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0]
+    assert [t.brace for t in words] == [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]
