@@ -370,7 +370,7 @@ class Agent:
         self.settings = settings
         self.workspace = workspace
         self.port = port
-        self.registry = registry if registry is not None else _default_registry()
+        self.registry = registry if registry is not None else _default_registry(settings)
         self.gate = gate
         self.system_prompt = system_prompt
         self._context_window = context_window
@@ -457,6 +457,10 @@ class Agent:
         key = check_api_key(self.settings)  # no_api_key before anything is sent or saved
         await ensure_litellm()
         user = self.user_message(blocks)
+        from pygent import plugins
+
+        for text in plugins.take_failure_notices():  # once per process, in the first turn
+            turn.emit(updates.notice(text, "warning"))
         system = self.build_system_prompt()
         session.append(user)
         turn._user_appended = True
@@ -820,7 +824,16 @@ def _lenient_args(raw: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {"_raw": raw[:2000]}
 
 
-def _default_registry() -> ToolRegistry:
+def _default_registry(settings: Settings) -> ToolRegistry:
+    """The built-in tools plus those of the installed plugins (loaded once per process)."""
+    from pygent import plugins
+
+    registry = _builtin_registry()
+    plugins.load_plugins(settings, registry)
+    return registry
+
+
+def _builtin_registry() -> ToolRegistry:
     from pygent.tools import base
 
     try:

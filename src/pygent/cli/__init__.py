@@ -56,6 +56,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "prompt": ("pygent.cli.prompt", "prompt", "Show and customise the system prompt."),
     "setup": ("pygent.cli.setup", "setup", "First-run wizard: choose a provider, model and key."),
     "report": ("pygent.cli.report", "report", "Bundle recent logs (redacted) for a bug report."),
+    "plugins": ("pygent.cli.plugins", "plugins", "Installed plugins: loaded, failed or disabled."),
     "telemetry": (
         "pygent.cli.telemetry",
         "telemetry",
@@ -66,7 +67,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 
 #: Commands that finish in moments: they run start to end with the garbage collector paused.
-SHORT_LIVED = frozenset({"config", "prompt", "help", "report", "sessions", "telemetry"})
+SHORT_LIVED = frozenset({"config", "prompt", "help", "report", "sessions", "telemetry", "plugins"})
 #: Long-running commands that resume the collector themselves once they are up (``chat``: after
 #: its first frame); the others get it back as soon as they are chosen.
 RESUME_GC_THEMSELVES = frozenset({"chat"})

@@ -413,6 +413,8 @@ def _walk_unknown(data: Mapping[str, Any], source: str, text: str | None = None)
         if not isinstance(value, Mapping):
             continue  # reported as a type error below
         model = sections[key]
+        if model.model_config.get("extra") == "allow":
+            continue  # [plugins]: each plugin validates its own table
         for leaf in value:
             if leaf not in model.model_fields:
                 dotted = f"{key}.{leaf}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 
 from pygent.protocol.modes import PermissionMode
 
@@ -132,6 +132,30 @@ class TelemetrySettings(_Section):
     )
 
 
+class PluginSettings(_Section):
+    """Plugins installed as Python packages (entry-point group ``pygent.plugins``).
+
+    Besides ``disabled``, each ``[plugins.NAME]`` table holds one plugin's own settings; the plugin
+    validates it with the model it registers (``PluginApp.add_settings``).
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    disabled: list[str] = Field(
+        default_factory=list,
+        description="Entry-point names of installed plugins not to load (`pygent plugins list` shows them).",
+    )
+
+    @model_validator(mode="after")
+    def _tables_only(self) -> PluginSettings:
+        for name, value in (self.model_extra or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(
+                    f"plugins.{name} must be a table ([plugins.{name}]) of that plugin's settings"
+                )
+        return self
+
+
 class ToolSettings(_Section):
     """Limits of the built-in tools."""
 
@@ -193,6 +217,10 @@ class Settings(_Section):
         default_factory=ToolSettings, description="Limits of the built-in tools."
     )
     ui: UISettings = Field(default_factory=UISettings, description="Terminal UI choices.")
+    plugins: PluginSettings = Field(
+        default_factory=PluginSettings,
+        description="Installed plugins: which to skip, and each plugin's own [plugins.NAME] table.",
+    )
 
     # Set by pygent.settings.loader: the validated raw dict of each layer ("user", "project",
     # "env", "flag") and the project config file, so the prompt assembly can tell user-level

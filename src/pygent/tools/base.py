@@ -343,7 +343,9 @@ def tool(
         rule_arg: Argument that permission rules match (``shell(pytest*)`` matches ``command``).
         path_args: Arguments naming paths (shown as locations; matched by path rules).
         reviewed_edit: Every change goes through ``ctx.apply_edit`` (the review is the approval).
-        registry: Where to register (default: the process-wide registry).
+        registry: Where to register. Without it, pygent's built-in tools join the process-wide
+            registry; any other function is only described (a plugin adds it with
+            :meth:`pygent.plugins.PluginApp.add_tool`).
 
     Example:
         @tool(risk=ToolRisk.READ, kind="read", title=lambda a: f"Read {a['path']}")
@@ -368,7 +370,12 @@ def tool(
             path_args=path_args,
             reviewed_edit=reviewed_edit,
         )
-        (registry if registry is not None else _DEFAULT_REGISTRY).register(spec)
+        if registry is not None:
+            registry.register(spec)
+        elif func.__module__.split(".", 1)[0] == "pygent":
+            _DEFAULT_REGISTRY.register(spec)  # the built-in tools
+        # Anything else (a plugin, a script) is only described here: it joins a registry through
+        # `registry=`, ToolRegistry.register or PluginApp.add_tool, which checks name clashes.
         func.__pygent_tool__ = spec  # type: ignore[attr-defined]
         return func
 
