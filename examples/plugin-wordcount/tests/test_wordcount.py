@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
+from pygent_wordcount import WordCountPlugin, count_words, wc_command
+
 from pygent.plugins import PluginApp
 from pygent.settings.models import Settings
 from pygent.tools.base import ToolRegistry
-from pygent_wordcount import WordCountPlugin, count_words, wc_command
 
 
 def test_count_words_honours_min_length() -> None:
