@@ -29,6 +29,9 @@ from pygent.testing.pytest_plugin import make_fake_settings
 
 __all__ = ["fast_retries"]
 
+#: Every flow runs on both model backends (the native httpx client and litellm).
+pytestmark = pytest.mark.usefixtures("llm_backend")
+
 MESSAGES = [{"role": "user", "content": "hi"}]
 
 

@@ -1,7 +1,9 @@
 """Context management: how big the next request is, and compaction of older turns into a summary.
 
-The estimate uses litellm's token counter (loaded lazily) against the model's window from
-litellm's model map (:data:`DEFAULT_CONTEXT_WINDOW` when the model is unknown). Past
+The estimate uses litellm's token counter when litellm is already loaded (the litellm backend),
+else a characters/4 estimate (the native backend never imports litellm for it), against the
+model's window from litellm's model table, read without importing litellm
+(:mod:`pygent.agent.model_table`; :data:`DEFAULT_CONTEXT_WINDOW` when the model is unknown). Past
 ``llm.compact_threshold`` of the window, older turns are replaced by a summary the model writes.
 
 What compaction keeps verbatim: the system prompt (with the project instructions; it is not part
@@ -55,10 +57,20 @@ TRANSCRIPT_TOOL_CHARS = 2_000
 
 
 def context_window(model: str) -> int:
-    """The model's input window in tokens (:data:`DEFAULT_CONTEXT_WINDOW` when unknown)."""
-    from pygent.agent.llm import import_litellm
+    """The model's input window in tokens (:data:`DEFAULT_CONTEXT_WINDOW` when unknown).
 
-    litellm = import_litellm()
+    Read from litellm's model table without importing litellm; litellm's own lookup (which knows
+    a few more aliases) is asked only when litellm is loaded anyway.
+    """
+    from pygent.agent import model_table
+    from pygent.agent.llm import loaded_litellm
+
+    window = model_table.context_window(model)
+    if window is not None:
+        return window
+    litellm = loaded_litellm()
+    if litellm is None:
+        return DEFAULT_CONTEXT_WINDOW
     try:
         info = litellm.get_model_info(model)
     except Exception:
@@ -84,7 +96,10 @@ def estimate_tokens(
     *,
     exact_above: int = 0,
 ) -> int:
-    """Tokens of a request: litellm's counter, or a characters/4 estimate when it fails.
+    """Tokens of a request: litellm's counter, or a characters/4 estimate.
+
+    The exact count needs litellm; it is used only when litellm is already loaded (the litellm
+    backend served a call), so the native backend never pays the litellm import for it.
 
     Args:
         model: litellm model string.
@@ -95,9 +110,11 @@ def estimate_tokens(
     rough = _rough_tokens(messages, tools)
     if rough < exact_above:
         return rough
-    from pygent.agent.llm import import_litellm
+    from pygent.agent.llm import loaded_litellm
 
-    litellm = import_litellm()
+    litellm = loaded_litellm()
+    if litellm is None:
+        return rough
     try:
         count = int(litellm.token_counter(model=model, messages=messages, tools=tools))
     except Exception:

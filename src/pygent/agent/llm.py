@@ -1,6 +1,10 @@
-"""LLM access: the lazy litellm import, one streamed model call with retries, and error mapping.
+"""LLM access: the backend choice, one streamed model call with retries, and error mapping.
 
-Everything that touches litellm goes through this module.
+Two backends serve a call (``llm.backend``): ``native`` (:mod:`pygent.agent.llm_native`, a direct
+httpx client for OpenAI-style and Anthropic APIs; no litellm import) and ``litellm`` (every other
+provider). ``auto``, the default, takes native where it serves the provider
+(:func:`resolve_backend`). Both feed the same chunk loop below, so reassembly, usage, retries and
+error mapping are one code path. Everything that touches litellm goes through this module.
 
 * :func:`import_litellm` imports litellm once, quietly: ``LITELLM_LOCAL_MODEL_COST_MAP=True`` first
   (no network at import; a stalled network otherwise blocks the import for 5 s),
@@ -35,7 +39,7 @@ import os
 import random
 import re
 import threading
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +61,11 @@ __all__ = [
     "ensure_litellm",
     "import_litellm",
     "is_anthropic",
+    "loaded_litellm",
     "map_exception",
     "model_provider",
+    "prepare_backend",
+    "resolve_backend",
     "start_background_import",
     "stream_completion",
 ]
@@ -170,6 +177,11 @@ async def ensure_litellm() -> Any:
     if _LITELLM is not None:
         return _LITELLM
     return await asyncio.to_thread(import_litellm)
+
+
+def loaded_litellm() -> Any:
+    """The litellm module when it was already imported, else None (never imports it)."""
+    return _LITELLM
 
 
 def start_background_import() -> threading.Thread:
@@ -311,6 +323,46 @@ def check_api_key(settings: Settings) -> str | None:
     raise errors.no_api_key(model, _provider_env_vars(model))
 
 
+# -- backends -----------------------------------------------------------------------------
+
+
+def resolve_backend(settings: Settings) -> str:
+    """``native`` or ``litellm``: which backend serves ``settings.llm.model`` (no import happens).
+
+    ``auto`` picks ``native`` when :func:`pygent.agent.llm_native.route` serves the provider
+    (OpenAI-style APIs and Anthropic), else ``litellm``.
+
+    Raises:
+        PygentError: ``model_not_found`` when ``llm.backend = "native"`` but the native backend
+            cannot call the model.
+    """
+    from pygent.agent import llm_native
+
+    llm = settings.llm
+    if llm.backend == "litellm":
+        return "litellm"
+    if llm_native.route(llm.model, llm.api_base) is not None:
+        return "native"
+    if llm.backend == "native":
+        served = ", ".join(sorted(llm_native.PROVIDERS))
+        raise errors.PygentError(
+            "model_not_found",
+            f"The native backend cannot call {llm.model!r}: it serves these providers: {served}"
+            " (hosted_vllm and custom_openai need `llm.api_base`).",
+            'Set `llm.backend = "auto"` (or "litellm") to use litellm for this model.',
+            {"model": llm.model, "backend": "native"},
+        )
+    return "litellm"
+
+
+async def prepare_backend(settings: Settings) -> str:
+    """Resolve the backend and load what it needs (litellm is imported only for ``litellm``)."""
+    backend = resolve_backend(settings)
+    if backend == "litellm":
+        await ensure_litellm()
+    return backend
+
+
 # -- errors -------------------------------------------------------------------------------
 
 _RETRYABLE = ("rate_limited", "server", "network")
@@ -330,6 +382,7 @@ _NETWORK_ERRORS = frozenset(
         "ReadTimeout",
         "RemoteProtocolError",
         "ConnectionError",
+        "TransportError",
     }
 )
 
@@ -608,13 +661,19 @@ def _get(obj: Any, name: str) -> Any:
     return getattr(obj, name, None)
 
 
-def _usage_event(usage: Any, model: str) -> UsageEvent:
+def _usage_event(usage: Any, model: str, backend: str = "litellm") -> UsageEvent:
     prompt = int(_get(usage, "prompt_tokens") or 0)
     completion = int(_get(usage, "completion_tokens") or 0)
     details = _get(usage, "prompt_tokens_details")
     cached = int((_get(details, "cached_tokens") if details is not None else 0) or 0)
     cached = cached or int(_get(usage, "cache_read_input_tokens") or 0)
-    return UsageEvent(prompt, completion, cached, _cost(model, prompt, completion, cached))
+    if backend == "litellm":
+        cost = _cost(model, prompt, completion, cached)
+    else:
+        from pygent.agent import model_table
+
+        cost = model_table.cost_usd(model, prompt, completion, cached)
+    return UsageEvent(prompt, completion, cached, cost)
 
 
 def _cost(model: str, prompt: int, completion: int, cached: int) -> float | None:
@@ -673,16 +732,16 @@ async def stream_completion(
             ``context_overflow``, ``rate_limited`` / ``network`` / ``llm_error`` after the retries.
     """
     key = api_key if api_key is not None else check_api_key(settings)
-    litellm = await ensure_litellm()
     model = settings.llm.model
+    backend = await prepare_backend(settings)
     total = settings.llm.num_retries
-    kwargs = build_request(settings, messages, tools, key)
+    open_response = _opener(settings, backend, messages, tools, key)
     attempt = 0
     while True:
         shown = False
         response: Any = None
         try:
-            response = await litellm.acompletion(**kwargs)
+            response = await open_response()
             assembler = _Assembler()
             finish: str | None = None
             usage: UsageEvent | None = None
@@ -693,7 +752,7 @@ async def stream_completion(
                 if chunk_usage is not None and (
                     _get(chunk_usage, "prompt_tokens") or _get(chunk_usage, "completion_tokens")
                 ):
-                    usage = _usage_event(chunk_usage, model)
+                    usage = _usage_event(chunk_usage, model, backend)
                 choices = _get(chunk, "choices") or []
                 if not choices:
                     continue
@@ -746,3 +805,39 @@ async def stream_completion(
             delay = backoff_delay(attempt, _retry_after(exc))
             yield RetryNotice(_retry_message(kind, delay, attempt, total), delay, attempt, kind)
             await sleep(delay)
+
+
+def _opener(
+    settings: Settings,
+    backend: str,
+    messages: list[dict[str, Any]],
+    tools: list[dict[str, Any]] | None,
+    key: str | None,
+) -> Callable[[], Awaitable[Any]]:
+    """A function that sends the request once and returns the stream of OpenAI-shaped chunks."""
+    if backend == "litellm":
+        litellm = import_litellm()
+        kwargs = build_request(settings, messages, tools, key)
+
+        async def via_litellm() -> Any:
+            return await litellm.acompletion(**kwargs)
+
+        return via_litellm
+
+    from pygent.agent import llm_native
+
+    llm = settings.llm
+    native = llm_native.route(llm.model, llm.api_base)
+    assert native is not None  # resolve_backend checked it
+    if native.wire == "anthropic":
+        if llm.prompt_caching:
+            messages = with_cache_control(messages)
+        body = llm_native.anthropic_request(settings, native, messages, tools)
+    else:
+        body = llm_native.openai_request(settings, native, messages, tools)
+    sent_key = key or (NO_KEY_PLACEHOLDER if llm.api_base else None)
+
+    async def via_native() -> Any:
+        return await llm_native.open_stream(settings, native, body, sent_key)
+
+    return via_native

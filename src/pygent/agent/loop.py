@@ -399,10 +399,10 @@ class Agent:
 
     async def compact(self, session: SessionLike) -> bool:
         """Summarise older turns of ``session`` now; False when there was nothing to compact."""
-        from pygent.agent.llm import check_api_key, ensure_litellm
+        from pygent.agent.llm import check_api_key, prepare_backend
 
         key = check_api_key(self.settings)
-        await ensure_litellm()
+        await prepare_backend(self.settings)
         return await self._compact(session, key, None)
 
     def build_system_prompt(self) -> str:
@@ -452,10 +452,10 @@ class Agent:
     async def _run_turn(
         self, turn: Turn, session: SessionLike, blocks: Sequence[dict[str, Any]]
     ) -> StopReason:
-        from pygent.agent.llm import check_api_key, ensure_litellm
+        from pygent.agent.llm import check_api_key, prepare_backend
 
         key = check_api_key(self.settings)  # no_api_key before anything is sent or saved
-        await ensure_litellm()
+        await prepare_backend(self.settings)  # litellm is imported only when it serves the model
         user = self.user_message(blocks)
         from pygent import plugins
 

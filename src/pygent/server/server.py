@@ -480,7 +480,7 @@ class PygentServer:
         if self._settings_error is not None:
             self.show_message(f"pygent: {self._settings_error}", 1)
         # Heavy imports, in the order the first prompt needs them.
-        await asyncio.to_thread(_warm_imports)
+        await asyncio.to_thread(_warm_imports, self._settings)
 
     def _load_settings(self) -> None:
         from pygent.settings.loader import load_settings
@@ -930,8 +930,12 @@ def _resolve(path: Path) -> Path:
         return path
 
 
-def _warm_imports() -> None:
-    """Import what the first prompt needs (litellm through its lazy loader, ACP's models, the agent)."""
+def _warm_imports(settings: Settings | None = None) -> None:
+    """Import what the first prompt needs (ACP's models, the agent, and the model backend).
+
+    litellm (3-4 s, ~190 MB) is imported only when it will serve the configured model; the
+    native backend needs only httpx.
+    """
     started = time.perf_counter()
     with contextlib.suppress(Exception):
         wire.load_schema_models()
@@ -939,9 +943,12 @@ def _warm_imports() -> None:
         with contextlib.suppress(Exception):
             __import__(name)
     with contextlib.suppress(Exception):
-        from pygent.agent.llm import import_litellm
+        from pygent.agent.llm import import_litellm, resolve_backend
 
-        import_litellm()
+        if settings is None or resolve_backend(settings) == "litellm":
+            import_litellm()
+        else:
+            import httpx  # noqa: F401  # the native backend's client
     with contextlib.suppress(Exception):
         from pygent.tools.base import default_registry
 

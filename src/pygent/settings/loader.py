@@ -49,6 +49,7 @@ ENV_VARS: dict[str, str] = {
     "PYGENT_API_KEY": "llm.api_key",
     "PYGENT_API_BASE": "llm.api_base",
     "PYGENT_MAX_TOKENS": "llm.max_tokens",
+    "PYGENT_LLM_BACKEND": "llm.backend",
     "PYGENT_LOG_LEVEL": "logging.level",
     "PYGENT_PERMISSION_MODE": "permissions.mode",
 }

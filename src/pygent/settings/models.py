@@ -63,6 +63,10 @@ class LLMSettings(_Section):
         default=True,
         description="Ask providers that support it (Anthropic) to cache the system prompt and conversation prefix.",
     )
+    backend: Literal["auto", "litellm", "native"] = Field(
+        default="auto",
+        description="How models are called: `native` (a direct streaming client for OpenAI-style and Anthropic APIs, no litellm import), `litellm` (every provider litellm supports), `auto` (native where it covers the provider, else litellm).",
+    )
 
 
 class PermissionSettings(_Section):

@@ -5,11 +5,15 @@
   inspect ``fake_llm.requests``; point clients at ``fake_llm.base_url``.
 * ``fake_settings``: :class:`~pygent.settings.models.Settings` aimed at that server (model
   ``openai/fake-model``, key ``sk-fake-test``, few retries, short timeouts). Built directly, without
-  reading any config file.
+  reading any config file; ``llm.backend`` follows ``PYGENT_LLM_BACKEND`` like the loader does.
+* ``llm_backend``: runs a test once per model backend (``litellm``, ``native``) by setting
+  ``PYGENT_LLM_BACKEND`` (subprocesses inherit it). Use it with
+  ``pytestmark = pytest.mark.usefixtures("llm_backend")``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -49,6 +53,7 @@ def make_fake_settings(base_url: str, **llm: object) -> Settings:
         "api_key": FAKE_API_KEY,
         "num_retries": 2,
         "timeout": 20.0,
+        "backend": os.environ.get("PYGENT_LLM_BACKEND") or "auto",
     }
     values.update(llm)
     return Settings(llm=LLMSettings.model_validate(values))
@@ -58,3 +63,15 @@ def make_fake_settings(base_url: str, **llm: object) -> Settings:
 def fake_settings(fake_llm: FakeLLMThread) -> Settings:
     """Settings whose model is ``openai/fake-model`` served by ``fake_llm``."""
     return make_fake_settings(fake_llm.base_url)
+
+
+#: The model backends every parity test runs on.
+BACKENDS = ("litellm", "native")
+
+
+@pytest.fixture(params=BACKENDS)
+def llm_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The backend this run of the test uses (``PYGENT_LLM_BACKEND`` is set to it)."""
+    backend = str(request.param)
+    monkeypatch.setenv("PYGENT_LLM_BACKEND", backend)
+    return backend
