@@ -14,7 +14,8 @@ from run_helpers import call, git, make_repo, pygent_env, run_pygent, tool_messa
 from pygent.agent.session import SessionStore
 from pygent.testing.fake_llm import FakeLLMThread
 
-pytestmark = pytest.mark.slow  # real `pygent run` processes (each imports litellm)
+# Real `pygent run` processes, on both model backends (PYGENT_LLM_BACKEND reaches the process).
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("llm_backend")]
 
 
 def test_create_edit_commit_flow_on_a_real_repository(

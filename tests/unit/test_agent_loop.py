@@ -1,4 +1,4 @@
-"""The agent loop over real litellm and real HTTP to the fake server."""
+"""The agent loop over real HTTP to the fake server, on both model backends (native and litellm)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ from pygent.testing.fake_llm import FakeLLMThread
 from pygent.testing.pytest_plugin import make_fake_settings
 
 __all__ = ["fast_retries"]
+
+#: Every flow runs on both model backends (the native httpx client and litellm).
+pytestmark = pytest.mark.usefixtures("llm_backend")
 
 
 @pytest.fixture

@@ -371,17 +371,21 @@ def anthropic_request(
         body["system"] = system
     if tools:
         body["tools"] = [
-            {
-                "name": tool["function"]["name"],
-                "description": tool["function"].get("description", ""),
-                "input_schema": tool["function"].get("parameters") or {"type": "object"},
-            }
-            for tool in tools
-            if isinstance(tool.get("function"), dict)
+            _anthropic_tool(t["function"]) for t in tools if isinstance(t.get("function"), dict)
         ]
     if llm.temperature is not None:
         body["temperature"] = min(llm.temperature, 1.0)  # Anthropic's range is 0..1
     return body
+
+
+def _anthropic_tool(function: dict[str, Any]) -> dict[str, Any]:
+    schema = dict(function.get("parameters") or {"type": "object"})
+    if schema.get("type") == "object":
+        schema.setdefault("properties", {})
+    tool: dict[str, Any] = {"name": str(function.get("name", "")), "input_schema": schema}
+    if function.get("description"):
+        tool["description"] = str(function["description"])
+    return tool
 
 
 def _headers(
