@@ -287,6 +287,57 @@ def _first_error(exc: Any, params: dict[str, Any]) -> str:
     return "; ".join(parts) + more
 
 
+def _plain_text_block(block: Any) -> bool:
+    return (
+        isinstance(block, dict)
+        and block.keys() <= {"type", "text"}
+        and block.get("type") == "text"
+        and isinstance(block.get("text"), str)
+    )
+
+
+def _is_common_session(params: dict[str, Any]) -> bool:
+    return (
+        params.keys() <= {"cwd", "mcpServers", "sessionId"}
+        and params.get("mcpServers") == []
+        and isinstance(params.get("cwd"), str)
+    )
+
+
+def validate_common(
+    method: str, params: Any, default_cwd: Path | None = None
+) -> dict[str, Any] | None:
+    """:func:`validate_params` for the common shapes, without ACP's models (~0.6-2 s to import).
+
+    Covers ``session/new`` and ``session/load`` without MCP servers and a ``session/prompt`` of
+    plain text blocks: shapes ACP's models can only accept. Anything else returns None (validate
+    it with :func:`validate_params`), so a first prompt never waits for ``acp.schema``.
+    """
+    if not isinstance(params, dict):
+        return None
+    if method in (SESSION_NEW, SESSION_LOAD):
+        allowed = {"cwd", "mcpServers"} | ({"sessionId"} if method == SESSION_LOAD else set())
+        if not params.keys() <= allowed or params.get("mcpServers", []) != []:
+            return None
+        if "cwd" in params and not isinstance(params["cwd"], str):
+            return None
+        if method == SESSION_LOAD and not isinstance(params.get("sessionId"), str):
+            return None
+        if "cwd" not in params and default_cwd is None:
+            return None
+        return validate_params(method, params, default_cwd)  # no model needed for these keys
+    if method == SESSION_PROMPT:
+        prompt = params.get("prompt")
+        if (
+            params.keys() <= {"sessionId", "prompt", "workDoneToken"}
+            and isinstance(params.get("sessionId"), str)
+            and isinstance(prompt, list)
+            and all(_plain_text_block(block) for block in prompt)
+        ):
+            return dict(params)
+    return None
+
+
 def validate_params(method: str, params: Any, default_cwd: Path | None = None) -> dict[str, Any]:
     """Check ``params`` of a ``pygent/*`` method against ACP's shape.
 
@@ -321,6 +372,8 @@ def validate_params(method: str, params: Any, default_cwd: Path | None = None) -
         return dict(params)
     if method == SESSION_SET_MODE and params.get("modeId") not in (None, *_MODES):
         raise invalid_params(f"modeId: {params.get('modeId')!r} is not one of {', '.join(_MODES)}")
+    if method in (SESSION_NEW, SESSION_LOAD) and _MODELS is None and _is_common_session(params):
+        return dict(params)
     model = load_schema_models().get(method)
     if model is not None:
         from pydantic import ValidationError

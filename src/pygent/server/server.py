@@ -586,6 +586,9 @@ class PygentServer:
         self, method: str, params: Any, default_cwd: Path | None = None
     ) -> dict[str, Any]:
         """Validate params; ACP's models are imported in a worker thread, never on the loop."""
+        common = wire.validate_common(method, params, default_cwd)
+        if common is not None:  # the usual shapes need no ACP models (a first prompt never waits)
+            return common
         if not wire.schema_models_loaded():
             await asyncio.to_thread(wire.load_schema_models)
         return wire.validate_params(method, params, default_cwd)
@@ -937,8 +940,6 @@ def _warm_imports(settings: Settings | None = None) -> None:
     native backend needs only httpx.
     """
     started = time.perf_counter()
-    with contextlib.suppress(Exception):
-        wire.load_schema_models()
     for name in ("pygent.agent.loop", "pygent.permissions.engine", "pygent.edits.lsp"):
         with contextlib.suppress(Exception):
             __import__(name)
@@ -953,6 +954,8 @@ def _warm_imports(settings: Settings | None = None) -> None:
         from pygent.tools.base import default_registry
 
         default_registry()
+    with contextlib.suppress(Exception):  # last: the usual requests do not need ACP's models
+        wire.load_schema_models()
     logger.debug("warm-up imports took {:.0f} ms", (time.perf_counter() - started) * 1000)
 
 

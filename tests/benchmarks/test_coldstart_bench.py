@@ -1,0 +1,202 @@
+"""Cold start to the first words of an answer (issue #16), on both model backends.
+
+Measured against the fake OpenAI-compatible model (answers at once), from a fresh process:
+
+* ``pygent serve``: spawn -> ``initialize`` answered -> ``session/new`` answered -> first
+  ``agent_message_chunk`` of the first turn -> prompt answered, and the server's RSS after it.
+* ``pygent run "hi"`` end to end.
+
+Budgets (native backend): first streamed text <= 1.0 s from spawn, ``pygent run`` <= 1.5 s,
+``session/new`` <= 100 ms, RSS after a turn <= 120 MiB. The litellm rows are for comparison.
+Numbers are reported (min/median/max), never asserted. Run with::
+
+    python -m pytest tests/benchmarks/test_coldstart_bench.py --benchmark-only -s
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _budget import report_budget
+
+from pygent.testing.fake_llm import FakeLLMThread
+
+SERVER_CMD = [sys.executable, "-m", "pygent", "serve"]
+RUN_CMD = [sys.executable, "-m", "pygent", "run"]
+ROUNDS = {"native": 5, "litellm": 2}
+BUDGET_FIRST_TEXT_S = 1.0
+BUDGET_RUN_S = 1.5
+BUDGET_SESSION_NEW_S = 0.1
+BUDGET_RSS_MIB = 120.0
+
+
+def _frame(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _read_frame(stream: Any) -> dict[str, Any]:
+    length = None
+    while True:
+        line = stream.readline()
+        if not line:
+            raise EOFError("server closed stdout")
+        if line.strip() == b"":
+            if length is not None:
+                break
+            continue
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    assert length is not None
+    data: dict[str, Any] = json.loads(stream.read(length))
+    return data
+
+
+def _rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def _env(fake: FakeLLMThread, backend: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        PYGENT_LOG_DISABLED="1",
+        PYGENT_MODEL="openai/fake-model",
+        PYGENT_API_BASE=fake.base_url,
+        PYGENT_API_KEY="sk-fake-test",
+        PYGENT_LLM_BACKEND=backend,
+    )
+    return env
+
+
+def _serve_once(root: Path, env: dict[str, str]) -> dict[str, float]:
+    """One cold server: the timings (seconds from spawn) and its RSS after the turn."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        SERVER_CMD,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=root,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+
+    def send(payload: dict[str, Any]) -> None:
+        assert process.stdin is not None
+        process.stdin.write(_frame({"jsonrpc": "2.0", **payload}))
+        process.stdin.flush()
+
+    def answer(msg_id: int) -> tuple[dict[str, Any], float | None]:
+        first_text: float | None = None
+        while True:
+            frame = _read_frame(process.stdout)
+            if frame.get("id") == msg_id and "method" not in frame:
+                return frame, first_text
+            update = (frame.get("params") or {}).get("update") or {}
+            if first_text is None and update.get("sessionUpdate") == "agent_message_chunk":
+                first_text = time.perf_counter() - started
+
+    try:
+        send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
+            }
+        )
+        answer(1)
+        initialized = time.perf_counter() - started
+        send({"method": "initialized", "params": {}})
+        before_new = time.perf_counter()
+        send({"id": 2, "method": "pygent/session/new", "params": {"cwd": str(root)}})
+        new, _ = answer(2)
+        session_new = time.perf_counter() - before_new
+        session_id = new["result"]["sessionId"]
+        before_prompt = time.perf_counter()
+        send(
+            {
+                "id": 3,
+                "method": "pygent/session/prompt",
+                "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "hi"}]},
+            }
+        )
+        done, first_text = answer(3)
+        assert done["result"]["stopReason"] == "end_turn", done
+        assert first_text is not None
+        answered = time.perf_counter() - before_prompt
+        time.sleep(0.5)
+        rss = _rss_mib(process.pid) or 0.0
+    finally:
+        process.stdin.close()
+        process.wait(timeout=60)
+    return {
+        "initialize": initialized,
+        "session_new": session_new,
+        "prompt_answered": answered,
+        "first_text": first_text,
+        "rss_mib": rss,
+    }
+
+
+def _spread(values: list[float], scale: float = 1000.0, unit: str = "ms") -> str:
+    return (
+        f"min {min(values) * scale:.0f} / median {statistics.median(values) * scale:.0f}"
+        f" / max {max(values) * scale:.0f} {unit}"
+    )
+
+
+@pytest.mark.parametrize("backend", ["native", "litellm"])
+def test_spawn_to_first_streamed_text(benchmark: Any, tmp_path: Path, backend: str) -> None:
+    runs: list[dict[str, float]] = []
+    with FakeLLMThread() as fake:
+        env = _env(fake, backend)
+        benchmark.pedantic(
+            lambda: runs.append(_serve_once(tmp_path, env)), rounds=ROUNDS[backend], iterations=1
+        )
+    for key in ("initialize", "session_new", "first_text", "prompt_answered"):
+        values = [r[key] for r in runs]
+        benchmark.extra_info[f"{key}_ms"] = [round(v * 1000, 1) for v in values]
+        print(f"\n[{backend}] {key}: {_spread(values)}")
+    rss = [r["rss_mib"] for r in runs]
+    benchmark.extra_info["rss_mib"] = rss
+    print(f"\n[{backend}] RSS after the turn: {_spread(rss, 1.0, 'MiB')}")
+    first = statistics.median(r["first_text"] for r in runs)
+    report_budget(benchmark, f"[{backend}] spawn -> first text", first, BUDGET_FIRST_TEXT_S)
+    new = statistics.median(r["session_new"] for r in runs)
+    report_budget(benchmark, f"[{backend}] session/new", new, BUDGET_SESSION_NEW_S)
+    benchmark.extra_info["rss_within_budget"] = statistics.median(rss) <= BUDGET_RSS_MIB
+
+
+@pytest.mark.parametrize("backend", ["native", "litellm"])
+def test_pygent_run_end_to_end(benchmark: Any, tmp_path: Path, backend: str) -> None:
+    times: list[float] = []
+    with FakeLLMThread() as fake:
+        env = _env(fake, backend)
+
+        def run() -> None:
+            started = time.perf_counter()
+            proc = subprocess.run(
+                [*RUN_CMD, "hi"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+            )
+            times.append(time.perf_counter() - started)
+            assert proc.returncode == 0, proc.stderr
+            assert proc.stdout.strip() == "(fake) done"
+
+        benchmark.pedantic(run, rounds=ROUNDS[backend], iterations=1)
+    print(f"\n[{backend}] pygent run 'hi': {_spread(times)}")
+    report_budget(benchmark, f"[{backend}] pygent run", statistics.median(times), BUDGET_RUN_S)
