@@ -53,7 +53,7 @@ def test_list_50_sessions_uncached(benchmark: Any, tmp_path: Path) -> None:
         _fill(store, 40)
 
     def list_uncached() -> int:
-        session_module._info_cache.clear()
+        session_module.store._info_cache.clear()
         return len(store.list())
 
     assert benchmark(list_uncached) == 50

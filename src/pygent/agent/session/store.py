@@ -1,194 +1,44 @@
-"""Sessions: conversations saved as append-only JSON Lines files, one per session, per workspace.
+"""The session store: one append-only JSON Lines file per session, written and parsed here.
 
-A session file lives at ``sessions_dir() / <workspace key> / <id>.jsonl``. The first line is a
-header record; every later line is one record, written with a single ``O_APPEND`` write so that two
-frontends appending to the same session never interleave lines, and a crash loses at most a partial
-last line (which loading skips with a warning)::
-
-    {"type":"session","id":"01J...","created":"...","cwd":"/repo","model":"openai/gpt-4o","pygentVersion":"0.1.0"}
-    {"type":"meta","ts":"...","title":"Fix the parser"}
-    {"type":"message","ts":"...","message":{"role":"user","content":"Fix the parser"}}
-    {"type":"message","ts":"...","message":{"role":"assistant","content":"Done."}}
-    {"type":"compaction","ts":"...","messages":[...],"replaced":12}
-
-A ``compaction`` record replaces all history before it (see :meth:`Session.replace_history`).
-Sessions belong to the workspace, not to a frontend: the TUI, the server and ``pygent run`` all
-read and write the same files.
+The write path is :meth:`Session._write` (every record, one ``O_APPEND`` write) and
+:meth:`SessionStore.create`; a cross-process lock can wrap those two places.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
-import re
-import secrets
 import threading
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from pygent.agent.session.ids import (
+    ID_PATTERN,
+    iso,
+    new_session_id,
+    now_iso,
+    session_id_time,
+    validate_session_id,
+    workspace_key,
+)
+from pygent.agent.session.text import message_text, title_from_text
 from pygent.errors import PygentError, session_not_found
 
 if TYPE_CHECKING:
     from pygent.tools.base import ToolRegistry
 
-__all__ = [
-    "SESSION_FILE_SUFFIX",
-    "Session",
-    "SessionInfo",
-    "SessionStore",
-    "message_text",
-    "new_session_id",
-    "validate_session_id",
-    "workspace_key",
-]
+__all__ = ["FORMAT_VERSION", "SESSION_FILE_SUFFIX", "Session", "SessionInfo", "SessionStore"]
 
+#: File name suffix of session files.
 SESSION_FILE_SUFFIX = ".jsonl"
 #: Version of the record format, written into every header.
 FORMAT_VERSION = 1
-#: Longest title derived from the first user message.
-TITLE_MAX_CHARS = 60
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_ID_RE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-_ID_LENGTH = 26
 _RESERVED_META_KEYS = frozenset({"type", "ts"})
-
-# -- ids ------------------------------------------------------------------------------------
-
-_id_lock = threading.Lock()
-_last_ms = -1
-_last_rand = 0
-
-
-def _encode_base32(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        chars.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return "".join(reversed(chars))
-
-
-def new_session_id(now_ms: int | None = None) -> str:
-    """A new session id: a ULID (26 Crockford base32 characters, 48-bit millisecond time first).
-
-    Ids sort by creation time, and ids made in the same millisecond by this process still sort
-    in creation order (the random part is incremented). They are safe as file names everywhere.
-
-    Args:
-        now_ms: Milliseconds since the epoch (default: now); for tests.
-    """
-    global _last_ms, _last_rand
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
-    with _id_lock:
-        if ms <= _last_ms and now_ms is None:
-            ms = _last_ms
-            rand = (_last_rand + 1) & ((1 << 80) - 1)
-        else:
-            rand = secrets.randbits(80)
-        _last_ms, _last_rand = ms, rand
-    return _encode_base32(ms & ((1 << 48) - 1), 10) + _encode_base32(rand, 16)
-
-
-def validate_session_id(session_id: object) -> str:
-    """Check that ``session_id`` is a well-formed session id and return it (upper case).
-
-    Anything else (empty, too long, path separators, ``..``, other characters) is rejected, so an
-    id can never name a file outside the sessions directory.
-
-    Raises:
-        PygentError: code ``invalid_params``, saying what a valid id looks like.
-    """
-    if not isinstance(session_id, str) or not session_id.strip():
-        raise PygentError(
-            "invalid_params",
-            "The session id is empty.",
-            "Give a session id as shown by `pygent sessions list`.",
-            {"sessionId": session_id if isinstance(session_id, str) else None},
-        )
-    candidate = session_id.strip().upper()
-    if not _ID_RE.match(candidate):
-        shown = session_id if len(session_id) <= 80 else session_id[:77] + "..."
-        raise PygentError(
-            "invalid_params",
-            f"{shown!r} is not a valid session id: ids are {_ID_LENGTH} letters and digits "
-            "(like 01JDQ8M3V6Y5W1ZP9K4T2X7R0B).",
-            "List this workspace's sessions with `pygent sessions list`.",
-            {"sessionId": shown},
-        )
-    return candidate
-
-
-def session_id_time(session_id: str) -> datetime:
-    """The creation time encoded in a (valid) session id."""
-    ms = 0
-    for char in session_id[:10]:
-        ms = (ms << 5) | _CROCKFORD.index(char)
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
-
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def _now_iso() -> str:
-    return _iso(datetime.now(timezone.utc))
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + (
-        f"{moment.microsecond // 1000:03d}Z"
-    )
-
-
-def workspace_key(workspace_root: Path) -> str:
-    """The directory name for a workspace's sessions: ``<folder>-<10 hex of sha256(path)>``.
-
-    Readable (the folder name) and unique per resolved workspace path.
-    """
-    resolved = Path(workspace_root).expanduser().resolve()
-    # normcase: on Windows, C:\Repo and c:\repo are the same workspace.
-    digest = hashlib.sha256(
-        os.path.normcase(str(resolved)).encode("utf-8", "surrogatepass")
-    ).hexdigest()[:10]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "_", resolved.name).strip("._") or "root"
-    return f"{name[:40]}-{digest}"
-
-
-def message_text(message: dict[str, Any]) -> str:
-    """The plain text of an OpenAI-format message's ``content`` (a string or a list of parts)."""
-    content = message.get("content")
-    if content is None:
-        return ""
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts: list[str] = []
-        for part in content:
-            if isinstance(part, dict):
-                if part.get("type") == "text" and isinstance(part.get("text"), str):
-                    parts.append(part["text"])
-                elif part.get("type") in ("image_url", "image"):
-                    parts.append("[image]")
-            elif isinstance(part, str):
-                parts.append(part)
-        return "\n".join(parts)
-    return str(content)
-
-
-def title_from_text(text: str) -> str:
-    """A session title: the first non-empty line of ``text``, at most 60 characters."""
-    for line in text.splitlines():
-        line = " ".join(line.split())
-        if line:
-            if len(line) > TITLE_MAX_CHARS:
-                return line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
-            return line
-    return ""
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
@@ -280,7 +130,7 @@ class Session:
                 data = b"\n" + data
             _append_bytes(self.path, data, fsync=self.fsync)
             self._needs_newline = False
-            self.updated = str(record.get("ts") or _now_iso())
+            self.updated = str(record.get("ts") or now_iso())
 
     def append(self, message: dict[str, Any], *, status: str | None = None) -> None:
         """Persist one OpenAI-format message and add it to :attr:`messages`.
@@ -298,7 +148,7 @@ class Session:
             title = title_from_text(message_text(message))
             if title:
                 self.set_meta(title=title)
-        record: dict[str, Any] = {"type": "message", "ts": _now_iso(), "message": message}
+        record: dict[str, Any] = {"type": "message", "ts": now_iso(), "message": message}
         extra: dict[str, Any] = {}
         if status is not None:
             record["status"] = extra["status"] = status
@@ -322,7 +172,7 @@ class Session:
         reserved = _RESERVED_META_KEYS.intersection(values)
         if reserved:
             raise ValueError(f"reserved metadata keys: {', '.join(sorted(reserved))}")
-        record: dict[str, Any] = {"type": "meta", "ts": _now_iso(), **values}
+        record: dict[str, Any] = {"type": "meta", "ts": now_iso(), **values}
         self._write(record)
         self._apply_meta(values)
 
@@ -349,7 +199,7 @@ class Session:
                 raise ValueError("every message must be a dict with a 'role'")
         record = {
             "type": "compaction",
-            "ts": _now_iso(),
+            "ts": now_iso(),
             "replaced": len(self.messages),
             "messages": copied,
         }
@@ -379,93 +229,10 @@ class Session:
         return None
 
     def replay_updates(self, registry: ToolRegistry | None = None) -> list[dict[str, Any]]:
-        """The history as ACP session updates, for ``session/load`` and the TUI.
+        """The history as ACP session updates (see :func:`pygent.agent.session.replay.replay_updates`)."""
+        from pygent.agent.session.replay import replay_updates
 
-        User text becomes ``user_message_chunk``, assistant text ``agent_message_chunk`` (and
-        ``reasoning_content`` ``agent_thought_chunk``), each tool call a ``tool_call`` and its result
-        a ``tool_call_update`` (``completed`` or ``failed``, with the result text as content).
-
-        Args:
-            registry: Tools for titles and kinds (default: the built-in registry when it loads).
-        """
-        from pygent.protocol import updates
-
-        specs = registry if registry is not None else _registry_or_none()
-        out: list[dict[str, Any]] = []
-        pending: dict[str, dict[str, Any]] = {}
-        for index, message in enumerate(self.messages):
-            role = message.get("role")
-            if role == "user":
-                text = message_text(message)
-                if text:
-                    out.append(updates.user_message_chunk(text))
-            elif role == "assistant":
-                thought = message.get("reasoning_content")
-                if isinstance(thought, str) and thought:
-                    out.append(updates.agent_thought_chunk(thought))
-                text = message_text(message)
-                if text:
-                    out.append(updates.agent_message_chunk(text))
-                for call in message.get("tool_calls") or []:
-                    update = _tool_call_update_for(call, specs)
-                    if update is not None:
-                        pending[update["toolCallId"]] = update
-                        out.append(update)
-            elif role == "tool":
-                call_id = str(message.get("tool_call_id") or "")
-                status = self.message_status(index) or message.get("status")
-                failed = status == "failed" or bool(message.get("is_error"))
-                out.append(
-                    updates.tool_call_update(
-                        call_id,
-                        status="failed" if failed else "completed",
-                        content=[updates.text_content(message_text(message))],
-                    )
-                )
-                pending.pop(call_id, None)
-        for call_id in pending:
-            # The process stopped before the tool answered (a kill): show it as failed.
-            out.append(
-                updates.tool_call_update(
-                    call_id,
-                    status="failed",
-                    content=[updates.text_content("No result: the turn was interrupted.")],
-                )
-            )
-        return out
-
-
-def _registry_or_none() -> ToolRegistry | None:
-    try:
-        from pygent.tools.base import default_registry
-
-        return default_registry()
-    except Exception:  # a tool module failing to import must not break replay
-        return None
-
-
-def _tool_call_update_for(call: Any, registry: ToolRegistry | None) -> dict[str, Any] | None:
-    from pygent.protocol import updates
-
-    if not isinstance(call, dict):
-        return None
-    function = call.get("function") or {}
-    name = str(function.get("name") or "tool")
-    raw = function.get("arguments")
-    args: dict[str, Any] = {}
-    if isinstance(raw, dict):
-        args = raw
-    elif isinstance(raw, str) and raw:
-        with contextlib.suppress(ValueError):
-            decoded = json.loads(raw)
-            if isinstance(decoded, dict):
-                args = decoded
-    spec = registry.get(name) if registry is not None else None
-    title = spec.make_title(args) if spec is not None else name
-    kind = spec.kind if spec is not None else "other"
-    return updates.tool_call(
-        str(call.get("id") or ""), title, kind, raw_input=args, status="in_progress"
-    )
+        return replay_updates(self, registry)
 
 
 # -- loading --------------------------------------------------------------------------------
@@ -542,9 +309,9 @@ def _parse_session(path: Path, session_id: str) -> Session:
         warnings.append(text)
         logger.warning("{} ({})", text, path)
         header = {}
-    created = str(header.get("created") or _iso(session_id_time(session_id)))
+    created = str(header.get("created") or iso(session_id_time(session_id)))
     if last_ts is None:
-        last_ts = _iso(datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc))
+        last_ts = iso(datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc))
     session = Session(
         id=session_id,
         path=path,
@@ -611,7 +378,7 @@ class SessionStore:
         self._ensure_dir()
         session_id = new_session_id()
         path = self.directory / (session_id + SESSION_FILE_SUFFIX)
-        now = _now_iso()
+        now = now_iso()
         from pygent import __version__
 
         header: dict[str, Any] = {
@@ -678,7 +445,7 @@ class SessionStore:
             return
         for entry in os.scandir(self.directory):
             name = entry.name
-            if name.endswith(SESSION_FILE_SUFFIX) and _ID_RE.match(
+            if name.endswith(SESSION_FILE_SUFFIX) and ID_PATTERN.match(
                 name[: -len(SESSION_FILE_SUFFIX)]
             ):
                 yield Path(entry.path)
@@ -731,10 +498,10 @@ def _updated_at(mtime: float, created: str) -> str:
     try:
         born = datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError:
-        return _iso(updated)
+        return iso(updated)
     if born.tzinfo is not None and timedelta(0) < born - updated < timedelta(seconds=1):
         return created
-    return _iso(updated)
+    return iso(updated)
 
 
 def _scan_info(path: Path, mtime: float) -> SessionInfo:
@@ -771,7 +538,7 @@ def _scan_info(path: Path, mtime: float) -> SessionInfo:
     if not title and first_user is not None:
         with contextlib.suppress(ValueError, AttributeError):
             title = title_from_text(message_text(json.loads(first_user)["message"]))
-    created = str(header.get("created") or _iso(session_id_time(session_id)))
+    created = str(header.get("created") or iso(session_id_time(session_id)))
     return SessionInfo(
         sessionId=session_id,
         title=title,
