@@ -46,14 +46,13 @@ def test_load_1000_message_session(benchmark: Any, tmp_path: Path) -> None:
 
 
 def test_list_50_sessions_uncached(benchmark: Any, tmp_path: Path) -> None:
-    import pygent.agent.session as session_module
 
     store = SessionStore(tmp_path)
     for _ in range(50):
         _fill(store, 40)
 
     def list_uncached() -> int:
-        session_module.store._info_cache.clear()
+        (store.directory / "index.json").unlink(missing_ok=True)
         return len(store.list())
 
     assert benchmark(list_uncached) == 50

@@ -10,9 +10,9 @@ import contextlib
 import json
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypedDict
 
@@ -25,6 +25,7 @@ from pygent.agent.session.ids import (
     validate_session_id,
     workspace_key,
 )
+from pygent.agent.session.index import SessionIndex
 from pygent.agent.session.text import message_text, title_from_text
 from pygent.errors import PygentError, session_not_found
 
@@ -337,10 +338,6 @@ def _parse_session(path: Path, session_id: str) -> Session:
 
 # -- the store ------------------------------------------------------------------------------
 
-_MESSAGE_PREFIX = b'{"type":"message"'
-_info_cache: dict[Path, tuple[int, int, SessionInfo]] = {}
-_info_cache_lock = threading.Lock()
-
 
 class SessionStore:
     """The sessions of one workspace.
@@ -355,6 +352,7 @@ class SessionStore:
 
         self.workspace_root = Path(workspace_root).expanduser().resolve()
         self.directory = (base_dir or sessions_dir()) / workspace_key(self.workspace_root)
+        self.index = SessionIndex(self.directory)
 
     def path_for(self, session_id: str) -> Path:
         """The file of session ``session_id`` (validated; the file may not exist)."""
@@ -437,43 +435,39 @@ class SessionStore:
             path.unlink()
         except FileNotFoundError:
             raise session_not_found(path.stem) from None
-        with _info_cache_lock:
-            _info_cache.pop(path, None)
-
-    def _files(self) -> Iterator[Path]:
-        if not self.directory.is_dir():
-            return
-        for entry in os.scandir(self.directory):
-            name = entry.name
-            if name.endswith(SESSION_FILE_SUFFIX) and ID_PATTERN.match(
-                name[: -len(SESSION_FILE_SUFFIX)]
-            ):
-                yield Path(entry.path)
+        self.index.update(path.stem, None)
 
     def list(self) -> list[SessionInfo]:
         """This workspace's sessions, most recently updated first.
 
-        Cheap: message lines are counted, not parsed, and results are cached by file size and
-        modification time.
+        Served from the workspace's :class:`~pygent.agent.session.index.SessionIndex`: one
+        ``scandir``, and only new or changed files are read (appended bytes only).
         """
-        infos: list[SessionInfo] = []
-        for path in self._files():
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            with _info_cache_lock:
-                cached = _info_cache.get(path)
-            if cached is not None and cached[0] == stat.st_mtime_ns and cached[1] == stat.st_size:
-                infos.append(cached[2])
+        if not self.directory.is_dir():
+            return []
+        files: list[tuple[str, Path, int, int]] = []
+        suffix = len(SESSION_FILE_SUFFIX)
+        for entry in os.scandir(self.directory):
+            name = entry.name
+            if not name.endswith(SESSION_FILE_SUFFIX) or not ID_PATTERN.match(name[:-suffix]):
                 continue
             try:
-                info = _scan_info(path, stat.st_mtime)
+                stat = entry.stat()
             except OSError:
                 continue
-            with _info_cache_lock:
-                _info_cache[path] = (stat.st_mtime_ns, stat.st_size, info)
-            infos.append(info)
+            files.append((name[:-suffix], Path(entry.path), stat.st_size, stat.st_mtime_ns))
+        infos = [
+            SessionInfo(
+                sessionId=item["sessionId"],
+                title=str(item.get("title") or item.get("userTitle") or ""),
+                cwd=str(item.get("cwd") or ""),
+                model=str(item.get("model") or ""),
+                created=item["created"],
+                updatedAt=item["updatedAt"],
+                messageCount=int(item.get("messageCount") or 0),
+            )
+            for item in self.index.refresh(files)
+        ]
         infos.sort(key=lambda i: (i["updatedAt"], i["sessionId"]), reverse=True)
         return infos
 
@@ -485,66 +479,3 @@ class SessionStore:
             except PygentError:
                 continue
         return None
-
-
-def _updated_at(mtime: float, created: str) -> str:
-    """The file's modification time, but never a moment before the session was created.
-
-    File systems keep modification times on a coarse clock (a few milliseconds on Linux), so a
-    file written just after its header's ``created`` can look older than it by that much. A gap
-    of more than a second is real (the file was copied or restored) and is kept.
-    """
-    updated = datetime.fromtimestamp(mtime, tz=timezone.utc)
-    try:
-        born = datetime.fromisoformat(created.replace("Z", "+00:00"))
-    except ValueError:
-        return iso(updated)
-    if born.tzinfo is not None and timedelta(0) < born - updated < timedelta(seconds=1):
-        return created
-    return iso(updated)
-
-
-def _scan_info(path: Path, mtime: float) -> SessionInfo:
-    """A list entry for one file, parsing only header, meta and compaction lines."""
-    session_id = path.name[: -len(SESSION_FILE_SUFFIX)]
-    lines, _ = _split_lines(path.read_bytes())
-    header: dict[str, Any] = {}
-    title = ""
-    count = 0
-    first_user: bytes | None = None
-    for line in lines:
-        if line.startswith(_MESSAGE_PREFIX) and line.rstrip().endswith(b"}"):
-            count += 1
-            if first_user is None and b'"role":"user"' in line:
-                first_user = line
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(record, dict):
-            continue
-        kind = record.get("type")
-        if kind == "session" and not header:
-            header = record
-        elif kind == "meta" and "title" in record:
-            title = str(record.get("title") or "")
-        elif kind == "compaction" and isinstance(record.get("messages"), list):
-            count = len(record["messages"])
-            for message in record["messages"]:
-                if isinstance(message, dict) and message.get("role") == "user":
-                    first_user = _dumps({"type": "message", "message": message})
-                    break
-    if not title and first_user is not None:
-        with contextlib.suppress(ValueError, AttributeError):
-            title = title_from_text(message_text(json.loads(first_user)["message"]))
-    created = str(header.get("created") or iso(session_id_time(session_id)))
-    return SessionInfo(
-        sessionId=session_id,
-        title=title,
-        cwd=str(header.get("cwd") or ""),
-        model=str(header.get("model") or ""),
-        created=created,
-        updatedAt=_updated_at(mtime, created),
-        messageCount=count,
-    )
