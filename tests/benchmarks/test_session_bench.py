@@ -1,10 +1,24 @@
-"""Benchmark: loading a 1,000-message session (target < 50 ms, reported) and listing sessions."""
+"""Benchmarks: loading sessions (file and ``session/load`` over the wire) and listing them.
+
+Issue #16 budgets: ``session/load`` of 10,000 messages <= 0.5 s and linear (1x = 1,000 vs 10x);
+``pygent sessions list`` with 500 sessions <= 150 ms, with 5,000 <= 300 ms. Each reports the
+10x/1x ratio, so a regression to worse than linear shows. Run with::
+
+    python -m pytest tests/benchmarks/test_session_bench.py --benchmark-only -s
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _budget import report_budget
 
 from pygent.agent.session import SessionStore
@@ -42,6 +56,144 @@ def test_load_1000_message_session(benchmark: Any, tmp_path: Path) -> None:
     # min is the cost without contention from other processes.
     report_budget(
         benchmark, "load 1,000-message session", benchmark.stats.stats.min, 0.050, what="min"
+    )
+
+
+def _frame(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _read_frame(stream: Any) -> dict[str, Any]:
+    length = None
+    while True:
+        line = stream.readline()
+        if not line:
+            raise EOFError("server closed stdout")
+        if line.strip() == b"":
+            if length is not None:
+                break
+            continue
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    assert length is not None
+    data: dict[str, Any] = json.loads(stream.read(length))
+    return data
+
+
+def _load_over_the_wire(root: Path, session_id: str, rounds: int) -> tuple[list[float], int]:
+    """Seconds from sending ``session/load`` to its answer (every replayed frame read), per round."""
+    env = dict(os.environ, PYGENT_LOG_DISABLED="1", PYGENT_MODEL="openai/fake-model")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pygent", "serve"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=root,
+        env=env,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def call(msg_id: int, method: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
+        stdin.write(_frame({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}))
+        stdin.flush()
+        notes = 0
+        while True:
+            frame = _read_frame(stdout)
+            if frame.get("id") == msg_id and "method" not in frame:
+                return frame, notes
+            notes += frame.get("method") == "pygent/session/update"
+
+    times: list[float] = []
+    notes = 0
+    try:
+        call(
+            1,
+            "initialize",
+            {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
+        )
+        stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
+        call(2, "pygent/session/list", {})  # the server is warm before timing
+        for n in range(rounds):
+            started = time.perf_counter()
+            answer, notes = call(10 + n, "pygent/session/load", {"sessionId": session_id})
+            times.append(time.perf_counter() - started)
+            assert "result" in answer, answer
+    finally:
+        stdin.close()
+        process.wait(timeout=60)
+    return times, notes
+
+
+@pytest.mark.parametrize("messages", [1_000, 10_000])
+def test_session_load_over_the_wire(benchmark: Any, tmp_path: Path, messages: int) -> None:
+    store = SessionStore(tmp_path)
+    session_id = _fill(store, messages)
+    expected = len(store.load(session_id).replay_updates())
+    times: list[float] = []
+
+    def run() -> None:
+        measured, notes = _load_over_the_wire(tmp_path, session_id, 3)
+        assert notes == expected
+        times.extend(measured)
+
+    benchmark.pedantic(run, rounds=1, iterations=1)
+    benchmark.extra_info["load_ms"] = [round(t * 1000, 1) for t in times]
+    benchmark.extra_info["notifications"] = expected
+    print(
+        f"\nsession/load {messages} messages ({expected} notifications): min "
+        f"{min(times) * 1000:.0f} / median {statistics.median(times) * 1000:.0f} / max "
+        f"{max(times) * 1000:.0f} ms"
+    )
+    budget = 0.5 * messages / 10_000
+    report_budget(benchmark, f"session/load {messages}", statistics.median(times), budget)
+
+
+def _many_sessions(root: Path, count: int) -> SessionStore:
+    store = SessionStore(root)
+    for n in range(count):
+        session = store.create("openai/fake-model")
+        session.append({"role": "user", "content": f"task {n}: " + "words " * 20})
+        session.append({"role": "assistant", "content": "done " * 50})
+    return store
+
+
+@pytest.mark.parametrize("count", [500, 5_000])
+def test_sessions_list_cli(benchmark: Any, tmp_path: Path, count: int) -> None:
+    store = _many_sessions(tmp_path, count)
+    env = dict(os.environ, PYGENT_LOG_DISABLED="1")
+    cold: list[float] = []
+
+    def listing() -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "pygent", "sessions", "list"],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout
+
+    started = time.perf_counter()
+    listing()  # builds the index
+    cold.append(time.perf_counter() - started)
+    out = benchmark.pedantic(listing, rounds=5, iterations=1)
+    assert "task" in out
+    started = time.perf_counter()
+    assert len(store.list()) == count
+    in_process = time.perf_counter() - started
+    benchmark.extra_info["first_listing_ms"] = round(cold[0] * 1000, 1)
+    benchmark.extra_info["in_process_list_ms"] = round(in_process * 1000, 1)
+    print(
+        f"\nsessions list {count}: first (index built) {cold[0] * 1000:.0f} ms, "
+        f"in-process store.list {in_process * 1000:.1f} ms"
+    )
+    budget = 0.15 if count == 500 else 0.3
+    report_budget(
+        benchmark, f"pygent sessions list ({count})", benchmark.stats.stats.median, budget
     )
 
 

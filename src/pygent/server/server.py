@@ -690,9 +690,11 @@ class PygentServer:
         store = self._store(cwd)
         session = await asyncio.to_thread(store.load, session_id)
         state = self._new_state(session, store, settings)
-        updates = await asyncio.to_thread(session.replay_updates)
-        for update in updates:
-            state.port._send_update(update)
+        # Replay: one notification per stored message, encoded and written in a worker thread in
+        # large batches (10k messages: one pass, no await per frame, the loop stays free).
+        frames = await asyncio.to_thread(_replay_frames, session)
+        for batch in frames:
+            await asyncio.to_thread(self.writer.write, batch)
         for warning in session.warnings:
             self.log_message(f"pygent: session {session_id}: {warning}")
         return {"modes": _modes(state.mode), "models": {"currentModelId": state.model}}
@@ -931,6 +933,32 @@ def _resolve(path: Path) -> Path:
         return path.expanduser().resolve()
     except (OSError, RuntimeError):
         return path
+
+
+#: Replayed notifications written per ``write`` call (bounded, so other sessions' frames interleave).
+_REPLAY_BATCH = 512
+
+
+def _replay_frames(session: Session) -> list[bytes]:
+    """The ``session/update`` frames replaying ``session``'s history, joined into write batches."""
+    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
+    batches: list[bytes] = []
+    pending: list[bytes] = []
+    for update in session.replay_updates():
+        body = encode(
+            {
+                "jsonrpc": "2.0",
+                "method": methods.SESSION_UPDATE,
+                "params": {"sessionId": session.id, "update": update},
+            }
+        ).encode("ascii")
+        pending.append(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        if len(pending) >= _REPLAY_BATCH:
+            batches.append(b"".join(pending))
+            pending = []
+    if pending:
+        batches.append(b"".join(pending))
+    return batches
 
 
 def _warm_imports(settings: Settings | None = None) -> None:

@@ -40,6 +40,7 @@ INDEX_VERSION = 1
 
 _MESSAGE_PREFIX = b'{"type":"message"'
 _lock = threading.Lock()
+_COMPLETE = frozenset({"size", "fileSize", "mtime_ns", "created", "updatedAt", "messageCount"})
 
 
 def _updated_at(mtime: float, created: str) -> str:
@@ -115,7 +116,7 @@ def scan_entry(data: bytes, entry: dict[str, Any] | None = None) -> dict[str, An
 @dataclass
 class _FileStat:
     session_id: str
-    path: Path
+    path: str
     size: int
     mtime_ns: int
 
@@ -142,7 +143,12 @@ class SessionIndex:
         sessions = data.get("sessions")
         if not isinstance(sessions, dict):
             return {}
-        return {k: v for k, v in sessions.items() if isinstance(v, dict)}
+        # An entry is used as is only when complete; anything else is rescanned.
+        return {
+            k: v
+            for k, v in sessions.items()
+            if isinstance(v, dict) and v.get("sessionId") == k and v.keys() >= _COMPLETE
+        }
 
     def write(self, entries: dict[str, dict[str, Any]]) -> None:
         """Replace the index atomically (never fails: the index is only a cache)."""
@@ -176,10 +182,11 @@ class SessionIndex:
                 except OSError:
                     return
                 entry = self._scan(
-                    _FileStat(session_id, path, stat.st_size, stat.st_mtime_ns), None
+                    _FileStat(session_id, str(path), stat.st_size, stat.st_mtime_ns), None
                 )
                 if entry is None:
                     return
+                entry["sessionId"] = session_id
                 entries[session_id] = entry
             self.write(entries)
 
@@ -206,13 +213,17 @@ class SessionIndex:
         fresh["size"] = start + end
         fresh["fileSize"] = file.size
         fresh["mtime_ns"] = file.mtime_ns
+        # Both are fixed while size and mtime match: computed here once, not on every listing.
+        created = str(fresh.get("created") or iso(session_id_time(file.session_id)))
+        fresh["created"] = created
+        fresh["updatedAt"] = _updated_at(file.mtime_ns / 1e9, created)
         return fresh
 
-    def refresh(self, files: list[tuple[str, Path, int, int]]) -> list[dict[str, Any]]:
+    def refresh(self, files: list[tuple[str, str, int, int]]) -> list[dict[str, Any]]:
         """Entries for ``files`` (``(id, path, size, mtime_ns)``), rescanning only what changed.
 
-        Writes the index back when anything changed. Returns the entries with ``sessionId`` and
-        ``updatedAt`` filled in, in the order of ``files``.
+        Writes the index back when anything changed. Returns the entries (with ``sessionId``,
+        ``created`` and ``updatedAt``), in the order of ``files``.
         """
         with _lock:
             entries = self.read()
@@ -229,16 +240,13 @@ class SessionIndex:
                     scanned = self._scan(_FileStat(session_id, path, size, mtime_ns), entry)
                     if scanned is None:
                         continue
+                    scanned["sessionId"] = session_id
                     entry = entries[session_id] = scanned
                     changed.add(session_id)
                 assert entry is not None
-                out.append({"sessionId": session_id, **entry})
+                out.append(entry)
             for gone in set(entries) - {f[0] for f in files}:
                 entries.pop(gone, None)
             if changed:
                 self.write(entries)
-        for item in out:
-            created = str(item.get("created") or iso(session_id_time(item["sessionId"])))
-            item["created"] = created
-            item["updatedAt"] = _updated_at(item["mtime_ns"] / 1e9, created)
         return out

@@ -445,7 +445,7 @@ class SessionStore:
         """
         if not self.directory.is_dir():
             return []
-        files: list[tuple[str, Path, int, int]] = []
+        files: list[tuple[str, str, int, int]] = []
         suffix = len(SESSION_FILE_SUFFIX)
         for entry in os.scandir(self.directory):
             name = entry.name
@@ -455,7 +455,7 @@ class SessionStore:
                 stat = entry.stat()
             except OSError:
                 continue
-            files.append((name[:-suffix], Path(entry.path), stat.st_size, stat.st_mtime_ns))
+            files.append((name[:-suffix], entry.path, stat.st_size, stat.st_mtime_ns))
         infos = [
             SessionInfo(
                 sessionId=item["sessionId"],
