@@ -65,13 +65,15 @@ def _local_time(iso: str) -> str:
 
 
 @click.group()
-def sessions() -> None:
+@click.pass_context
+def sessions(ctx: click.Context) -> None:
     """List, show and delete the saved sessions of this workspace.
 
     Sessions belong to the workspace (the git root above the current directory), so the TUI,
     editors and `pygent run` share them. Continue one with `pygent run --session ID "..."`.
     """
-    setup_cli_logging(None)
+    if ctx.invoked_subcommand != "list":  # listing reads the index and logs nothing: no loguru
+        setup_cli_logging(None)
 
 
 @sessions.command("list")
