@@ -755,3 +755,68 @@ async def test_read_file_giant_line_of_multibyte_text_is_not_called_invalid(
     assert "€" * 100 in result.text
     assert "not valid UTF-8" not in result.text
     assert "\ufffd" not in result.text
+
+
+async def test_read_file_first_page_of_a_huge_file_estimates_the_total_without_counting(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "COUNT_REST_BYTES", 64 * 1024)
+    line = "y" * 39 + "\n"
+    count = 1024 * 1024 // len(line)  # 1 MiB: far more than the counting budget
+    (root / "huge.log").write_text(line * count)
+    result = await call(ctx, "read_file", path="huge.log", limit=100)
+    assert result.text.startswith("     1\t" + "y" * 39)
+    size = files._human_size(count * len(line))
+    assert f"Showing lines 1-100 of about {count:,} ({size}; the rest was not counted)" in (
+        result.text
+    )
+    assert "offset=101" in result.text
+    assert result.raw_output is not None
+    assert result.raw_output["totalLines"] is None
+    assert result.raw_output["totalLinesEstimate"] == count
+    assert result.raw_output["more"] is True
+    # Within the budget the total stays exact.
+    tail = await call(ctx, "read_file", path="huge.log", offset=count - 50, limit=10)
+    assert f"of {count}." in tail.text
+
+
+async def test_read_file_estimate_never_hides_the_end_of_the_file(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "COUNT_REST_BYTES", 1024)
+    # Short lines first, then long ones: the estimate is off, paging still reaches the end.
+    (root / "mixed.txt").write_text("a\n" * 100 + ("b" * 500 + "\n") * 50)
+    first = await call(ctx, "read_file", path="mixed.txt", limit=100)
+    assert "about" in first.text and "offset=101" in first.text
+    rest = await call(ctx, "read_file", path="mixed.txt", offset=101, limit=100)
+    assert "Showing lines 101-150 of 150 (end of file)" in rest.text
+
+
+async def test_list_directory_partial_sort_shows_the_same_first_entries(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "MAX_LIST_ENTRIES", 10)
+    names = [
+        f"F{(i * 37) % 500:03}.txt" if i % 2 else f"f{(i * 37) % 500:03}.txt" for i in range(500)
+    ]
+    for name in names:
+        (root / name).write_text("x")
+    result = await call(ctx, "list_directory")
+    shown = [line for line in result.text.splitlines()[1:11]]
+    assert shown == sorted(names, key=lambda n: (n.lower(), n))[:10]
+    assert "stopped at 10 entries" in result.text
+
+
+async def test_list_directory_partial_sort_falls_back_when_the_head_is_ignored(
+    ctx: ToolContext, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "MAX_LIST_ENTRIES", 5)
+    (root / ".gitignore").write_text("a*\n")
+    for i in range(400):  # the first 400 in order are all ignored: more than the heap's margin
+        (root / f"a{i:03}.log").write_text("x")
+    for i in range(20):
+        (root / f"z{i:02}.txt").write_text("x")
+    result = await call(ctx, "list_directory")
+    shown = result.text.splitlines()[1:6]
+    assert shown == [".gitignore"] + [f"z{i:02}.txt" for i in range(4)]
+    assert "ignored by .gitignore" in result.text

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import heapq
 import mimetypes
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -45,6 +47,9 @@ MAX_LINE_CHARS = 2000
 MAX_LINE_BYTES = 256 * 1024
 """Lines longer than this are not read whole by ``read_file`` (a prefix is shown)."""
 MAX_LIST_ENTRIES = 1000
+#: Bytes after a read_file window that are still counted for an exact total; past this the total
+#: is estimated, so the first page of a huge file costs the same as of a small one.
+COUNT_REST_BYTES = 1 << 20
 """``list_directory`` stops after this many entries (with a note)."""
 MAX_LIST_DEPTH = 10
 EDIT_MAX_BYTES = 64 * 1024 * 1024
@@ -225,6 +230,9 @@ class _Window:
     non_utf8: bool
     huge_lines: dict[int, int] = field(default_factory=dict)
     """Line number -> size in bytes of lines too long to read whole (only a prefix is kept)."""
+    estimate: int | None = None
+    """When ``total`` is None (the rest of a big file was not counted): about how many lines."""
+    size_bytes: int = 0
 
 
 def _decode_line(raw: bytes) -> tuple[str, bool]:
@@ -275,14 +283,21 @@ def _skip_lines(handle: BinaryIO, count: int) -> tuple[int, bool]:
 
 
 def _window_from_disk(path: Path, first: int, limit: int) -> _Window:
-    """Lines ``first``..``first+limit-1`` of a file, reading only what it takes (plus a count)."""
+    """Lines ``first``..``first+limit-1`` of a file, reading only what it takes.
+
+    The lines after the window are counted only when at most :data:`COUNT_REST_BYTES` remain;
+    otherwise ``total`` is None and ``estimate`` is projected from the bytes per line read so
+    far, so the cost does not grow with the file.
+    """
     lines: list[str] = []
     non_utf8 = False
     with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
         skipped, partial = _skip_lines(handle, first - 1)
         if skipped < first - 1:
             return _Window([], first, skipped + (1 if partial else 0), False, False)
         huge: dict[int, int] = {}
+        start = handle.tell()
         for number in range(first, first + limit):
             raw = handle.readline(MAX_LINE_BYTES)
             if not raw:
@@ -294,9 +309,15 @@ def _window_from_disk(path: Path, first: int, limit: int) -> _Window:
             text, bad = _decode_line(raw)
             non_utf8 = non_utf8 or bad
             lines.append(text)
+        position = handle.tell()
+        remaining = max(0, size - position)
+        if len(lines) == limit and remaining > COUNT_REST_BYTES:
+            per_line = max(1.0, (position - start) / max(1, len(lines)))
+            estimate = first - 1 + len(lines) + max(1, round(remaining / per_line))
+            return _Window(lines, first, None, True, non_utf8, huge, estimate, size)
         rest = _count_rest(handle) if len(lines) == limit else 0
     total = first - 1 + len(lines) + rest
-    return _Window(lines, first, total, rest > 0, non_utf8, huge)
+    return _Window(lines, first, total, rest > 0, non_utf8, huge, None, size)
 
 
 def _cut_at_char_boundary(raw: bytes) -> bytes:
@@ -397,10 +418,17 @@ async def read_file(
         except OSError as exc:
             raise ToolError(f"Cannot read {display}: {exc.strerror or exc}.") from None
         source = "disk"
-    total = window.total or 0
+    total = window.total
     if total == 0:
         return ToolOutput(f"{display} is empty.", raw_output={"lines": 0})
-    if first > total:
+    of_total = (
+        f"{total}"
+        if total is not None
+        else (
+            f"about {window.estimate:,} ({_human_size(window.size_bytes)}; the rest was not counted)"
+        )
+    )
+    if total is not None and first > total:
         raise ToolError(
             f"offset {first} is past the end of {display}, which has {total} lines. "
             f"Use an offset between 1 and {total}."
@@ -410,7 +438,7 @@ async def read_file(
     notes: list[str] = []
     if window.more:
         notes.append(
-            f"Showing lines {first}-{last} of {total}. More remains: call read_file with "
+            f"Showing lines {first}-{last} of {of_total}. More remains: call read_file with "
             f"offset={last + 1} to continue."
         )
     elif first > 1:
@@ -427,6 +455,7 @@ async def read_file(
             "firstLine": first,
             "lastLine": last,
             "totalLines": total,
+            "totalLinesEstimate": window.estimate,
             "more": window.more,
             "source": source,
         },
@@ -443,6 +472,26 @@ def _root_of(ctx: ToolContext, path: Path) -> Path:
     return ctx.workspace.root
 
 
+def _entry_key(entry: os.DirEntry[str]) -> tuple[str, str]:
+    return (entry.name.lower(), entry.name)
+
+
+def _sorted_prefix(found: list[os.DirEntry[str]], wanted: int) -> Iterator[os.DirEntry[str]]:
+    """``found`` in listing order, sorting only as far as it is read (a partial sort).
+
+    A huge directory of which only ``wanted`` entries can be shown is not sorted whole: the
+    smallest ``wanted`` (plus a margin for ignored entries) are picked with a heap, and the full
+    sort happens only if the caller reads past them (many entries were ignored).
+    """
+    head = wanted + 64
+    if len(found) <= 4 * head:
+        yield from sorted(found, key=_entry_key)
+        return
+    first = heapq.nsmallest(head, found, key=_entry_key)
+    yield from first
+    yield from sorted(found, key=_entry_key)[len(first) :]
+
+
 def _walk(directory: Path, ignore: GitIgnore, depth: int) -> tuple[list[str], int, bool]:
     entries: list[str] = []
     hidden = 0
@@ -451,11 +500,12 @@ def _walk(directory: Path, ignore: GitIgnore, depth: int) -> tuple[list[str], in
     def visit(current: Path, prefix: str, level: int) -> None:
         nonlocal hidden, capped
         try:
-            items = sorted(os.scandir(current), key=lambda e: (e.name.lower(), e.name))
+            with os.scandir(current) as scan:
+                found = list(scan)
         except OSError:
             entries.append(f"{prefix}[unreadable]")
             return
-        for item in items:
+        for item in _sorted_prefix(found, MAX_LIST_ENTRIES - len(entries) + 1):
             if capped:
                 return
             try:
