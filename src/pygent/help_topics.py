@@ -54,7 +54,7 @@ Settings are layered, lowest first:
   2. user file      ~/.config/pygent/config.toml (Linux; `pygent config path` shows yours)
   3. project file   .pygent/config.toml, found from the working directory up to the git root
   4. environment    PYGENT_MODEL, PYGENT_API_KEY, PYGENT_API_BASE, PYGENT_MAX_TOKENS,
-                    PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE
+                    PYGENT_LLM_BACKEND, PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE
   5. command-line flags (--model, --mode)
 permissions.allow and permissions.deny add up across the files instead of replacing each other.
 
@@ -71,6 +71,10 @@ Commands:
   pygent config unset KEY [--project]
   pygent config edit [--project]      open in $VISUAL/$EDITOR, checked after you save
   pygent setup                        choose provider, model and key interactively
+
+Backend: llm.backend = "auto" (default) calls OpenAI-style and Anthropic APIs directly
+(fast start, no litellm import) and every other provider through litellm; "litellm" forces
+litellm for all models (PYGENT_LLM_BACKEND=litellm for one run), "native" never uses it.
 
 API keys: llm.api_key (or PYGENT_API_KEY), else the provider's variable for the model's
 prefix (anthropic/ -> ANTHROPIC_API_KEY, openai/ -> OPENAI_API_KEY, gemini/ -> GEMINI_API_KEY
@@ -166,7 +170,9 @@ current directory, so the terminal UI, editors and `pygent run` share sessions.
   pygent run --continue "..."                continue the newest session
   pygent chat --resume [ID] / --continue     resume in the terminal UI (no ID: pick one)
 
-In editors, pick a session to resume it; its history is replayed.
+In editors, pick a session to resume it; its history is replayed (one update per message).
+Listing reads a small index (index.json in the workspace's sessions folder), rebuilt from the
+session files whenever it is missing or damaged; deleting it is always safe.
 Long conversations are compacted (older turns summarised) when they near the model's
 context window (llm.compact_threshold), or on demand with /compact in the terminal UI.
 """
