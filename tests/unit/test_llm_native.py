@@ -138,13 +138,18 @@ def test_native_run_never_imports_litellm(fake_llm: FakeLLMThread) -> None:
         "    print(text, usage.cost_usd is not None and usage.cost_usd > 0)\n"
         "asyncio.run(main())\n"
         f"print(context_window({CLAUDE!r}), estimate_tokens({CLAUDE!r}, [{{'role': 'user', 'content': 'x' * 400}}]) > 50)\n"
-        "print('litellm' in sys.modules)\n"
+        "print('litellm' in sys.modules, 'rich' in sys.modules, 'click' in sys.modules)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["hello from claude True", "200000 True", "False"]
+    # Neither litellm nor httpx's command-line module (click, rich) was loaded.
+    assert result.stdout.splitlines() == [
+        "hello from claude True",
+        "200000 True",
+        "False False False",
+    ]
 
 
 # -- Anthropic flows on both backends ---------------------------------------------------------

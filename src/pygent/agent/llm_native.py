@@ -14,7 +14,7 @@ code on both backends. HTTP errors become :class:`NativeHTTPError` (``status_cod
 transport failures stay httpx exceptions (``ConnectError``, ``ReadTimeout``, ...), which it maps
 to ``network``.
 
-httpx is imported on the first request, never at module import.
+httpx is imported on the first request (:func:`import_httpx`), never at module import.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import copy
 import json
 import os
 import re
+import sys
+import types
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -40,6 +42,7 @@ __all__ = [
     "NativeRoute",
     "NativeStream",
     "anthropic_request",
+    "import_httpx",
     "open_stream",
     "openai_request",
     "route",
@@ -405,6 +408,27 @@ def _headers(
 
 # -- HTTP ---------------------------------------------------------------------------------
 
+
+def import_httpx() -> Any:
+    """Import httpx without its command-line module (returns the module).
+
+    ``httpx/__init__`` imports ``httpx._main`` (the ``httpx`` command: click, rich, pygments),
+    about a quarter of httpx's import time, only to expose ``httpx.main``. A process that never
+    runs that command gets a stand-in, unless something imported httpx already.
+    """
+    if "httpx" not in sys.modules and "httpx._main" not in sys.modules:
+        stand_in = types.ModuleType("httpx._main")
+
+        def main(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("httpx's command line is not available inside pygent")
+
+        stand_in.main = main  # type: ignore[attr-defined]
+        sys.modules["httpx._main"] = stand_in
+    import httpx
+
+    return httpx
+
+
 _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
     weakref.WeakKeyDictionary()
 )
@@ -412,7 +436,7 @@ _CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient
 
 def _client() -> httpx.AsyncClient:
     """One connection pool per event loop (a pool cannot cross loops)."""
-    import httpx
+    httpx = import_httpx()
 
     loop = asyncio.get_running_loop()
     client = _CLIENTS.get(loop)
@@ -632,8 +656,7 @@ async def open_stream(
     ``llm.timeout`` bounds connecting and every wait for more data (a stalled stream fails with
     ``ReadTimeout``), not the whole answer, which may stream for longer.
     """
-    import httpx
-
+    httpx = import_httpx()
     client = _client()
     timeout = httpx.Timeout(settings.llm.timeout)
     request = client.build_request(

@@ -977,7 +977,9 @@ def _warm_imports(settings: Settings | None = None) -> None:
         if settings is None or resolve_backend(settings) == "litellm":
             import_litellm()
         else:
-            import httpx  # noqa: F401  # the native backend's client
+            from pygent.agent.llm_native import import_httpx
+
+            import_httpx()  # the native backend's client
     with contextlib.suppress(Exception):
         from pygent.tools.base import default_registry
 
