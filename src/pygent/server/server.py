@@ -977,9 +977,11 @@ def _warm_imports(settings: Settings | None = None) -> None:
         if settings is None or resolve_backend(settings) == "litellm":
             import_litellm()
         else:
+            from pygent.agent import model_table
             from pygent.agent.llm_native import import_httpx
 
             import_httpx()  # the native backend's client
+            model_table.context_window(settings.llm.model)  # reads the model table once
     with contextlib.suppress(Exception):
         from pygent.tools.base import default_registry
 
