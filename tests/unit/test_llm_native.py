@@ -472,3 +472,30 @@ def test_unknown_models_get_the_default_window_and_no_cost() -> None:
     assert model_table.lookup("openai/claude-sonnet-4-5") is None  # another provider's entry
     assert model_table.context_window("openai/fake-model") is None
     assert context_window("openai/fake-model") == DEFAULT_CONTEXT_WINDOW
+
+
+@pytest.mark.parametrize("model", ["openai/fake-model", CLAUDE])
+def test_pygent_run_on_the_native_backend_never_imports_litellm(
+    fake_llm: FakeLLMThread, tmp_path: Path, model: str
+) -> None:
+    import os
+
+    url = fake_llm.root_url if model == CLAUDE else fake_llm.base_url
+    env = dict(os.environ, PYGENT_MODEL=model, PYGENT_API_BASE=url, PYGENT_API_KEY="sk-fake-test")
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "pygent", "run", "hi"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(fake) done"
+    imported = {
+        line.split("|")[2].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert "httpx" in imported  # the native client served the answer
+    assert not {"litellm", "openai", "tiktoken", "acp", "textual"} & imported
