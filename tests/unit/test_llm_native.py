@@ -499,3 +499,29 @@ def test_pygent_run_on_the_native_backend_never_imports_litellm(
     }
     assert "httpx" in imported  # the native client served the answer
     assert not {"litellm", "openai", "tiktoken", "acp", "textual"} & imported
+
+
+def test_a_local_http_endpoint_never_loads_the_ca_bundle(fake_llm: FakeLLMThread) -> None:
+    code = (
+        "import asyncio\n"
+        "from pygent.agent import llm_native\n"
+        "from pygent.agent.llm import stream_completion\n"
+        "from pygent.testing.pytest_plugin import make_fake_settings\n"
+        f"s = make_fake_settings({fake_llm.base_url!r}, backend='native')\n"
+        "async def main():\n"
+        "    return [e async for e in stream_completion(s, [{'role': 'user', 'content': 'hi'}])]\n"
+        "asyncio.run(main())\n"
+        "print(llm_native._TLS is None)\n"
+        "import ssl\n"
+        "ctx = llm_native.tls_context()\n"
+        "print(ctx.verify_mode == ssl.CERT_REQUIRED, ctx.check_hostname, llm_native.tls_context() is ctx)\n"
+    )
+    import os
+
+    env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    # https endpoints get a verifying context (made once); plain http ones never need it.
+    assert result.stdout.splitlines() == ["True", "True True True"]

@@ -24,7 +24,9 @@ import copy
 import json
 import os
 import re
+import ssl
 import sys
+import threading
 import types
 import weakref
 from collections.abc import AsyncIterator
@@ -46,6 +48,7 @@ __all__ = [
     "open_stream",
     "openai_request",
     "route",
+    "tls_context",
 ]
 
 Wire = Literal["openai", "anthropic"]
@@ -429,22 +432,47 @@ def import_httpx() -> Any:
     return httpx
 
 
-_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[bool, httpx.AsyncClient]] = (
     weakref.WeakKeyDictionary()
 )
+_TLS: ssl.SSLContext | None = None
+_TLS_LOCK = threading.Lock()
+_PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "https_proxy", "http_proxy", "all_proxy")
 
 
-def _client() -> httpx.AsyncClient:
-    """One connection pool per event loop (a pool cannot cross loops)."""
+def tls_context() -> ssl.SSLContext:
+    """The verifying TLS context for https endpoints (httpx's default: certifi's CA bundle).
+
+    Loading the CA bundle takes 50-400 ms, so it happens once, on the first https request or in
+    the server's warm-up thread, never for a local ``http://`` endpoint.
+    """
+    global _TLS
+    with _TLS_LOCK:
+        if _TLS is None:
+            _TLS = import_httpx().create_ssl_context()
+        return _TLS
+
+
+def _client(https: bool) -> httpx.AsyncClient:
+    """One connection pool per event loop and scheme (a pool cannot cross loops)."""
     httpx = import_httpx()
-
     loop = asyncio.get_running_loop()
-    client = _CLIENTS.get(loop)
+    clients = _CLIENTS.setdefault(loop, {})
+    client = clients.get(https)
     if client is None or client.is_closed:
+        if https or any(os.environ.get(name) for name in _PROXY_VARS):
+            verify: ssl.SSLContext = tls_context()
+        else:
+            # Plain http without a proxy never negotiates TLS (redirects are not followed):
+            # a context without CAs (it would refuse any TLS peer) spares the CA bundle.
+            verify = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         client = httpx.AsyncClient(
-            timeout=None, follow_redirects=False, limits=httpx.Limits(max_keepalive_connections=8)
+            timeout=None,
+            follow_redirects=False,
+            verify=verify,
+            limits=httpx.Limits(max_keepalive_connections=8),
         )
-        _CLIENTS[loop] = client
+        clients[https] = client
     return client
 
 
@@ -657,7 +685,7 @@ async def open_stream(
     ``ReadTimeout``), not the whole answer, which may stream for longer.
     """
     httpx = import_httpx()
-    client = _client()
+    client = _client(native.url.startswith("https:"))
     timeout = httpx.Timeout(settings.llm.timeout)
     request = client.build_request(
         "POST",

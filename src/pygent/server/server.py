@@ -977,11 +977,13 @@ def _warm_imports(settings: Settings | None = None) -> None:
         if settings is None or resolve_backend(settings) == "litellm":
             import_litellm()
         else:
-            from pygent.agent import model_table
-            from pygent.agent.llm_native import import_httpx
+            from pygent.agent import llm_native, model_table
 
-            import_httpx()  # the native backend's client
+            llm_native.import_httpx()  # the native backend's client
             model_table.context_window(settings.llm.model)  # reads the model table once
+            route = llm_native.route(settings.llm.model, settings.llm.api_base)
+            if route is not None and route.url.startswith("https:"):
+                llm_native.tls_context()  # loads the CA bundle off the first request's path
     with contextlib.suppress(Exception):
         from pygent.tools.base import default_registry
 
