@@ -9,6 +9,7 @@ translation, and cost/context-window parity with litellm.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -478,8 +479,6 @@ def test_unknown_models_get_the_default_window_and_no_cost() -> None:
 def test_pygent_run_on_the_native_backend_never_imports_litellm(
     fake_llm: FakeLLMThread, tmp_path: Path, model: str
 ) -> None:
-    import os
-
     url = fake_llm.root_url if model == CLAUDE else fake_llm.base_url
     env = dict(os.environ, PYGENT_MODEL=model, PYGENT_API_BASE=url, PYGENT_API_KEY="sk-fake-test")
     result = subprocess.run(
@@ -516,8 +515,6 @@ def test_a_local_http_endpoint_never_loads_the_ca_bundle(fake_llm: FakeLLMThread
         "ctx = llm_native.tls_context()\n"
         "print(ctx.verify_mode == ssl.CERT_REQUIRED, ctx.check_hostname, llm_native.tls_context() is ctx)\n"
     )
-    import os
-
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
