@@ -50,6 +50,8 @@ if TYPE_CHECKING:
 
 #: How long a cancelled turn may take to wind down before its task is cancelled outright.
 CANCEL_GRACE_SECONDS = 3.0
+#: Seconds after the warm-up imports before ACP's models are loaded in the background.
+SCHEMA_WARM_DELAY_SECONDS = 2.0
 #: How long shutdown / end of input waits for running turns to stop.
 SHUTDOWN_GRACE_SECONDS = 5.0
 
@@ -481,6 +483,12 @@ class PygentServer:
             self.show_message(f"pygent: {self._settings_error}", 1)
         # Heavy imports, in the order the first prompt needs them.
         await asyncio.to_thread(_warm_imports, self._settings)
+        # ACP's models (~0.4 s of CPU) serve only request shapes beyond the common ones (see
+        # wire.validate_common); loaded a little later so they do not compete with a first
+        # prompt sent right after start (a request that needs them earlier loads them itself).
+        await asyncio.sleep(SCHEMA_WARM_DELAY_SECONDS)
+        if not wire.schema_models_loaded():
+            await asyncio.to_thread(wire.load_schema_models)
 
     def _load_settings(self) -> None:
         from pygent.settings.loader import load_settings
@@ -962,7 +970,7 @@ def _replay_frames(session: Session) -> list[bytes]:
 
 
 def _warm_imports(settings: Settings | None = None) -> None:
-    """Import what the first prompt needs (ACP's models, the agent, and the model backend).
+    """Import what the first prompt needs (the agent, the tools and the model backend).
 
     litellm (3-4 s, ~190 MB) is imported only when it will serve the configured model; the
     native backend needs only httpx.
@@ -988,8 +996,6 @@ def _warm_imports(settings: Settings | None = None) -> None:
         from pygent.tools.base import default_registry
 
         default_registry()
-    with contextlib.suppress(Exception):  # last: the usual requests do not need ACP's models
-        wire.load_schema_models()
     logger.debug("warm-up imports took {:.0f} ms", (time.perf_counter() - started) * 1000)
 
 
