@@ -13,6 +13,12 @@ Order of decisions (the first that applies wins):
    an allow rule lets through only when it names the URL.
 6. The **mode** decides by risk: ``ask`` runs READ, ``auto-edit`` READ and WRITE, ``auto`` all.
 
+The OS sandbox (:mod:`pygent.sandbox`) adds two decisions right after plan mode, kept in
+:func:`sandbox_verdict`: a shell command that asks to run *outside* the sandbox (``escalate``)
+always asks, whatever the mode and rules, and "always" is not offered; a plain shell command that
+the sandbox confines (no network, no destructive part, no path outside the workspace) runs
+without asking in ``auto-edit`` and ``auto``. Without an active sandbox nothing is relaxed.
+
 A shell command whose every part is read-only, with every path inside the workspace, counts as
 ``READ``. When the engine asks, the person's "always" answers become rules for this session and are
 saved to the project's ``.pygent/config.toml``. An "always allow" remembers the narrowest rule that
@@ -202,6 +208,18 @@ class PermissionEngine:
         if verdict == "refuse":
             shown = subject.display() if subject.shell or subject.paths else spec.name
             return PermissionDecision(False, plan_refusal(shown))
+        sandboxed = sandbox_verdict(spec, args, call, ctx, self._mode)
+        if sandboxed == "escalate":
+            reason = f"runs OUTSIDE the sandbox: {str(args.get('reason')).strip()}"
+            return await self._ask(spec, args, ctx, call, reason, remember=False)
+        if sandboxed == "escalate-without-reason":
+            return PermissionDecision(
+                False,
+                f"{subject.display()} was not run: escalate=true needs a reason saying why the "
+                "command must run outside the sandbox. Call shell again with `reason`.",
+            )
+        if sandboxed == "relax":
+            return PermissionDecision(True)
         if call.risk is ToolRisk.WRITE and spec.reviewed_edit and _reviews_edits(ctx):
             return PermissionDecision(True)
         protected = _protected_paths(call)
@@ -283,10 +301,13 @@ class PermissionEngine:
         ctx: ToolContext,
         call: _Call,
         reason: str,
+        *,
+        remember: bool = True,
     ) -> PermissionDecision:
         subject = call.subject
-        allow_rules = self._derive_rules(spec, call, "allow", ctx.workspace)
-        deny_rules = self._derive_rules(spec, call, "deny", ctx.workspace)
+        # remember=False (escalations): only "Allow once" / "Reject once" are offered.
+        allow_rules = self._derive_rules(spec, call, "allow", ctx.workspace) if remember else []
+        deny_rules = self._derive_rules(spec, call, "deny", ctx.workspace) if remember else []
         options: list[PermissionOption] = [ALLOW_ONCE]
         if allow_rules:
             options.append(ALLOW_ALWAYS)
@@ -441,6 +462,52 @@ class PermissionEngine:
                     out.append(rule)
             return out
         return [name]
+
+
+# -- the OS sandbox (pygent.sandbox) ------------------------------------------------------------
+
+_SANDBOX_RELAXED_MODES = ("auto-edit", "auto")
+
+
+def sandbox_verdict(
+    spec: ToolSpec, args: dict[str, Any], call: _Call, ctx: ToolContext, mode: str
+) -> str | None:
+    """What the OS sandbox changes for a shell call, or None (decide as without a sandbox).
+
+    Returns:
+        ``"escalate"``: the call asks to run outside an active sandbox; it must always ask.
+        ``"escalate-without-reason"``: the same without a ``reason``; refuse it.
+        ``"relax"``: an active sandbox confines the call and the mode is ``auto-edit`` or
+        ``auto``; it runs without asking. Only for commands with no destructive part, no parse
+        error, no network (``[sandbox] network = false``), no expansion (``$HOME``, backticks),
+        every path judged inside the workspace, and none inside ``.git``/``.pygent``: the
+        sandbox stops writes outside the workspace, not reads of secrets or changes to
+        pygent's own settings.
+    """
+    if not is_shell_tool(spec):
+        return None
+    from pygent.sandbox.runtime import sandbox_status
+
+    status = sandbox_status(ctx.settings)
+    if args.get("escalate"):
+        if not status.active:
+            return None  # nothing to escape from: decided like any command
+        reason = args.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            return "escalate-without-reason"
+        return "escalate"
+    if not status.active or status.network or mode not in _SANDBOX_RELAXED_MODES:
+        return None
+    shell = call.shell
+    if shell is None or shell.parse_error is not None or shell.destructive:
+        return None
+    if shell.paths != "inside" or any(c in (call.command or "") for c in "$`"):
+        return None  # a path outside the workspace, or one only known when it runs
+    for cmd in shell.commands:
+        for word in [*cmd.argv, *(r.target for r in cmd.redirects)]:
+            if any(_is_protected(part.replace("\\", "/")) for part in word.split("=")):
+                return None  # pygent's settings or git internals
+    return "relax"
 
 
 def _ask_message(spec: ToolSpec, args: dict[str, Any], call: _Call, reason: str) -> str:

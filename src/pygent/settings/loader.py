@@ -52,6 +52,7 @@ ENV_VARS: dict[str, str] = {
     "PYGENT_LLM_BACKEND": "llm.backend",
     "PYGENT_LOG_LEVEL": "logging.level",
     "PYGENT_PERMISSION_MODE": "permissions.mode",
+    "PYGENT_SANDBOX": "sandbox.mode",
 }
 
 #: litellm provider prefix -> the environment variables that hold its key (first wins).

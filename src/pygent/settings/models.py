@@ -182,6 +182,32 @@ class ToolSettings(_Section):
     )
 
 
+class SandboxSettings(_Section):
+    """OS confinement of shell and git commands (Landlock on Linux, Seatbelt on macOS)."""
+
+    mode: Literal["workspace-write", "read-only", "off"] = Field(
+        default="workspace-write",
+        description="`workspace-write` (commands write only in the workspace, the temp dir and `writable_roots`), `read-only` (commands write nowhere), `off` (no confinement). Where the OS has no sandbox (Windows, Linux without Landlock) commands run unconfined and nothing is relaxed.",
+    )
+    writable_roots: list[str] = Field(
+        default_factory=list,
+        description="Extra directories confined commands may write, e.g. `~/.cache/pip` (relative paths: from the workspace root).",
+    )
+    network: bool = Field(
+        default=False,
+        description="Let confined commands open network connections (TCP connect and bind). Off by default; git_push and git_pull always have network.",
+    )
+
+
+class GitSettings(_Section):
+    """How the git tools run git."""
+
+    run_hooks: bool = Field(
+        default=False,
+        description="Run the repository's hooks (pre-commit, commit-msg, ...) for git_commit. Off by default: a cloned repository's hooks are code nobody reviewed. Other git tools never run hooks.",
+    )
+
+
 class UISettings(_Section):
     """Terminal UI choices."""
 
@@ -220,6 +246,11 @@ class Settings(_Section):
     tools: ToolSettings = Field(
         default_factory=ToolSettings, description="Limits of the built-in tools."
     )
+    sandbox: SandboxSettings = Field(
+        default_factory=SandboxSettings,
+        description="OS confinement of shell and git commands.",
+    )
+    git: GitSettings = Field(default_factory=GitSettings, description="How the git tools run git.")
     ui: UISettings = Field(default_factory=UISettings, description="Terminal UI choices.")
     plugins: PluginSettings = Field(
         default_factory=PluginSettings,

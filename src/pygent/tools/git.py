@@ -5,6 +5,13 @@ workspace root (or the path the call names), with prompts disabled (``GIT_TERMIN
 no terminal, an editor that never waits), ``LC_ALL=C`` so messages can be recognised, and
 machine-readable porcelain formats that are parsed into a summary the model can read. Git's own
 error messages are passed on, with a sentence saying what to do.
+
+A repository cannot make these tools run its code: git runs with the overrides of
+:mod:`pygent.tools.gitsafety` (no fsmonitor, pager, hooks, external diff, filters, custom SSH
+command or credential helper from the repository's config; no ``GIT_*`` variables), and inside the
+OS sandbox (:mod:`pygent.sandbox`), writing only in the workspace, the repository and its git
+directories; only ``git_push`` and ``git_pull`` have network. ``[git] run_hooks = true`` lets
+``git_commit`` run the repository's hooks (still confined).
 """
 
 from __future__ import annotations
@@ -17,8 +24,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from pygent.sandbox.policy import SandboxPolicy
+from pygent.sandbox.runtime import policy_for
 from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, cap_output, tool
 from pygent.tools.errors import ToolError
+from pygent.tools.gitsafety import config_args, local_overrides, parse_config_list, scrub_git_env
 from pygent.tools.process import OutputBuffer, child_env, run_bounded, spawn_exec
 
 __all__ = [
@@ -72,15 +82,29 @@ class GitRun:
         return "\n".join(p for p in (self.stdout.strip(), self.stderr.strip()) if p)
 
 
+@dataclass(frozen=True)
+class GitGuard:
+    """How a git command is confined: global options (``--no-pager -c ...``) and the sandbox.
+
+    Attributes:
+        options: Options placed before the git subcommand.
+        policy: The sandbox policy, or None when no sandbox is active.
+    """
+
+    options: tuple[str, ...]
+    policy: SandboxPolicy | None
+
+
 async def run_git(
     args: list[str],
     cwd: Path,
     *,
+    guard: GitGuard,
     timeout: float = LOCAL_TIMEOUT,
     env: dict[str, str] | None = None,
     max_bytes: int = _MAX_STDOUT,
 ) -> GitRun:
-    """Run ``git ARGS`` in ``cwd`` in its own process group, output bounded.
+    """Run ``git ARGS`` in ``cwd`` in its own process group, output bounded, confined by ``guard``.
 
     Raises:
         ToolError: git is not installed, or the command timed out (it was stopped).
@@ -91,11 +115,13 @@ async def run_git(
             "git is not installed or not on PATH, so the git tools cannot run. Install git "
             "(https://git-scm.com/downloads) and restart pygent."
         )
-    full_env = child_env({**_ENV, **(env or {})})
+    full_env = scrub_git_env(child_env()) | _ENV | (env or {})
     out = OutputBuffer(max_bytes, 0)
     err = OutputBuffer(256 * 1024, 64 * 1024)
     try:
-        proc = await spawn_exec([git, *args], cwd=cwd, env=full_env)
+        proc = await spawn_exec(
+            [git, *guard.options, *args], cwd=cwd, env=full_env, sandbox=guard.policy
+        )
     except OSError as exc:
         raise ToolError(f"Could not run git: {exc}.") from exc
     result = await run_bounded(proc, out, stderr=err, timeout=timeout)
@@ -115,10 +141,35 @@ async def run_git(
 
 @dataclass
 class Repo:
-    """A repository found for a call: work-tree root and (per-worktree) git directory."""
+    """A repository found for a call: work-tree root, git directories and how git is confined.
+
+    Attributes:
+        root: The work tree's top directory.
+        git_dir: The (per-worktree) git directory.
+        overrides: ``-c`` overrides for the risky keys the repository's own config sets.
+        policy: The sandbox policy for this call's git commands (the workspace roots, ``root``
+            and the git directories writable), or None when no sandbox is active.
+        run_hooks: ``[git] run_hooks``.
+    """
 
     root: Path
     git_dir: Path
+    overrides: list[tuple[str, str]] = field(default_factory=list)
+    policy: SandboxPolicy | None = None
+    run_hooks: bool = False
+
+    def guard(self, *, network: bool = False, hooks: bool = False) -> GitGuard:
+        """The guard for a git command on this repository.
+
+        Args:
+            network: The command talks to a remote (push, pull).
+            hooks: The command may run the repository's hooks when ``[git] run_hooks`` is on.
+        """
+        policy = self.policy
+        if policy is not None and network:
+            policy = policy.with_network(True)
+        options = config_args(self.overrides, run_hooks=hooks and self.run_hooks)
+        return GitGuard(tuple(options), policy)
 
     def operation(self) -> str | None:
         """The operation in progress (``merge``, ``rebase``, ``cherry-pick``, ``revert``), if any."""
@@ -142,7 +193,13 @@ async def find_repo(ctx: ToolContext, path: Path | None = None) -> Repo:
     start = path if path is not None else ctx.workspace.root
     while not start.is_dir() and start != start.parent:
         start = start.parent
-    run = await run_git(["rev-parse", "--show-toplevel", "--absolute-git-dir"], start)
+    policy = policy_for(ctx.settings, ctx.workspace.roots)
+    base = GitGuard(tuple(config_args()), policy)
+    run = await run_git(
+        ["rev-parse", "--show-toplevel", "--absolute-git-dir", "--git-common-dir"],
+        start,
+        guard=base,
+    )
     if not run.ok:
         where = ctx.workspace.display(start)
         if "not a git repository" in run.stderr.lower():
@@ -153,9 +210,16 @@ async def find_repo(ctx: ToolContext, path: Path | None = None) -> Repo:
             )
         raise ToolError(f"git cannot work in {where}: {run.stderr.strip()}")
     lines = run.stdout.strip().splitlines()
-    if len(lines) < 2:
+    if len(lines) < 3:
         raise ToolError(f"git did not report a work tree for {ctx.workspace.display(start)}.")
-    return Repo(Path(lines[0]).resolve(), Path(lines[1]).resolve())
+    root, git_dir = Path(lines[0]).resolve(), Path(lines[1]).resolve()
+    common = Path(lines[2])
+    common = (common if common.is_absolute() else start / common).resolve()
+    listed = await run_git(["config", "--list", "--show-scope", "-z"], root, guard=base)
+    overrides = local_overrides(parse_config_list(listed.stdout)) if listed.ok else []
+    if policy is not None:
+        policy = policy.with_writable([root, git_dir, common])
+    return Repo(root, git_dir, overrides, policy, ctx.settings.git.run_hooks)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -368,6 +432,7 @@ async def read_status(repo: Repo) -> GitStatus:
     run = await run_git(
         ["status", "--porcelain=v2", "--branch", "-z"],
         repo.root,
+        guard=repo.guard(),
         env={"GIT_OPTIONAL_LOCKS": "0"},
     )
     if not run.ok:
@@ -485,12 +550,12 @@ async def git_diff(ctx: ToolContext, staged: bool = False, path: str | None = No
     """
     target = ctx.workspace.resolve(path) if path else None
     repo = await find_repo(ctx, target)
-    args = ["diff", "--no-color", "--no-ext-diff"]
+    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv"]
     if staged:
         args.append("--cached")
     spec = ["--", str(target)] if target is not None else []
     literal = {"GIT_LITERAL_PATHSPECS": "1"}
-    run = await run_git(args + spec, repo.root, env=literal)
+    run = await run_git(args + spec, repo.root, guard=repo.guard(), env=literal)
     if not run.ok:
         raise _explain(run, "git diff")
     where = f" in {path}" if path else ""
@@ -504,7 +569,13 @@ async def git_diff(ctx: ToolContext, staged: bool = False, path: str | None = No
     limit = ctx.settings.tools.max_output_chars
     if len(run.stdout) <= limit and not run.truncated:
         return run.stdout
-    stat = await run_git([*args, "--stat=100", *spec], repo.root, env=literal, max_bytes=64 * 1024)
+    stat = await run_git(
+        [*args, "--stat=100", *spec],
+        repo.root,
+        guard=repo.guard(),
+        env=literal,
+        max_bytes=64 * 1024,
+    )
     header = f"The diff is long; files changed:\n{stat.stdout.rstrip()}\n\n"
     body = cap_output(run.stdout, max(limit - len(header) - 200, 1000), "")
     return header + body.replace(
@@ -540,7 +611,7 @@ async def git_log(
     ]
     if target is not None:
         args += ["--", str(target)]
-    run = await run_git(args, repo.root, env={"GIT_LITERAL_PATHSPECS": "1"})
+    run = await run_git(args, repo.root, guard=repo.guard(), env={"GIT_LITERAL_PATHSPECS": "1"})
     if not run.ok:
         if "does not have any commits" in run.stderr:
             return ToolOutput("No commits yet on this branch.", raw_output={"commits": []})
@@ -597,6 +668,7 @@ async def git_add(ctx: ToolContext, paths: list[str]) -> ToolOutput:
     run = await run_git(
         ["add", "--", *(str(t) for t in resolved)],
         repo.root,
+        guard=repo.guard(),
         env={"GIT_LITERAL_PATHSPECS": "1"},
     )
     if not run.ok:
@@ -662,7 +734,7 @@ async def git_commit(ctx: ToolContext, message: str) -> ToolOutput:
             "Nothing is staged, so there is nothing to commit. Stage changes with git_add first."
             + extra
         )
-    run = await run_git(["commit", "-m", message], repo.root)
+    run = await run_git(["commit", "-m", message], repo.root, guard=repo.guard(hooks=True))
     if not run.ok:
         text = run.output.lower()
         if (
@@ -680,7 +752,7 @@ async def git_commit(ctx: ToolContext, message: str) -> ToolOutput:
             "The commit was not made (the staged changes are kept). git said:\n"
             + (run.output or f"exit status {run.code}")
         )
-    head = await run_git(["rev-parse", "HEAD"], repo.root)
+    head = await run_git(["rev-parse", "HEAD"], repo.root, guard=repo.guard())
     return ToolOutput(run.output, raw_output={"commit": head.stdout.strip()})
 
 
@@ -701,7 +773,7 @@ async def git_checkout(ctx: ToolContext, ref: str, create: bool = False) -> str:
     ref = _check_name(ref, "ref")
     repo = await find_repo(ctx)
     args = ["checkout", "-b", ref] if create else ["checkout", ref, "--"]
-    run = await run_git(args, repo.root)
+    run = await run_git(args, repo.root, guard=repo.guard())
     if not run.ok:
         err = run.stderr.lower()
         if "would be overwritten" in err:
@@ -730,12 +802,14 @@ async def git_checkout(ctx: ToolContext, ref: str, create: bool = False) -> str:
 
 
 async def _current_branch(repo: Repo) -> str | None:
-    run = await run_git(["symbolic-ref", "--quiet", "--short", "HEAD"], repo.root)
+    run = await run_git(
+        ["symbolic-ref", "--quiet", "--short", "HEAD"], repo.root, guard=repo.guard()
+    )
     return (run.stdout.strip() or None) if run.ok else None
 
 
 async def _config(repo: Repo, key: str) -> str | None:
-    run = await run_git(["config", "--get", key], repo.root)
+    run = await run_git(["config", "--get", key], repo.root, guard=repo.guard())
     return (run.stdout.strip() or None) if run.ok else None
 
 
@@ -782,7 +856,12 @@ async def git_push(
         if await _config(repo, f"branch.{name}.merge") is None:
             args.append("--set-upstream")
         args += [target, name]
-    run = await run_git(args, repo.root, timeout=float(ctx.settings.tools.shell_timeout))
+    run = await run_git(
+        args,
+        repo.root,
+        guard=repo.guard(network=True),
+        timeout=float(ctx.settings.tools.shell_timeout),
+    )
     if not run.ok:
         err = run.stderr.lower()
         if "has no upstream branch" in err or "no configured push destination" in err:
@@ -831,7 +910,12 @@ async def git_pull(ctx: ToolContext, remote: str | None = None, branch: str | No
         args.append(target)
         if branch:
             args.append(_check_name(branch, "branch"))
-    run = await run_git(args, repo.root, timeout=float(ctx.settings.tools.shell_timeout))
+    run = await run_git(
+        args,
+        repo.root,
+        guard=repo.guard(network=True),
+        timeout=float(ctx.settings.tools.shell_timeout),
+    )
     if run.ok:
         return run.output or "Pulled."
     text = run.output.lower()

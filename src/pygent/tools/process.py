@@ -22,7 +22,10 @@ from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pygent.sandbox.policy import SandboxPolicy
 
 __all__ = [
     "OutputBuffer",
@@ -116,6 +119,7 @@ async def spawn_exec(
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
     merge_stderr: bool = False,
+    sandbox: SandboxPolicy | None = None,
 ) -> asyncio.subprocess.Process:
     """Start ``argv`` in its own process group with stdin from the null device and piped output.
 
@@ -124,10 +128,18 @@ async def spawn_exec(
         cwd: Working directory.
         env: Environment (default: :func:`child_env`).
         merge_stderr: Send stderr into stdout (one stream, in order).
+        sandbox: Confine the process and everything it starts to this policy
+            (:func:`pygent.sandbox.runtime.wrap_argv`); the caller has checked that the
+            platform supports it.
 
     Raises:
-        FileNotFoundError: the program does not exist.
+        FileNotFoundError: the program does not exist (without a sandbox; a confined program
+            that does not exist exits with status 127 instead).
     """
+    if sandbox is not None:
+        from pygent.sandbox.runtime import wrap_argv
+
+        argv = wrap_argv(argv, sandbox)
     return await _started(
         asyncio.create_subprocess_exec(
             *argv,
@@ -146,12 +158,16 @@ async def spawn_shell(
     *,
     cwd: str | Path | None = None,
     env: Mapping[str, str] | None = None,
+    sandbox: SandboxPolicy | None = None,
 ) -> asyncio.subprocess.Process:
     """Run ``command`` through the platform shell in its own group, stderr merged into stdout.
 
-    POSIX uses ``bash -c`` when bash is installed, else ``/bin/sh -c``; Windows uses ``%COMSPEC% /c``.
+    POSIX uses ``bash -c`` when bash is installed, else ``/bin/sh -c``; Windows uses ``%COMSPEC% /c``
+    (Windows has no sandbox: ``sandbox`` must be None there).
     """
     if IS_WINDOWS:
+        if sandbox is not None:
+            raise OSError("Windows has no sandbox for commands")
         return await _started(
             asyncio.create_subprocess_shell(
                 command,
@@ -163,7 +179,9 @@ async def spawn_shell(
                 **group_kwargs(),
             )
         )
-    return await spawn_exec([*platform_shell(), command], cwd=cwd, env=env, merge_stderr=True)
+    return await spawn_exec(
+        [*platform_shell(), command], cwd=cwd, env=env, merge_stderr=True, sandbox=sandbox
+    )
 
 
 async def _started(

@@ -4,6 +4,12 @@ The command runs in its own process group (see :mod:`pygent.tools.process`) with
 null device, a working directory inside the workspace, and an environment without API keys. Its
 merged stdout/stderr is read while it runs and kept head + tail, so a command printing 100 MB
 neither fills memory nor the model's context. A timeout or a cancelled turn stops the whole group.
+
+Where the OS supports it, the command runs inside the sandbox (:mod:`pygent.sandbox`): it may read
+anywhere but write only in the workspace, the temp directory and ``[sandbox] writable_roots``,
+and without ``[sandbox] network`` it cannot connect out. A command the sandbox stopped is
+reported as such (``blocked by the sandbox: write to /x``), and the model may ask to run it again
+with ``escalate=true`` and a reason: that always asks the person (see the permission engine).
 """
 
 from __future__ import annotations
@@ -17,6 +23,10 @@ from typing import Annotated
 from pydantic import Field
 
 from pygent.protocol.updates import text_content, tool_call_update
+from pygent.sandbox.denials import SandboxDenial, find_denial
+from pygent.sandbox.landlock import EXIT_SETUP_FAILED, MESSAGE_PREFIX
+from pygent.sandbox.policy import SandboxPolicy
+from pygent.sandbox.runtime import policy_for
 from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, tool
 from pygent.tools.errors import ToolError
 from pygent.tools.process import (
@@ -28,7 +38,7 @@ from pygent.tools.process import (
     spawn_shell,
 )
 
-__all__ = ["MAX_TIMEOUT", "shell", "shell_title"]
+__all__ = ["MAX_TIMEOUT", "escalation_title", "shell", "shell_title"]
 
 #: The largest timeout the model may ask for, in seconds.
 MAX_TIMEOUT = 600
@@ -59,8 +69,20 @@ def clean_terminal_output(text: str) -> str:
     )
 
 
+def escalation_title(args: dict[str, object]) -> str:
+    """``Run OUTSIDE the sandbox: `command``` with the whole command (nothing shortened)."""
+    command = str(args.get("command", "")).strip()
+    return f"Run OUTSIDE the sandbox (unconfined): `{command}`"
+
+
 def shell_title(args: dict[str, object]) -> str:
-    """``Run `command``` with the command's first line, shortened to fit a title."""
+    """``Run `command``` with the command's first line, shortened to fit a title.
+
+    An escalation (``escalate=true``) names the whole command: the person approves exactly what
+    will run unconfined.
+    """
+    if args.get("escalate"):
+        return escalation_title(args)
     command = str(args.get("command", "")).strip()
     first = command.splitlines()[0] if command else ""
     if len(first) > _TITLE_CHARS or first != command:
@@ -78,6 +100,8 @@ async def shell(
     command: str,
     timeout: Annotated[float | None, Field(gt=0, le=MAX_TIMEOUT)] = None,
     cwd: str | None = None,
+    escalate: bool = False,
+    reason: str | None = None,
 ) -> ToolOutput:
     """Run a shell command in the workspace and return its exit code and output.
 
@@ -93,6 +117,10 @@ async def shell(
         timeout: Seconds before the command is stopped (default 120, from settings
             `tools.shell_timeout`; at most 600).
         cwd: Directory to run in, relative to the workspace root (default: the root).
+        escalate: Run outside the sandbox. Only after the command failed with "blocked by the
+            sandbox" and only when it must write outside the workspace or use the network;
+            the user is always asked. Give `reason`.
+        reason: Why the command must run outside the sandbox (shown to the user).
     """
     if not command.strip():
         raise ToolError("The command is empty. Give the command line to run, e.g. `ls -la`.")
@@ -104,6 +132,7 @@ async def shell(
     if cwd is not None and cwd.strip() not in ("", "."):
         workdir = ctx.workspace.resolve(cwd, must_exist=True, kind="dir")
 
+    policy = None if escalate else policy_for(ctx.settings, ctx.workspace.roots)
     env = child_env({"PYGENT_AGENT": "1", "GIT_TERMINAL_PROMPT": "0"})
     limit = ctx.settings.tools.max_output_chars
     budget = max(limit - 600, 400)
@@ -113,7 +142,7 @@ async def shell(
 
     started = time.monotonic()
     try:
-        proc = await spawn_shell(command, cwd=workdir, env=env)
+        proc = await spawn_shell(command, cwd=workdir, env=env, sandbox=policy)
     except OSError as exc:
         raise ToolError(f"Could not start the shell to run the command: {exc}.") from exc
     result = await run_bounded(
@@ -127,12 +156,13 @@ async def shell(
     )
     output = clean_terminal_output(buffer.render(marker)).rstrip("\n")
     body = output if output else "(no output)"
-    raw = {
+    raw: dict[str, object] = {
         "exitCode": None if result.timed_out else result.exit_code,
         "timedOut": result.timed_out,
         "truncated": buffer.truncated,
         "outputBytes": buffer.total,
         "durationMs": round(elapsed * 1000),
+        "sandboxed": policy is not None,
     }
     if result.timed_out:
         text = (
@@ -144,6 +174,12 @@ async def shell(
         return ToolOutput(text, raw_output=raw, is_error=True)
 
     code = result.exit_code if result.exit_code is not None else -1
+    if policy is not None and code == EXIT_SETUP_FAILED and MESSAGE_PREFIX in output:
+        raise ToolError(
+            f"The command was not run: {output.strip()}. Try again; if this keeps happening, "
+            "turn the sandbox off for this session (`--sandbox off`) and report it "
+            "(`pygent report`)."
+        )
     parts = [f"Exit code: {code}"]
     if cwd is not None and workdir != ctx.workspace.root:
         parts[0] += f" (in {ctx.workspace.display(workdir)})"
@@ -155,12 +191,29 @@ async def shell(
         )
     elif code < 0 and not IS_WINDOWS:
         parts.append(f"The command was killed by signal {-code}.")
+    denial = find_denial(output, policy, workdir) if policy is not None and code != 0 else None
+    if policy is not None and denial is not None:
+        raw["sandboxDenied"] = {"kind": denial.kind, "target": denial.target}
+        parts.append(_denial_note(denial, policy))
     if result.stray_killed:
         parts.append(
             "Note: the command exited but processes it started kept its output open; "
             "they were stopped. Redirect their output to a file to keep them running."
         )
     return ToolOutput("\n".join(parts), raw_output=raw)
+
+
+def _denial_note(denial: SandboxDenial, policy: SandboxPolicy) -> str:
+    where = (
+        "it may write only in the workspace, the temp directory and [sandbox] writable_roots"
+        if policy.mode == "workspace-write"
+        else "it may not write anywhere ([sandbox] mode = read-only)"
+    )
+    net = "" if policy.network else "; no network"
+    return (
+        f"Note: {denial.describe()}. The command ran in the sandbox: {where}{net}. If it really "
+        "must do this, call shell again with escalate=true and a reason; the user will be asked."
+    )
 
 
 def _progress(ctx: ToolContext, buffer: OutputBuffer) -> Callable[[], None] | None:
