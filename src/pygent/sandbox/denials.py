@@ -26,8 +26,15 @@ _DENIED = re.compile(
 # 'quoted', ‘quoted’, "quoted", `quoted`, or a bare absolute/home/relative path token.
 _QUOTED = re.compile(r"'([^'\n]+)'|‘([^’\n]+)’|\"([^\"\n]+)\"|`([^`\n]+)`")
 _BARE = re.compile(r"(?:(?<=\s)|(?<=^)|(?<=:))((?:~|\.{1,2})?/[^\s:'\"`,;()]*)")
+# "bash: line 1: out.txt: Permission denied": the word right before the error text.
+_BEFORE_ERROR = re.compile(
+    r"([^\s:'\"`]+): (?:permission denied|operation not permitted|read-only file system)",
+    re.IGNORECASE,
+)
 _NETWORK_HINTS = re.compile(r"connect|socket|bind|network|http|curl|wget", re.IGNORECASE)
+_KILL = re.compile(r"\bkill\b|\bsignal\b", re.IGNORECASE)
 _MAX_LINES = 4000
+_STREAM_PATHS = ("/proc/", "/dev/fd/")
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class SandboxDenial:
     """What the sandbox blocked.
 
     Attributes:
-        kind: ``write`` or ``network``.
+        kind: ``write``, ``network`` or ``signal``.
         target: The path written to (``write``), or ``""``.
         certain: False when the path was relative and the command may have changed directory
             (``cd / && touch x``): the denial is likely, not proven.
@@ -47,6 +54,8 @@ class SandboxDenial:
 
     def describe(self) -> str:
         """``blocked by the sandbox: write to /x`` or ``... network connection (network = false)``."""
+        if self.kind == "signal":
+            return "blocked by the sandbox: signal to a process outside the sandbox"
         if self.kind == "network":
             return "blocked by the sandbox: network connection ([sandbox] network = false)"
         if not self.certain:
@@ -59,11 +68,16 @@ class SandboxDenial:
 
 def _candidates(line: str) -> list[str]:
     found = [next(g for g in m.groups() if g) for m in _QUOTED.finditer(line)]
-    found += [m.group(1) for m in _BARE.finditer(line)]
-    return [f for f in found if f.strip() and not f.startswith(("/proc/", "/dev/fd/"))]
+    # "/usr/bin/bash: line 1: /x: Permission denied": the first word is the program speaking.
+    speaker = line.split(":", 1)[0] if ":" in line else ""
+    found += [m.group(1) for m in _BARE.finditer(line) if m.group(1) != speaker]
+    found += [m.group(1) for m in _BEFORE_ERROR.finditer(line) if m.group(1) not in found]
+    return [f for f in found if f.strip() and not f.isdigit()]
 
 
 def _absolute(candidate: str, cwd: Path) -> str:
+    if candidate.startswith(_STREAM_PATHS):
+        return candidate  # /proc/self/fd/3 means the command's fd, not ours: keep it as named
     path = Path(os.path.expanduser(candidate))
     if not path.is_absolute():
         path = cwd / path
@@ -77,7 +91,8 @@ def find_denial(output: str, policy: SandboxPolicy, cwd: Path) -> SandboxDenial 
     """The first sandbox denial the output of a failed command shows, or None.
 
     A ``Permission denied``-like line naming a path outside the writable roots is a denied write;
-    with ``network`` off, such a line without a path (or naming a connection) in output that
+    a ``kill`` refused without a path is a signal the sandbox scoped out; with ``network`` off,
+    such a line without a path (or naming a connection) in output that
     mentions connecting is a denied connection. Paths inside the writable roots are ordinary
     permission problems and are not blamed on the sandbox.
 
@@ -94,10 +109,12 @@ def find_denial(output: str, policy: SandboxPolicy, cwd: Path) -> SandboxDenial 
             continue
         paths = _candidates(line)
         absolute = [_absolute(c, cwd) for c in paths]
-        outside = [p for p in absolute if not policy.allows_write(p)]
+        outside = [p for p in absolute if p.startswith(_STREAM_PATHS) or not policy.allows_write(p)]
         if outside:
             return SandboxDenial("write", outside[-1])
         if not paths:
+            if _KILL.search(line):
+                return SandboxDenial("signal")
             unexplained = True
         elif likely is None:
             # Inside the roots but missing: the command probably wrote relative to another

@@ -28,7 +28,13 @@ from pygent.sandbox.policy import SandboxPolicy
 from pygent.sandbox.runtime import policy_for
 from pygent.tools.base import ToolContext, ToolOutput, ToolRisk, cap_output, tool
 from pygent.tools.errors import ToolError
-from pygent.tools.gitsafety import config_args, local_overrides, parse_config_list, scrub_git_env
+from pygent.tools.gitsafety import (
+    config_args,
+    local_overrides,
+    parse_config_list,
+    scrub_git_env,
+    transport_options,
+)
 from pygent.tools.process import OutputBuffer, child_env, run_bounded, spawn_exec
 
 __all__ = [
@@ -840,7 +846,7 @@ async def git_push(
             (`--force-with-lease`).
     """
     repo = await find_repo(ctx)
-    args = ["push"]
+    args = ["push", *transport_options(repo.overrides, "push")]
     if force:
         args.append("--force-with-lease")
     if remote is not None or branch is not None:
@@ -899,7 +905,7 @@ async def git_pull(ctx: ToolContext, remote: str | None = None, branch: str | No
         branch: Remote branch to pull (default: the upstream branch).
     """
     repo = await find_repo(ctx)
-    args = ["pull", "--no-edit"]
+    args = ["pull", "--no-edit", *transport_options(repo.overrides, "pull")]
     if remote is not None or branch is not None:
         target = _check_name(remote, "remote") if remote else None
         if target is None:

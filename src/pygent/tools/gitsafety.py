@@ -36,6 +36,7 @@ __all__ = [
     "local_overrides",
     "parse_config_list",
     "scrub_git_env",
+    "transport_options",
 ]
 
 #: ``-c`` overrides applied to every git command the tools run.
@@ -92,6 +93,7 @@ _PROGRAM_KEYS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"merge\..+\.driver"), "false"),
     (re.compile(r"pager\..+"), "false"),
 )
+_TRANSPORT_KEYS = (".uploadpack", ".receivepack")
 _CREDENTIAL_HELPER = re.compile(r"credential\.(?:.+\.)?helper")
 _UNTRUSTED_SCOPES = frozenset({"local", "worktree", "command", "unknown"})
 
@@ -173,6 +175,22 @@ def _remove_hooks_dir(path: str) -> None:
         os.rmdir(path)
 
 
+def transport_options(overrides: list[tuple[str, str]], command: str) -> list[str]:
+    """``--upload-pack=`` (``pull``) or ``--receive-pack=`` (``push``) when the repository
+    names its own program for a remote.
+
+    For these two keys git uses the *first* value it reads (the repository's, before any
+    ``-c``), so only the command-line option replaces them.
+    """
+    suffix, option = (
+        (".receivepack", "--receive-pack")
+        if command == "push"
+        else (".uploadpack", "--upload-pack")
+    )
+    values = [v for k, v in overrides if k.lower().endswith(suffix)]
+    return [f"{option}={values[0]}"] if values else []
+
+
 def config_args(
     overrides: list[tuple[str, str]] = [],  # noqa: B006 - never mutated
     *,
@@ -187,7 +205,9 @@ def config_args(
     pairs = list(FIXED_CONFIG)
     if not run_hooks:
         pairs.append(("core.hooksPath", empty_hooks_dir()))
-    pairs += overrides
+    # upload-pack/receive-pack: replaced by transport_options (a second value only makes git
+    # complain "more than one uploadpack given").
+    pairs += [(k, v) for k, v in overrides if not k.lower().endswith(_TRANSPORT_KEYS)]
     args = ["--no-pager"]
     for key, value in pairs:
         args += ["-c", f"{key}={value}"]
