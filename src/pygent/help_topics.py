@@ -54,11 +54,13 @@ Settings are layered, lowest first:
   2. user file      ~/.config/pygent/config.toml (Linux; `pygent config path` shows yours)
   3. project file   .pygent/config.toml, found from the working directory up to the git root
   4. environment    PYGENT_MODEL, PYGENT_API_KEY, PYGENT_API_BASE, PYGENT_MAX_TOKENS,
-                    PYGENT_LLM_BACKEND, PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE
-  5. command-line flags (--model, --mode)
+                    PYGENT_LLM_BACKEND, PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE,
+                    PYGENT_SANDBOX
+  5. command-line flags (--model, --mode, --sandbox)
 permissions.allow and permissions.deny add up across the files instead of replacing each other.
 
-Sections: [llm] [permissions] [system_prompt] [logging] [telemetry] [tools] [ui]
+Sections: [llm] [permissions] [system_prompt] [logging] [telemetry] [tools] [sandbox] [git] [ui]
+[plugins]
 (`pygent config show` lists every key with its description and source).
 
 Commands:
@@ -129,6 +131,20 @@ command, or its program and options with * for workspace paths (rm a.txt -> shel
 and pygent says which rule it saved. Edits reviewed in your editor's diff
 view are approved by that review (never asked twice). `pygent run` cannot ask: anything
 that would ask is rejected, so choose --mode or rules for it.
+
+The sandbox ([sandbox] mode, PYGENT_SANDBOX, --sandbox; Linux Landlock, macOS Seatbelt):
+shell and git commands may read anywhere but write only in the workspace, the temp dir
+and [sandbox] writable_roots, and have no network unless [sandbox] network = true.
+  - In auto-edit and auto, a confined shell command runs without asking when it has no
+    destructive part, names no path outside the workspace (or in .git/.pygent) and no
+    $VARIABLE; in ask mode it still asks. Without a sandbox nothing is relaxed.
+  - A command the sandbox stopped says "blocked by the sandbox: write to /x". The model
+    may ask to re-run it unconfined (shell escalate=true with a reason): that ALWAYS asks,
+    even in auto and with an allow rule, and offers no "Allow always".
+  - `pygent config show` says whether the sandbox is in effect; Windows and kernels
+    without Landlock have none (commands ask as the mode says).
+  - Git tools never run the repository's hooks, fsmonitor, pager, filters or other
+    programs from its .git/config ([git] run_hooks = true lets git_commit run hooks).
 """
 
 _PROMPTS = """\

@@ -19,6 +19,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "permissions": {"agent", "server", "client", "tui", "cli", "acp"},
     "edits": {"agent", "server", "client", "tui", "cli", "acp"},
     "settings": {"agent", "server", "client", "tui", "cli", "acp"},
+    "sandbox": {"agent", "server", "client", "tui", "cli", "acp", "tools", "permissions"},
     "tui": {"agent", "server", "tools", "cli", "acp"},
 }
 #: Edges being removed by work in progress (issue #12: the welcome screen's connection test moves

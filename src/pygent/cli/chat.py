@@ -48,8 +48,20 @@ def needs_first_run(settings: Settings) -> bool:
     default=None,
     help="Permission mode for this chat (overrides permissions.mode).",
 )
+@click.option(
+    "--sandbox",
+    type=click.Choice(["workspace-write", "read-only", "off"]),
+    default=None,
+    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
+)
 @friendly_errors
-def chat(resume: str | None, continue_last: bool, model: str | None, mode: str | None) -> None:
+def chat(
+    resume: str | None,
+    continue_last: bool,
+    model: str | None,
+    mode: str | None,
+    sandbox: str | None,
+) -> None:
     """Open the terminal chat: conversation on the left, diffs and files on the right.
 
     Keys: Enter sends, Shift+Enter or Ctrl+J adds a line, Ctrl+C cancels (twice quits), Ctrl+N new
@@ -70,7 +82,10 @@ def chat(resume: str | None, continue_last: bool, model: str | None, mode: str |
     from pygent.logs import setup_logging
     from pygent.settings.loader import load_settings
 
-    settings = load_settings(cwd)  # a broken config is reported here, before the UI starts
+    overrides = {"sandbox": {"mode": sandbox}} if sandbox else None
+    settings = load_settings(
+        cwd, overrides
+    )  # a broken config is reported here, before the UI starts
     first_run = needs_first_run(settings) and model is None
     logger.remove()  # nothing is printed outside the UI ...
     setup_logging(settings)  # ... logs go to the file
@@ -85,5 +100,9 @@ def chat(resume: str | None, continue_last: bool, model: str | None, mode: str |
         pick_session=resume == "",
         first_run=first_run,
         ui=settings.ui,
+        # The server the chat talks to applies the sandbox, so the flag goes to it.
+        server_command=(
+            [sys.executable, "-m", "pygent", "serve", "--sandbox", sandbox] if sandbox else None
+        ),
     )
     app.run()

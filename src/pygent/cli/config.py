@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +46,20 @@ def _toml_value(value: Any) -> str:
 
 
 def render_settings_toml(
-    loaded: Any, *, environ: dict[str, str] | None = None, describe: bool = False
+    loaded: Any,
+    *,
+    environ: dict[str, str] | None = None,
+    describe: bool = False,
+    sandbox_probe: Callable[[], int] | None = None,
 ) -> str:
     """The effective settings of a :class:`~pygent.settings.loader.LoadedSettings` as TOML.
 
     Each value carries its source as a trailing comment; secrets are shown as ``***``. With
-    ``describe``, each section and key is preceded by its description from the schema.
+    ``describe``, each section and key is preceded by its description from the schema. The
+    header says whether the OS sandbox is in effect (``sandbox_probe``: a Landlock ABI probe to
+    use instead of asking the kernel, for tests).
     """
+    from pygent.sandbox.runtime import sandbox_status
     from pygent.settings.loader import _sections, api_key_source, provider_env_vars
 
     settings = loaded.settings
@@ -62,6 +70,7 @@ def render_settings_toml(
         "# project, env, flag)",
         f"# user config:    {user_file} ({'exists' if user_file.exists() else 'not created'})",
         f"# project config: {project_file if project_file else '(none found)'}",
+        f"# sandbox: {sandbox_status(settings, sandbox_probe).describe()}",
     ]
     dumped = settings.model_dump()
     for section, model in _sections().items():

@@ -249,6 +249,7 @@ def run_prompt(
     mode: str | None = None,
     model: str | None = None,
     as_json: bool = False,
+    sandbox: str | None = None,
     cwd: Path | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -291,8 +292,15 @@ def run_prompt(
             overrides["llm"] = {"model": model}
         if mode is not None:
             overrides["permissions"] = {"mode": mode}
+        if sandbox is not None:
+            overrides["sandbox"] = {"mode": sandbox}
         settings = load_settings(cwd, overrides)
         _setup_logging(settings)
+        from pygent.sandbox.runtime import sandbox_status
+
+        sandboxing = sandbox_status(settings)
+        if sandboxing.unsupported:
+            err.write(f"pygent: sandbox {sandboxing.describe()}.\n")
         root = find_project_root(cwd)
         store = SessionStore(root)
         session = _find_session(store, session_id, continue_last, err)
@@ -382,6 +390,11 @@ def run_prompt(
 )
 @click.option("--model", metavar="MODEL", help="Model to use, e.g. openai/gpt-4o.")
 @click.option("--json", "as_json", is_flag=True, help="Print every update as one JSON line.")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["workspace-write", "read-only", "off"]),
+    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
+)
 def run(
     prompt: str,
     session_id: str | None,
@@ -389,6 +402,7 @@ def run(
     mode: str | None,
     model: str | None,
     as_json: bool,
+    sandbox: str | None,
 ) -> None:
     """Run one prompt without a UI (for scripts and CI).
 
@@ -409,5 +423,6 @@ def run(
         mode=mode,
         model=model,
         as_json=as_json,
+        sandbox=sandbox,
     )
     sys.exit(code)

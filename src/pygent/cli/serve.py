@@ -20,7 +20,16 @@ import click
     default=None,
     help="Permission mode for this server (overrides permissions.mode).",
 )
-def serve(stdio: bool, model: str | None, permission_mode: str | None) -> None:
+@click.option(
+    "--sandbox",
+    "sandbox_mode",
+    type=click.Choice(["workspace-write", "read-only", "off"]),
+    default=None,
+    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
+)
+def serve(
+    stdio: bool, model: str | None, permission_mode: str | None, sandbox_mode: str | None
+) -> None:
     """Start the JSON-RPC server editors talk to, on stdin/stdout.
 
     Frames are LSP base protocol (Content-Length headers). Stdout carries protocol frames only;
@@ -31,6 +40,8 @@ def serve(stdio: bool, model: str | None, permission_mode: str | None) -> None:
         overrides["llm"] = {"model": model}
     if permission_mode:
         overrides["permissions"] = {"mode": permission_mode}
+    if sandbox_mode:
+        overrides["sandbox"] = {"mode": sandbox_mode}
     if sys.stdin.isatty():
         click.echo(
             "pygent serve speaks JSON-RPC on stdin/stdout for editors; start it from an editor "

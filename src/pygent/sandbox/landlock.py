@@ -1,20 +1,21 @@
 """Linux Landlock through ctypes, and the trampoline that confines a command before ``exec``.
 
 This file imports nothing but the standard library, because it is also the *trampoline*: the
-sandboxed child is started as ``python -I -S landlock.py [--network] [--write DIR]... -- ARGV``; the script restricts
-itself (``prctl(PR_SET_NO_NEW_PRIVS)``, then ``landlock_create_ruleset`` / ``landlock_add_rule`` /
+sandboxed child is started as ``python -I -S landlock.py [--network] [--write DIR]... -- ARGV``;
+the script restricts itself (``prctl(PR_SET_NO_NEW_PRIVS)``, then ``landlock_create_ruleset`` / ``landlock_add_rule`` /
 ``landlock_restrict_self``, syscalls 444-446 on every architecture) and ``exec``s ``ARGV``. The
 domain is inherited by everything the command starts and can never be lifted.
 
 Why a trampoline and not ``preexec_fn``: ``preexec_fn`` runs Python in the child between
 ``fork`` and ``exec``; the Python docs call it unsafe when the parent has threads (the server
 has several: pygls, litellm, asyncio's executor), because the child can deadlock on a lock another
-thread held at fork time, and it serialises every spawn on the GIL. Measured on the development
-machine (2 shared cores, Landlock ABI 7): ``true`` through the shell tool took 4.0 ms without a
-sandbox, 4.3 ms with ``preexec_fn`` and 14.8 ms with this trampoline (``-I -S`` keeps Python's
-start-up to ~10 ms: no site, no user paths, no ``PYTHON*`` variables that could subvert it). The
-trampoline is inside the 15 ms budget and cannot deadlock, so it is the one used; see
-``tests/benchmarks/test_sandbox_bench.py``.
+thread held at fork time, and it forbids the fast ``vfork``/``posix_spawn`` path. Measured on
+the development machine (2 shared cores, Landlock ABI 7), spawning ``true``: 0.7 ms bare, 2.2 ms
+with ``preexec_fn``, 12.3 ms with this trampoline when the machine was idle (``python -I -S``
+alone is 8.3 ms: no site, no user paths, no ``PYTHON*`` variables that could subvert it; no
+``json``/``re``/``typing`` imports); under a load average of 13 the same spawns took 0.7, 45 and
+74 ms. The trampoline costs ~11 ms more on an idle machine, within the 15 ms budget, and cannot
+deadlock, so it is the one used; ``tests/benchmarks/test_sandbox_bench.py`` measures both.
 
 Best effort across kernels, as the kernel documentation describes: the ABI version is asked
 first and every access right this ABI does not know is masked out of the ruleset (ABI 1: no

@@ -481,6 +481,8 @@ class PygentServer:
             logger.opt(exception=exc).error("loading settings failed")
         if self._settings_error is not None:
             self.show_message(f"pygent: {self._settings_error}", 1)
+        elif self._settings is not None:
+            self._say_when_unsandboxed(self._settings)
         # Heavy imports, in the order the first prompt needs them.
         await asyncio.to_thread(_warm_imports, self._settings)
         # ACP's models (~0.4 s of CPU) serve only request shapes beyond the common ones (see
@@ -489,6 +491,14 @@ class PygentServer:
         await asyncio.sleep(SCHEMA_WARM_DELAY_SECONDS)
         if not wire.schema_models_loaded():
             await asyncio.to_thread(wire.load_schema_models)
+
+    def _say_when_unsandboxed(self, settings: Settings) -> None:
+        """Warn once per server when the settings ask for a sandbox this OS cannot provide."""
+        from pygent.sandbox.runtime import sandbox_status
+
+        status = sandbox_status(settings)
+        if status.unsupported:
+            self.show_message(f"pygent: sandbox {status.describe()}.", 2)
 
     def _load_settings(self) -> None:
         from pygent.settings.loader import load_settings
