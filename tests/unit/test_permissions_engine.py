@@ -183,7 +183,11 @@ def make(
     deny: list[str] | None = None,
     reviews_edits: bool = False,
 ) -> tuple[PermissionEngine, ToolContext, ScriptedPort]:
-    settings = Settings.model_validate({"permissions": {"allow": allow or [], "deny": deny or []}})
+    # The OS sandbox is off here: these tests pin the engine's own decisions; what an active
+    # sandbox relaxes is tested in test_sandbox_shell.py.
+    settings = Settings.model_validate(
+        {"permissions": {"allow": allow or [], "deny": deny or []}, "sandbox": {"mode": "off"}}
+    )
     engine = PermissionEngine(settings, project, mode=mode)
     port = ScriptedPort(*answers, reviews_edits=reviews_edits)
     ctx = ToolContext(
