@@ -53,6 +53,9 @@ _SYS_RESTRICT_SELF = 446
 _CREATE_RULESET_VERSION = 1 << 0
 _RULE_PATH_BENEATH = 1
 _PR_SET_NO_NEW_PRIVS = 38
+# Linux only; looked up this way so the module still imports (and type-checks) elsewhere.
+_O_PATH: int = getattr(os, "O_PATH", 0)
+_O_CLOEXEC: int = getattr(os, "O_CLOEXEC", 0)
 
 #: Landlock filesystem access rights (``LANDLOCK_ACCESS_FS_*``) and the ABI that introduced each.
 ACCESS_FS: dict[str, tuple[int, int]] = {
@@ -208,7 +211,7 @@ def apply_policy(writable: Sequence[str], network: bool, abi: int | None = None)
     try:
         for path in writable:
             try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                fd = os.open(path, _O_PATH | _O_CLOEXEC)
             except OSError:
                 continue  # a root that does not exist (yet) grants nothing
             try:
