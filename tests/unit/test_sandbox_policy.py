@@ -402,3 +402,19 @@ def test_sandbox_package_imports_nothing_it_must_not() -> None:
     for heavy in ("import json", "import typing", "from typing", "import re\n"):
         assert heavy not in source.replace("if TYPE_CHECKING:\n    from", ""), heavy
     assert os.access(LANDLOCK_FILE, os.R_OK)
+
+
+def test_a_workspace_containing_home_is_logged_as_a_weak_sandbox(isolated_home: Path) -> None:
+    from loguru import logger
+
+    messages: list[str] = []
+    sink = logger.add(lambda m: messages.append(str(m)), level="WARNING")
+    try:
+        status = SandboxStatus(
+            "workspace-write", False, detect_support(lambda: 7, platform="linux")
+        )
+        policy = policy_for(Settings(), [isolated_home.parent], status=status)
+    finally:
+        logger.remove(sink)
+    assert policy is not None and str(isolated_home.parent.resolve()) in policy.writable
+    assert any("contains the home directory" in m for m in messages)

@@ -160,12 +160,30 @@ def policy_for(
     current = status or sandbox_status(settings)
     if not current.active:
         return None
+    _warn_about_broad_roots(tuple(str(r) for r in roots))
     return build_policy(
         current.mode,
         roots,
         writable_roots=settings.sandbox.writable_roots,
         network=settings.sandbox.network,
     )
+
+
+@lru_cache(maxsize=8)
+def _warn_about_broad_roots(roots: tuple[str, ...]) -> None:
+    # A workspace at / or containing the home directory makes ~/.bashrc, ~/.ssh and
+    # ~/.gitconfig writable: the sandbox then protects much less. Said once per set of roots.
+    home = Path.home().resolve()
+    for root in roots:
+        resolved = Path(root).resolve()
+        if resolved == home or home.is_relative_to(resolved):
+            from loguru import logger
+
+            logger.warning(
+                "the workspace {} contains the home directory: sandboxed commands may write "
+                "your shell profile, SSH and git config; open a project directory instead",
+                resolved,
+            )
 
 
 def _trampoline() -> str:
