@@ -51,6 +51,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "run": ("pygent.cli.run", "run", "Run one prompt without a UI (scripts, CI)."),
     "serve": ("pygent.cli.serve", "serve", "Start the JSON-RPC server editors talk to (stdio)."),
+    "acp": (
+        "pygent.cli.acp",
+        "acp",
+        "Run as an ACP agent for Zed, JetBrains, Neovim, Emacs (stdio).",
+    ),
     "sessions": ("pygent.cli.sessions", "sessions", "List, show and delete saved sessions."),
     "config": ("pygent.cli.config", "config", "Show, set and edit settings."),
     "prompt": ("pygent.cli.prompt", "prompt", "Show and customise the system prompt."),

@@ -79,3 +79,50 @@ class FrontendPort(Protocol):
     async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
         """Have the change set reviewed and applied (or rejected, with an optional reason)."""
         ...
+
+
+class TerminalRun(TypedDict):
+    """How a command run in the client's terminal ended (:meth:`ClientTerminals.run_command`).
+
+    Attributes:
+        terminalId: The client's terminal (frontends embed it in the tool call).
+        output: The output the client kept (its end, when ``truncated``).
+        truncated: The client dropped the beginning of the output.
+        exitCode: The exit code; None when killed by a signal or stopped on timeout.
+        signal: The signal that ended the command, if any.
+        timedOut: pygent stopped the command after its timeout.
+    """
+
+    terminalId: str
+    output: str
+    truncated: bool
+    exitCode: int | None
+    signal: str | None
+    timedOut: bool
+
+
+class ClientTerminals(Protocol):
+    """An optional port capability: run shell commands in the frontend's own terminals.
+
+    A port that has it (ACP clients declaring ``terminal: true``) offers ``run_command``; the
+    shell tool uses it instead of spawning the command itself.
+    """
+
+    async def run_command(
+        self,
+        command: str,
+        *,
+        cwd: str,
+        env: dict[str, str],
+        timeout: float,
+        output_limit: int,
+        tool_call_id: str,
+    ) -> TerminalRun | None:
+        """Run ``command`` to its end (killed after ``timeout`` s); None: run it yourself."""
+        ...
+
+
+def client_terminals(port: object) -> ClientTerminals | None:
+    """The port's :class:`ClientTerminals` capability, if it has one."""
+    runner = getattr(port, "run_command", None)
+    return port if callable(runner) else None  # type: ignore[return-value]

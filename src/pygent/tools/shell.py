@@ -22,6 +22,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from pygent.protocol.port import ClientTerminals, TerminalRun, client_terminals
 from pygent.protocol.updates import text_content, tool_call_update
 from pygent.sandbox.denials import SandboxDenial, find_denial
 from pygent.sandbox.landlock import EXIT_SETUP_FAILED, MESSAGE_PREFIX
@@ -140,6 +141,13 @@ async def shell(
     head_bytes = budget * 2 // 5
     buffer = OutputBuffer(head_bytes, budget - head_bytes)
 
+    terminals = client_terminals(ctx.port)
+    if terminals is not None:
+        shown = ctx.workspace.display(workdir) if workdir != ctx.workspace.root else None
+        ran = await _in_client_terminal(ctx, terminals, command, str(workdir), seconds, budget)
+        if ran is not None:
+            return _client_terminal_output(ran, seconds, shown)
+
     started = time.monotonic()
     try:
         proc = await spawn_shell(command, cwd=workdir, env=env, sandbox=policy)
@@ -240,6 +248,54 @@ def _progress(ctx: ToolContext, buffer: OutputBuffer) -> Callable[[], None] | No
             pass
 
     return show
+
+
+async def _in_client_terminal(
+    ctx: ToolContext,
+    terminals: ClientTerminals,
+    command: str,
+    workdir: str,
+    seconds: float,
+    budget: int,
+) -> TerminalRun | None:
+    """Run the command in the frontend's terminal (ACP ``terminal/*``); None: run it here."""
+    return await terminals.run_command(
+        command,
+        cwd=workdir,
+        env={"PYGENT_AGENT": "1", "GIT_TERMINAL_PROMPT": "0"},
+        timeout=seconds,
+        output_limit=budget,
+        tool_call_id=ctx.tool_call_id,
+    )
+
+
+def _client_terminal_output(ran: TerminalRun, seconds: float, shown_cwd: str | None) -> ToolOutput:
+    """The model's view of a command that ran in the frontend's terminal."""
+    output = clean_terminal_output(ran["output"]).rstrip("\n")
+    if ran["truncated"]:
+        output = "[... the beginning of the output was dropped ...]\n" + output
+    body = output if output else "(no output)"
+    terminal = [{"type": "terminal", "terminalId": ran["terminalId"]}]
+    raw = {"exitCode": ran["exitCode"], "timedOut": ran["timedOut"], "truncated": ran["truncated"]}
+    if ran["timedOut"]:
+        text = (
+            f"Command timed out after {_format_seconds(seconds)} and was stopped; output so far:"
+            f"\n{body}\n\nIf it needs more time, run it again with a larger timeout (at most "
+            f"{MAX_TIMEOUT} s); if it waits for input, pass a non-interactive flag."
+        )
+        return ToolOutput(text, raw_output=raw, content=terminal, is_error=True)
+    code = ran["exitCode"]
+    first = f"Exit code: {code if code is not None else -1}"
+    if shown_cwd is not None:
+        first += f" (in {shown_cwd})"
+    parts = [first, body]
+    if ran["signal"]:
+        parts.append(f"The command was killed by signal {ran['signal']}.")
+    elif code in _NOT_FOUND_CODES and _looks_not_found(output):
+        parts.append(
+            "Hint: the command was not found. Check the spelling, or whether it is installed."
+        )
+    return ToolOutput("\n".join(parts), raw_output=raw, content=terminal)
 
 
 def _looks_not_found(output: str) -> bool:
