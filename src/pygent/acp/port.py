@@ -158,6 +158,10 @@ class AcpPort:
 
     async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
         """Ask the client; ``cancelled`` when the turn is cancelled while waiting."""
+        # Let the connection send the updates the turn queued first (the tool call itself), so
+        # the client knows the call the question is about.
+        for _ in range(3):
+            await asyncio.sleep(0)
         if self._cancel.is_set():
             return CANCELLED
         options = list(request.get("options") or [])
@@ -167,9 +171,10 @@ class AcpPort:
             "toolCall": call,
             "options": options,
         }
-        meta = request.get("_meta")
+        meta = dict(request.get("_meta") or {})
         if meta:
-            params["_meta"] = {"pygent": meta}
+            details = meta.pop("pygent", None)
+            params["_meta"] = {"pygent": {**meta, **(details if isinstance(details, dict) else {})}}
         try:
             answer = await self._ask("session/request_permission", params)
         except RequestCancelledError:
