@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, TypeVar
 
-from acp import schema
 from pydantic import ValidationError
+
+from acp import schema
 
 T = TypeVar("T")
 

@@ -19,9 +19,7 @@ Start = Callable[..., Awaitable[RawAgent]]
 
 
 async def _still_serving(agent: RawAgent, workspace: Path, msg_id: int = 90) -> None:
-    answer = await agent.request(
-        "session/new", {"cwd": str(workspace), "mcpServers": []}, msg_id
-    )
+    answer = await agent.request("session/new", {"cwd": str(workspace), "mcpServers": []}, msg_id)
     assert answer["result"]["sessionId"]
 
 
@@ -115,9 +113,7 @@ async def test_mcp_servers_are_accepted_and_ignored(make_raw: Start, workspace: 
     agent = await make_raw()
     await agent.initialize()
     server = {"name": "files", "command": "/bin/false", "args": [], "env": []}
-    answer = await agent.request(
-        "session/new", {"cwd": str(workspace), "mcpServers": [server]}, 1
-    )
+    answer = await agent.request("session/new", {"cwd": str(workspace), "mcpServers": [server]}, 1)
     assert answer["result"]["sessionId"]
 
 

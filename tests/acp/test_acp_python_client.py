@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acp import PROTOCOL_VERSION, RequestError, schema, spawn_agent_process
 from acp.connection import StreamDirection, StreamEvent
 from acp_helpers import (
     AGENT_CMD,
@@ -26,6 +25,7 @@ from acp_helpers import (
     wait,
 )
 
+from acp import PROTOCOL_VERSION, RequestError, schema, spawn_agent_process
 from pygent.testing.fake_llm import FakeLLMThread
 
 
@@ -87,7 +87,12 @@ class RecordingClient:
         return schema.WriteTextFileResponse()
 
     async def read_text_file(
-        self, path: str, session_id: str, line: int | None = None, limit: int | None = None, **_: Any
+        self,
+        path: str,
+        session_id: str,
+        line: int | None = None,
+        limit: int | None = None,
+        **_: Any,
     ) -> schema.ReadTextFileResponse:
         self.reads.append(path)
         if path in self.buffers:
@@ -182,9 +187,7 @@ class Harness:
 
 
 @pytest.fixture
-async def start_agent(
-    workspace: Path, agent_env: dict[str, str]
-) -> AsyncIterator[Any]:
+async def start_agent(workspace: Path, agent_env: dict[str, str]) -> AsyncIterator[Any]:
     """Start ``pygent acp`` with a :class:`RecordingClient`; every message is schema-checked after."""
     stack = contextlib.AsyncExitStack()
     harnesses: list[Harness] = []
@@ -193,7 +196,10 @@ async def start_agent(
         client = RecordingClient(workspace)
         conn, process = await stack.enter_async_context(
             spawn_agent_process(
-                client, *AGENT_CMD, env=agent_env, cwd=str(workspace),
+                client,
+                *AGENT_CMD,
+                env=agent_env,
+                cwd=str(workspace),
                 transport_kwargs={"limit": 1 << 24},
             )
         )
@@ -228,7 +234,9 @@ async def _session(harness: Harness, workspace: Path) -> str:
 
 async def _prompt(harness: Harness, session_id: str, text: str) -> Any:
     return await wait(
-        harness.conn.prompt(session_id=session_id, prompt=[schema.TextContentBlock(type="text", text=text)])
+        harness.conn.prompt(
+            session_id=session_id, prompt=[schema.TextContentBlock(type="text", text=text)]
+        )
     )
 
 
@@ -270,7 +278,9 @@ async def test_edit_asks_with_diff_then_writes_through_client_fs_when_allowed(
         "reject_once",
         "reject_always",
     }
-    assert harness.client.writes == [(target, "def add(a, b):\n" + DOCSTRING + "    return a + b\n")]
+    assert harness.client.writes == [
+        (target, "def add(a, b):\n" + DOCSTRING + "    return a + b\n")
+    ]
     assert (workspace / "util.py").read_text().count("Add two numbers") == 1
     # Asked once (the review is the approval), and the write came after the answer.
     events = harness.client.events
@@ -433,9 +443,7 @@ async def test_load_replays_history_before_answering(
     await wait(first.conn.close())
 
     second = await start_agent()
-    await wait(
-        second.conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[])
-    )
+    await wait(second.conn.load_session(cwd=str(workspace), session_id=session_id, mcp_servers=[]))
     kinds = [u["sessionUpdate"] for u in second.client.updates]
     assert kinds[0] == "user_message_chunk"
     assert "tool_call" in kinds and "agent_message_chunk" in kinds

@@ -38,16 +38,12 @@ def sdk_client() -> Path:
         npm = shutil.which("npm")
         if npm is None:
             pytest.fail("npm is required to install the ACP SDK (tests/acp/js: npm ci).")
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=600
-        )
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=JS_DIR, check=True, timeout=600)
     assert json.loads(package.read_text())["version"] == SDK_VERSION
     return JS_DIR / "client.mjs"
 
 
-def _run_client(
-    sdk_client: Path, workspace: Path, env: dict[str, str]
-) -> dict[str, Any]:
+def _run_client(sdk_client: Path, workspace: Path, env: dict[str, str]) -> dict[str, Any]:
     done = subprocess.run(
         [_node(), str(sdk_client), str(workspace), "--", *AGENT_CMD],
         cwd=JS_DIR,
