@@ -216,6 +216,27 @@ Permission prompt
 Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /clear /quit
 """
 
+_ACP = """\
+ACP: pygent in Zed, JetBrains, CodeCompanion, avante and Emacs (`pygent acp`)
+
+`pygent acp` speaks the Agent Client Protocol (v1, newline-delimited JSON-RPC) on
+stdin/stdout. Point the editor's agent configuration at the command `pygent` with the
+argument `acp`. Zed (settings.json):
+
+  "agent_servers": { "pygent": { "type": "custom", "command": "pygent", "args": ["acp"] } }
+
+JetBrains: the same "agent_servers" entry in ~/.jetbrains/acp.json (without "type").
+
+  pygent acp --model MODEL      model for new sessions (default: llm.model)
+  pygent acp --mode MODE        ask, auto-edit, plan or auto (default: permissions.mode)
+
+Edits are reviewed as diffs in the editor's permission prompt ("Allow always" switches
+the session to auto-edit); with the editor's file access pygent reads unsaved buffers and
+writes through the editor; shell commands run in the editor's terminal when it has one.
+Sessions, settings, rules and logs are the same as in `pygent chat` and `pygent serve`.
+Editor-given MCP servers are ignored for now. Snippets for every editor: docs/editors/acp.md.
+"""
+
 #: Topic name -> text. Later features add or extend topics here.
 TOPICS: dict[str, str] = {
     "tools": _TOOLS,
@@ -224,6 +245,7 @@ TOPICS: dict[str, str] = {
     "prompts": _PROMPTS,
     "sessions": _SESSIONS,
     "shortcuts": _SHORTCUTS,
+    "acp": _ACP,
 }
 
 
