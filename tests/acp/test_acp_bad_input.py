@@ -166,3 +166,21 @@ async def test_cancel_request_for_unknown_id_and_cancel_for_unknown_session_are_
     extra: list[dict[str, Any]] = [m for m in agent.received if "error" in m]
     assert extra == []
     await asyncio.sleep(0)
+
+
+async def test_malformed_project_config_is_reported_on_session_new_and_agent_keeps_serving(
+    make_raw: Start, workspace: Path
+) -> None:
+    config = workspace / ".pygent" / "config.toml"
+    config.parent.mkdir()
+    config.write_text("[llm\nmodel = ")
+    agent = await make_raw()
+    await agent.initialize()
+    answer = await agent.request("session/new", {"cwd": str(workspace), "mcpServers": []}, 1)
+    assert answer["error"]["data"]["code"] == "invalid_config"
+    assert "config.toml" in answer["error"]["message"]
+    config.write_text('[llm]\nmodel = "openai/fake-model"\n')
+    other = workspace / "sub"
+    other.mkdir()
+    fixed = await agent.request("session/new", {"cwd": str(other), "mcpServers": []}, 2)
+    assert fixed["result"]["sessionId"]

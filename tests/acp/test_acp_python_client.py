@@ -487,3 +487,87 @@ async def test_unknown_mode_and_unknown_session_are_refused_with_clear_errors(
     with pytest.raises(RequestError) as missing:
         await wait(_prompt(harness, "01J00000000000000000000000", "hi"))
     assert json.dumps(missing.value.data or {}).count("session_not_found") == 1
+
+
+async def test_cancel_while_command_runs_in_client_terminal_kills_and_releases_it(
+    start_agent: Any, workspace: Path, fake_llm: FakeLLMThread
+) -> None:
+    fake_llm.script(
+        [
+            {"tool_calls": [{"id": "sh1", "name": "shell", "arguments": {"command": "sleep 60"}}]},
+            {"text": "never reached"},
+        ]
+    )
+    harness = await start_agent(terminal=True)
+    session_id = await _session(harness, workspace)
+    await wait(harness.conn.set_session_mode(session_id=session_id, mode_id="auto"))
+    prompt = asyncio.ensure_future(_prompt(harness, session_id, "sleep"))
+    while not harness.client.terminals:
+        await asyncio.sleep(0.02)
+    await harness.conn.cancel(session_id=session_id)
+    result = await wait(prompt, timeout=30)
+    assert result.stop_reason == "cancelled"
+    (terminal,) = harness.client.terminals.values()
+    assert terminal["killed"] is True
+    assert terminal["released"] is True
+    assert terminal["process"].returncode is not None
+
+
+async def test_command_over_its_timeout_in_client_terminal_is_killed_and_model_told(
+    start_agent: Any, workspace: Path, fake_llm: FakeLLMThread
+) -> None:
+    call = {"command": "sleep 60", "timeout": 1}
+    fake_llm.script(
+        [
+            {"tool_calls": [{"id": "sh1", "name": "shell", "arguments": call}]},
+            {"text": "It timed out."},
+        ]
+    )
+    harness = await start_agent(terminal=True)
+    session_id = await _session(harness, workspace)
+    await wait(harness.conn.set_session_mode(session_id=session_id, mode_id="auto"))
+    result = await _prompt(harness, session_id, "sleep")
+    assert result.stop_reason == "end_turn"
+    (terminal,) = harness.client.terminals.values()
+    assert terminal["killed"] is True and terminal["released"] is True
+    (text,) = tool_results(fake_llm.requests)
+    assert "timed out after 1 s" in text
+
+
+async def test_load_of_unknown_session_is_refused_with_session_not_found(
+    start_agent: Any, workspace: Path
+) -> None:
+    harness = await start_agent()
+    with pytest.raises(RequestError) as missing:
+        await wait(
+            harness.conn.load_session(
+                cwd=str(workspace), session_id="01J00000000000000000000000", mcp_servers=[]
+            )
+        )
+    assert "session_not_found" in json.dumps(missing.value.data or {})
+    assert await _session(harness, workspace)
+
+
+async def test_prompt_with_resource_link_and_embedded_resource_reaches_the_model(
+    start_agent: Any, workspace: Path, fake_llm: FakeLLMThread
+) -> None:
+    fake_llm.add({"text": "Seen."})
+    harness = await start_agent()
+    session_id = await _session(harness, workspace)
+    blocks = [
+        schema.TextContentBlock(type="text", text="explain these"),
+        schema.ResourceContentBlock(
+            type="resource_link", uri=(workspace / "util.py").as_uri(), name="util.py"
+        ),
+        schema.EmbeddedResourceContentBlock(
+            type="resource",
+            resource=schema.TextResourceContents(
+                uri="file:///scratch/notes.txt", text="EMBEDDED-NOTE-TEXT", mime_type="text/plain"
+            ),
+        ),
+    ]
+    result = await wait(harness.conn.prompt(session_id=session_id, prompt=blocks))
+    assert result.stop_reason == "end_turn"
+    sent = json.dumps(fake_llm.requests[-1]["messages"])
+    assert "def add(a, b)" in sent
+    assert "EMBEDDED-NOTE-TEXT" in sent
