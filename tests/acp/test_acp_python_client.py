@@ -571,3 +571,27 @@ async def test_prompt_with_resource_link_and_embedded_resource_reaches_the_model
     sent = json.dumps(fake_llm.requests[-1]["messages"])
     assert "def add(a, b)" in sent
     assert "EMBEDDED-NOTE-TEXT" in sent
+
+
+async def test_reject_always_refuses_later_edits_unasked_until_the_mode_changes(
+    start_agent: Any, workspace: Path, fake_llm: FakeLLMThread
+) -> None:
+    create = {
+        "tool_calls": [
+            {"id": "c2", "name": "create_file", "arguments": {"path": "n.md", "content": "x\n"}}
+        ]
+    }
+    fake_llm.script([edit_call(), create, {"text": "Stopped."}, create, {"text": "Created."}])
+    harness = await start_agent(write=True)
+    harness.client.permission_answer = "reject_always"
+    session_id = await _session(harness, workspace)
+    await _prompt(harness, session_id, "edit and create")
+    assert len(harness.client.permissions) == 1
+    assert not (workspace / "n.md").exists()
+    assert any("not to be asked about edits again" in t for t in tool_results(fake_llm.requests))
+    # Choosing a mode again lifts it: the next edit asks (and is allowed).
+    await wait(harness.conn.set_session_mode(session_id=session_id, mode_id="ask"))
+    harness.client.permission_answer = "allow_once"
+    await _prompt(harness, session_id, "create it now")
+    assert len(harness.client.permissions) == 2
+    assert (workspace / "n.md").read_text() == "x\n"

@@ -279,8 +279,11 @@ class AcpPort:
                 self.workspace.close_document(path)
             return result
         for change in change_set.changes:
-            path = change.path  # type: ignore[union-attr]
-            text = change.new_text if isinstance(change, TextChange) else change.content  # type: ignore[union-attr]
+            if isinstance(change, TextChange):
+                path, text = change.path, change.new_text
+            else:
+                assert isinstance(change, CreateFile)
+                path, text = change.path, change.content
             try:
                 await self._ask(
                     "fs/write_text_file",
