@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -184,3 +185,53 @@ async def test_malformed_project_config_is_reported_on_session_new_and_agent_kee
     other.mkdir()
     fixed = await agent.request("session/new", {"cwd": str(other), "mcpServers": []}, 2)
     assert fixed["result"]["sessionId"]
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie counts as gone)."""
+    stat = Path(f"/proc/{pid}/stat")
+    if stat.parent.exists():
+        try:
+            return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def test_closing_stdin_while_a_command_runs_stops_the_command(
+    make_raw: Start, workspace: Path, fake_llm: FakeLLMThread
+) -> None:
+    pid_file = workspace / "pid.txt"
+    command = f"echo $$ > {pid_file.name}; sleep 60"
+    fake_llm.script(
+        [{"tool_calls": [{"id": "s1", "name": "shell", "arguments": {"command": command}}]}]
+    )
+    agent = await make_raw()
+    await agent.initialize()
+    created = await agent.request("session/new", {"cwd": str(workspace), "mcpServers": []}, 1)
+    session_id = created["result"]["sessionId"]
+    await agent.request("session/set_mode", {"sessionId": session_id, "modeId": "auto"}, 2)
+    await agent.send(
+        {
+            "id": 3,
+            "method": "session/prompt",
+            "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "sleep"}]},
+        }
+    )
+    while not (pid_file.exists() and pid_file.read_text().strip()):
+        await asyncio.sleep(0.05)
+    pid = int(pid_file.read_text())
+    assert _alive(pid)
+    await agent.close_stdin()
+    assert await wait(agent.process.wait(), timeout=60) == 0
+    for _ in range(100):
+        if not _alive(pid):
+            break
+        await asyncio.sleep(0.05)
+    assert not _alive(pid), f"the command {pid} still runs after the agent exited"
