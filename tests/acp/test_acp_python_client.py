@@ -47,6 +47,7 @@ class RecordingClient:
         self.permission_asked = asyncio.Event()
         self.buffers: dict[str, str] = {}
         self.terminals: dict[str, dict[str, Any]] = {}
+        self.terminal_released = asyncio.Event()
         self.events: list[str] = []
 
     def on_connect(self, conn: Any) -> None:
@@ -163,6 +164,7 @@ class RecordingClient:
     async def release_terminal(self, session_id: str, terminal_id: str, **kwargs: Any) -> None:
         self.terminals[terminal_id]["released"] = True
         self.events.append("terminal/release")
+        self.terminal_released.set()
 
     def text(self) -> str:
         return "".join(
@@ -224,6 +226,11 @@ async def start_agent(workspace: Path, agent_env: dict[str, str]) -> AsyncIterat
     yield start
     await stack.aclose()
     for harness in harnesses:
+        for terminal in harness.client.terminals.values():
+            process = terminal["process"]
+            if process.returncode is None:
+                process.kill()
+            await process.wait()
         assert schema_problems(harness.raw) == []
 
 
@@ -507,10 +514,11 @@ async def test_cancel_while_command_runs_in_client_terminal_kills_and_releases_i
     await harness.conn.cancel(session_id=session_id)
     result = await wait(prompt, timeout=30)
     assert result.stop_reason == "cancelled"
+    # The client handles kill and release as they arrive; wait for them, not for a clock.
+    await wait(harness.client.terminal_released.wait(), timeout=30)
     (terminal,) = harness.client.terminals.values()
     assert terminal["killed"] is True
-    assert terminal["released"] is True
-    assert terminal["process"].returncode is not None
+    assert await wait(terminal["process"].wait(), timeout=30) is not None
 
 
 async def test_command_over_its_timeout_in_client_terminal_is_killed_and_model_told(

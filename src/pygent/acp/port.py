@@ -35,7 +35,7 @@ from pygent.protocol.port import (
     PermissionRequest,
     TerminalRun,
 )
-from pygent.protocol.updates import diff_content, tool_call_update
+from pygent.protocol.updates import tool_call_update
 
 if TYPE_CHECKING:
     from pygent.tools.base import PermissionDecision, PermissionGate, ToolContext, ToolSpec
@@ -139,6 +139,7 @@ class AcpPort:
         self.edits_refused = False
         """Set by "Reject always" on an edit: later edits of the session are refused unasked."""
         self._send: Callable[[dict[str, Any]], None] | None = None
+        self._cleanups: set[asyncio.Future[None]] = set()
 
     # -- FrontendPort ------------------------------------------------------------------------
 
@@ -340,8 +341,13 @@ class AcpPort:
             "cwd": cwd,
             "outputByteLimit": output_limit,
         }
+        # Never withdrawn: a terminal the client creates after a cancel must still be stopped.
+        _, answer = self._conn.request("terminal/create", params)
         try:
-            created = await self._ask("terminal/create", params)
+            created = await asyncio.shield(answer)
+        except asyncio.CancelledError:
+            answer.add_done_callback(self._stop_late_terminal)
+            raise
         except ClientError as exc:
             logger.warning("terminal/create failed ({}); running the command locally", exc)
             return None
@@ -350,6 +356,9 @@ class AcpPort:
             logger.warning("terminal/create answered without a terminalId; running locally")
             return None
         ids = {"sessionId": self.session_id, "terminalId": terminal_id}
+        if self._cancel.is_set():
+            await asyncio.shield(self._stop_terminal(ids))
+            raise asyncio.CancelledError
         self.emit(
             tool_call_update(
                 tool_call_id,
@@ -370,12 +379,11 @@ class AcpPort:
                 await self._quietly("terminal/kill", ids)
             output = await self._ask("terminal/output", dict(ids), cancellable=False)
         except RequestCancelledError:
-            await self._quietly("terminal/kill", ids)
-            await self._quietly("terminal/release", ids)
+            await asyncio.shield(self._stop_terminal(ids))
             raise asyncio.CancelledError from None
         except asyncio.CancelledError:
-            await self._quietly("terminal/kill", ids)
-            await self._quietly("terminal/release", ids)
+            # Shielded: a second cancel (the turn's grace period) must not skip kill + release.
+            await asyncio.shield(self._stop_terminal(ids))
             raise
         except ClientError as exc:
             await self._quietly("terminal/release", ids)
@@ -401,6 +409,27 @@ class AcpPort:
             signal=signal if isinstance(signal, str) else None,
             timedOut=timed_out,
         )
+
+    def _stop_late_terminal(self, answer: asyncio.Future[Any]) -> None:
+        """A terminal created after its turn was cancelled: stop it too."""
+        if answer.cancelled() or answer.exception() is not None:
+            return
+        created = answer.result()
+        terminal_id = created.get("terminalId") if isinstance(created, dict) else None
+        if isinstance(terminal_id, str):
+            self._stop_terminal({"sessionId": self.session_id, "terminalId": terminal_id})
+
+    def _stop_terminal(self, ids: dict[str, Any]) -> asyncio.Future[None]:
+        """Kill the command, then release the terminal, as a task of its own."""
+
+        async def stop() -> None:
+            await self._quietly("terminal/kill", ids)
+            await self._quietly("terminal/release", ids)
+
+        task = asyncio.ensure_future(stop())
+        self._cleanups.add(task)
+        task.add_done_callback(self._cleanups.discard)
+        return task
 
     async def _quietly(self, method: str, params: dict[str, Any]) -> None:
         with contextlib.suppress(Exception):
@@ -456,14 +485,10 @@ class AcpTerminalPort(AcpPort):
 
 
 def _diffs(change_set: ChangeSet) -> list[dict[str, Any]]:
+    """ACP tool-call content for every change (diffs with absolute paths; moves as text)."""
     from pygent.tools.base import diff_contents
 
-    out = []
-    for item in diff_contents(change_set):
-        if item.get("type") == "diff":
-            item = diff_content(str(Path(item["path"])), item.get("oldText"), item["newText"])
-        out.append(item)
-    return out
+    return diff_contents(change_set)
 
 
 def _outcome(answer: Any, options: list[Any]) -> PermissionOutcome:
