@@ -326,6 +326,27 @@ async def test_auto_edit_asks_when_network_is_allowed(registry: ToolRegistry, ws
     assert len(person.requests) == 1
 
 
+class TerminalPerson(Person):
+    """A frontend that runs commands in its own terminals (an ACP client with ``terminal: true``)."""
+
+    def __init__(self, *answers: str) -> None:
+        super().__init__(*answers)
+        self.ran: list[str] = []
+
+    async def run_command(self, command: str, **kwargs: Any) -> None:
+        self.ran.append(command)
+        return None  # (a real client would run it, unconfined by our sandbox)
+
+
+async def test_auto_edit_asks_when_the_frontend_runs_commands_in_its_own_terminal(
+    registry: ToolRegistry, ws: Path
+) -> None:
+    person = TerminalPerson("reject_once")
+    await run(registry, ws, "echo hi > out.txt", settings=settings_for("auto-edit"), person=person)
+    assert len(person.requests) == 1  # the sandbox would not confine it: no relaxation
+    assert person.ran == [] and not (ws / "out.txt").exists()
+
+
 # -- attacks ----------------------------------------------------------------------------------
 
 

@@ -486,6 +486,12 @@ def sandbox_verdict(
     """
     if not is_shell_tool(spec):
         return None
+    from pygent.protocol.port import client_terminals
+
+    if client_terminals(ctx.port) is not None:
+        # The frontend runs the command in its own terminal (ACP clients with terminals): our
+        # sandbox never sees it, so nothing is relaxed and there is nothing to escape from.
+        return None
     from pygent.sandbox.runtime import sandbox_status
 
     status = sandbox_status(ctx.settings)
