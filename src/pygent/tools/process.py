@@ -215,11 +215,16 @@ def _kill_spawned(task: asyncio.Future[asyncio.subprocess.Process]) -> None:
             transport.close()
 
 
+#: POSIX's SIGKILL (Windows has none; its paths use taskkill and never send it).
+_SIGKILL: int = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
 def _signal_group(pid: int, sig: int) -> None:
     # The child is the leader of its own session, so its pid is the group id. Sending to the
     # group works even after the leader exited, as long as any member is left.
-    with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-        os.killpg(pid, sig)
+    if sys.platform != "win32":  # (Windows stops trees with taskkill; mypy checks both)
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.killpg(pid, sig)
 
 
 async def _taskkill(pid: int) -> None:
@@ -264,7 +269,7 @@ async def terminate_tree(
             if proc.returncode is not None and (output_done is None or output_done.done()):
                 break
             await asyncio.sleep(0.02)
-        _signal_group(proc.pid, signal.SIGKILL)
+        _signal_group(proc.pid, _SIGKILL)
     with contextlib.suppress(asyncio.TimeoutError, ProcessLookupError):
         await asyncio.wait_for(_exited(proc), timeout=max(grace, 1.0))
 
@@ -282,7 +287,7 @@ def kill_tree_now(pid: int) -> None:
                 check=False,
             )
     else:
-        _signal_group(pid, signal.SIGKILL)
+        _signal_group(pid, _SIGKILL)
 
 
 async def _exited(proc: asyncio.subprocess.Process) -> int:
