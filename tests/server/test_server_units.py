@@ -22,14 +22,22 @@ def chunk(text: str, kind: str = "agent_message_chunk") -> dict[str, Any]:
 
 async def test_coalescer_merges_chunks_keeps_order_and_loses_nothing() -> None:
     sent: list[dict[str, Any]] = []
-    coalescer = ChunkCoalescer(sent.append, interval=0.05)
+    tail_sent = asyncio.Event()
+
+    def send(update: dict[str, Any]) -> None:
+        sent.append(update)
+        if update["sessionUpdate"] == "agent_message_chunk" and "after" in update["content"]["text"]:
+            tail_sent.set()
+
+    coalescer = ChunkCoalescer(send, interval=0.05)
     for i in range(100):
         coalescer.push(chunk(f"{i},"))
     coalescer.push(chunk("thinking", "agent_thought_chunk"))
     tool = {"sessionUpdate": "tool_call", "toolCallId": "c1", "title": "Read a.py", "kind": "read"}
     coalescer.push(tool)
     coalescer.push(chunk("after"))
-    await asyncio.sleep(0.1)
+    # The stream pauses here: the pending tail goes out by the timer, not by another push.
+    await asyncio.wait_for(tail_sent.wait(), 30)
     text = "".join(
         u["content"]["text"] for u in sent if u["sessionUpdate"] == "agent_message_chunk"
     )
@@ -41,15 +49,60 @@ async def test_coalescer_merges_chunks_keeps_order_and_loses_nothing() -> None:
     assert len(sent) <= 5
 
 
-async def test_coalescer_sends_at_most_about_sixty_per_second() -> None:
-    sent: list[dict[str, Any]] = []
-    coalescer = ChunkCoalescer(sent.append)
-    started = asyncio.get_running_loop().time()
-    while asyncio.get_running_loop().time() - started < 0.5:
-        coalescer.push(chunk("x"))
-        await asyncio.sleep(0.001)
+class FakeClock:
+    """Simulated monotonic time: advanced by the test, never by the machine."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_coalescer_keeps_sending_while_a_fast_stream_never_yields() -> None:
+    """5,000 chunks at 2,000/s of simulated time, pushed without one ``await`` in between.
+
+    The event loop never runs, so a timer can never fire: the coalescer must send from ``push``
+    itself. Every 100 ms window of the stream gets a notification, and no window more than the
+    rate limit allows.
+    """
+    clock = FakeClock()
+    started = clock.now
+    sent_at: list[float] = []
+    texts: list[str] = []
+
+    def send(update: dict[str, Any]) -> None:
+        sent_at.append(clock.now - started)
+        texts.append(update["content"]["text"])
+
+    coalescer = ChunkCoalescer(send, clock=clock)
+    for i in range(5000):
+        clock.now += 0.0005
+        coalescer.push(chunk(f"{i} "))
+    streamed_for = clock.now - started
     coalescer.flush()
-    assert len(sent) <= 0.5 * 60 + 3
+
+    assert "".join(texts) == "".join(f"{i} " for i in range(5000))
+    windows = [0] * (int(streamed_for / 0.1) + 1)
+    for at in sent_at:
+        windows[min(int(at / 0.1), len(windows) - 1)] += 1
+    assert all(count >= 1 for count in windows), windows
+    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[1:])]
+    assert max(gaps) <= 0.1
+    assert max(windows) <= 0.1 * 60 + 1
+    assert len(sent_at) <= streamed_for * 60 + 2
+
+
+async def test_coalescer_sends_at_most_about_sixty_per_second() -> None:
+    clock = FakeClock()
+    sent: list[dict[str, Any]] = []
+    coalescer = ChunkCoalescer(sent.append, clock=clock)
+    for _ in range(2000):  # 2 s of simulated time, a chunk every millisecond
+        clock.now += 0.001
+        coalescer.push(chunk("x"))
+    coalescer.flush()
+    assert 2.0 * 50 <= len(sent) <= 2.0 * 60 + 2
+    assert "".join(u["content"]["text"] for u in sent) == "x" * 2000
 
 
 def test_coalescer_passes_chunks_with_extra_fields_unmerged() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -70,6 +70,7 @@ class JsonRpcPort:
         self._workspace = workspace
         self._follow_agent = follow_agent
         self._coalescer = ChunkCoalescer(self._send_update)
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
         self._cancel = asyncio.Event()
         self.progress_token: str | int | None = None
         self._titles: dict[str, str] = {}
@@ -100,6 +101,28 @@ class JsonRpcPort:
     def flush(self) -> None:
         """Send pending text now."""
         self._coalescer.flush()
+
+    def send_now(self, update: dict[str, Any]) -> None:
+        """Send one update as it is, after any pending text (session replay uses this)."""
+        self._coalescer.flush()
+        self._send_update(update)
+
+    def add_listener(self, listener: Callable[[dict[str, Any]], None]) -> Callable[[], None]:
+        """Call ``listener`` with every update this port sends (after coalescing), in wire order.
+
+        Args:
+            listener: Called on the event loop thread, after the notification was written.
+
+        Returns:
+            A function that removes the listener.
+        """
+        self._listeners.append(listener)
+
+        def remove() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return remove
 
     async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
         """Ask the client; ``cancelled`` when the turn is cancelled while waiting."""
@@ -207,6 +230,11 @@ class JsonRpcPort:
 
     def _send_update(self, update: dict[str, Any]) -> None:
         self._conn.notify(SESSION_UPDATE, {"sessionId": self.session_id, "update": update})
+        for listener in list(self._listeners):
+            try:
+                listener(update)
+            except Exception as exc:  # a listener must never break the stream
+                logger.opt(exception=exc).warning("session update listener failed")
 
     async def _ask(self, method: str, params: dict[str, Any]) -> Any:
         """Send a request and wait for its answer or the turn's cancellation."""
