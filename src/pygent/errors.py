@@ -23,22 +23,36 @@ ERROR_CODES = (
     "session_busy",
     "llm_error",
     "internal",
+    "parse_error",
+    "invalid_request",
+    "method_not_found",
+    "server_not_initialized",
+    "cancelled",
 )
 
 #: JSON-RPC error codes used for each of our codes (the server maps with this table).
+#:
+#: JSON-RPC reserves -32768..-32000 (LSP uses -32099..-32000 and -32899..-32800 of it), so
+#: pygent's own errors live in -31999..-31000, one number each. The protocol's own errors keep
+#: their standard numbers.
 JSONRPC_CODES: dict[str, int] = {
+    "parse_error": -32700,
+    "invalid_request": -32600,
+    "method_not_found": -32601,
     "invalid_params": -32602,
-    "no_api_key": -32001,
-    "model_not_found": -32002,
-    "auth_failed": -32003,
-    "rate_limited": -32004,
-    "context_overflow": -32005,
-    "network": -32006,
-    "invalid_config": -32007,
-    "session_not_found": -32008,
-    "session_busy": -32009,
-    "llm_error": -32010,
     "internal": -32603,
+    "server_not_initialized": -32002,
+    "cancelled": -32800,
+    "no_api_key": -31001,
+    "model_not_found": -31002,
+    "auth_failed": -31003,
+    "rate_limited": -31004,
+    "context_overflow": -31005,
+    "network": -31006,
+    "invalid_config": -31007,
+    "session_not_found": -31008,
+    "session_busy": -31009,
+    "llm_error": -31010,
 }
 
 

@@ -154,6 +154,35 @@ async def test_huge_message_is_refused_and_the_stream_stays_in_sync(
     assert response["error"]["message"].startswith("prompt[1]")
 
 
+async def test_short_content_length_costs_one_frame_and_later_frames_are_answered(
+    make_raw: RawFactory, workspace: Path
+) -> None:
+    server = await make_raw()
+    await server.initialize(workspace)
+    body = b'{"jsonrpc": "2.0", "id": "short", "method": "pygent/session/list", "params": {}}'
+    server.send_bytes(b"Content-Length: %d\r\n\r\n" % (len(body) - 10) + body)
+    parse_error = await server.next_message()
+    assert parse_error["error"]["code"] == -32700 and parse_error["id"] is None
+    assert parse_error["error"]["data"]["code"] == "parse_error"
+    for msg_id in (1, 2):
+        server.send({"jsonrpc": "2.0", "id": msg_id, "method": "pygent/session/list", "params": {}})
+        assert (await server.response(msg_id))["result"] == {"sessions": []}
+    assert server.garbage == []
+
+
+async def test_absurd_content_length_is_answered_and_the_next_frame_is_served(
+    make_raw: RawFactory, workspace: Path
+) -> None:
+    server = await make_raw()
+    await server.initialize(workspace)
+    server.send_bytes(b"Content-Length: 99999999999999999999\r\n\r\n{\"jsonrpc\":")
+    refused = await server.next_message()
+    assert refused["error"]["code"] == -32700 and refused["id"] is None
+    assert "exceeds the limit" in refused["error"]["message"]
+    server.send({"jsonrpc": "2.0", "id": "after", "method": "pygent/session/list", "params": {}})
+    assert (await server.response("after"))["result"] == {"sessions": []}
+
+
 async def test_session_methods_new_list_load_set_mode_set_model_delete(
     make_client: ClientFactory, fake_llm: FakeLLMThread, workspace: Path
 ) -> None:
@@ -199,7 +228,7 @@ async def test_session_methods_new_list_load_set_mode_set_model_delete(
     with pytest.raises(PygentClientError) as info:
         await wait(other.load_session(session_id))
     assert info.value.error_code == "session_not_found"
-    assert info.value.code == -32008
+    assert info.value.code == -31008
 
 
 async def test_execute_command_prompt_answers_text_and_shows_message(

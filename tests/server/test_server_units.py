@@ -137,6 +137,52 @@ def test_frame_reader_handles_garbage_oversize_and_eof() -> None:
     assert reader.read_frame() is None
 
 
+def _frame(payload: dict[str, Any]) -> bytes:
+    body = json.dumps(payload).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def test_frame_reader_resyncs_after_a_body_shorter_than_its_content_length() -> None:
+    short = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "a"}).encode()
+    good = {"jsonrpc": "2.0", "id": 2, "method": "b"}
+    data = b"Content-Length: %d\r\n\r\n" % (len(short) - 10) + short + _frame(good) + _frame(good)
+    reader = _reader(data)
+    first = reader.read_frame()
+    assert first is not None and first.body == short[:-10]  # answered as a parse error upstream
+    # The 10 leftover bytes run into the next header: the reader still finds both frames.
+    assert [json.loads(f.body or b"") for f in (reader.read_frame(), reader.read_frame()) if f] == [
+        good,
+        good,
+    ]
+    assert reader.read_frame() is None
+
+
+@pytest.mark.parametrize("length", [b"99999999999999999999", b"9" * 5000, b"1000001"])
+def test_frame_reader_refuses_an_absurd_length_at_once_and_reads_on(length: bytes) -> None:
+    good = {"jsonrpc": "2.0", "id": 7, "method": "after"}
+    # The claimed body never arrives in full; what follows is a valid frame.
+    data = b"Content-Length: " + length + b"\r\n\r\n" + b'{"partial": "x' + _frame(good)
+    reader = _reader(data, limit=1_000_000)
+    refused = reader.read_frame()
+    assert refused is not None and refused.error is not None
+    assert "exceeds the limit of 1000000 bytes" in refused.error
+    assert len(refused.error) < 400
+    following = reader.read_frame()
+    assert following is not None and following.body is not None
+    assert json.loads(following.body) == good
+
+
+def test_frame_reader_skips_an_oversized_body_longer_than_a_line_read() -> None:
+    huge = json.dumps({"jsonrpc": "2.0", "id": 1, "params": {"t": "z" * 300_000}}).encode()
+    good = {"jsonrpc": "2.0", "id": 2, "method": "b"}
+    data = b"Content-Length: %d\r\n\r\n" % len(huge) + huge + _frame(good)
+    reader = _reader(data, limit=1000)
+    refused = reader.read_frame()
+    assert refused is not None and refused.error and "exceeds the limit" in refused.error
+    following = reader.read_frame()
+    assert following is not None and json.loads(following.body or b"") == good
+
+
 def test_client_features_and_initialize_result() -> None:
     params = {
         "capabilities": {
@@ -211,7 +257,7 @@ def test_error_payload_maps_codes() -> None:
     from pygent.errors import session_busy
 
     code, message, data = wire.error_payload(session_busy("abc"))
-    assert code == -32009
+    assert code == -31009
     assert "already running" in message
     assert data["code"] == "session_busy" and data["sessionId"] == "abc"
 

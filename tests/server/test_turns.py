@@ -272,7 +272,7 @@ async def test_two_sessions_run_at_once_and_a_busy_session_refuses(
     with pytest.raises(PygentClientError) as info:
         await wait(client.prompt(first, "again"))
     assert info.value.error_code == "session_busy"
-    assert info.value.code == -32009
+    assert info.value.code == -31009
     results = await wait(asyncio.gather(one, two))
     assert [r["stopReason"] for r in results] == ["end_turn", "end_turn"]
 
@@ -324,7 +324,7 @@ async def test_llm_error_is_a_json_rpc_error_with_code(
     with pytest.raises(PygentClientError) as info:
         await wait(client.prompt(session_id, "hi"))
     assert info.value.error_code == "model_not_found"
-    assert info.value.code == -32002
+    assert info.value.code == -31002
     assert "fake-model" in info.value.message
 
 

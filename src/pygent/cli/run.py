@@ -24,8 +24,8 @@ import click
 from pygent.protocol.modes import PERMISSION_MODES
 
 if TYPE_CHECKING:
+    from pygent.agent.loop import Agent
     from pygent.agent.session import Session, SessionStore
-    from pygent.permissions.engine import PermissionEngine
     from pygent.settings.models import Settings
 
 EXIT_OK = 0
@@ -156,23 +156,16 @@ def _find_session(
 
 async def _run_turn(
     prompt: str,
-    settings: Settings,
     session: Session,
-    root: Path,
-    gate: PermissionEngine,
+    agent: Agent,
     printer: _Printer,
     install_signals: Callable[[Callable[[], None]], Callable[[], None]],
 ) -> tuple[str, dict[str, Any] | None]:
     """Run one turn; returns (stop reason, usage)."""
     import asyncio
 
-    from pygent.agent.headless import HeadlessPort
-    from pygent.agent.loop import Agent
     from pygent.protocol.updates import text_block
-    from pygent.tools.workspace import Workspace
 
-    port = HeadlessPort("reject_once", stderr=printer.err, mode=settings.permissions.mode)
-    agent = Agent(settings, Workspace([root]), port, gate=gate)
     turn = agent.prompt(session, [text_block(prompt)])
     loop = asyncio.get_running_loop()
     cancelled = False
@@ -306,9 +299,13 @@ def run_prompt(
         session = _find_session(store, session_id, continue_last, err)
         # Checked before a new session file is written, so a missing key leaves nothing behind.
         _check_api_key(settings)
-        from pygent.permissions.engine import PermissionEngine
+        from pygent.agent.factory import build_agent
+        from pygent.agent.headless import HeadlessPort
+        from pygent.tools.workspace import Workspace
 
-        gate = PermissionEngine(settings, root)  # validates the rules before anything is written
+        port = HeadlessPort("reject_once", stderr=err, mode=settings.permissions.mode)
+        # Built here: the permission rules are validated before anything is written.
+        agent, _ = build_agent(settings, Workspace([root]), port)
         if session is None:
             session = store.create(settings.llm.model, cwd, mode=settings.permissions.mode)
         elif session.model != settings.llm.model:
@@ -320,7 +317,7 @@ def run_prompt(
         telemetry.set_frontend("run")
         try:
             stop_reason, usage = asyncio.run(
-                _run_turn(prompt, settings, session, root, gate, printer, _install_signal_handlers)
+                _run_turn(prompt, session, agent, printer, _install_signal_handlers)
             )
         except KeyboardInterrupt:
             printer.finish()

@@ -27,8 +27,18 @@ import click
     default=None,
     help="OS sandbox for shell and git commands (overrides sandbox.mode).",
 )
+@click.option(
+    "--max-message-bytes",
+    type=click.IntRange(min=1024),
+    default=None,
+    help="Largest JSON-RPC message accepted (default 64 MiB, or PYGENT_MAX_MESSAGE_BYTES).",
+)
 def serve(
-    stdio: bool, model: str | None, permission_mode: str | None, sandbox_mode: str | None
+    stdio: bool,
+    model: str | None,
+    permission_mode: str | None,
+    sandbox_mode: str | None,
+    max_message_bytes: int | None,
 ) -> None:
     """Start the JSON-RPC server editors talk to, on stdin/stdout.
 
@@ -53,4 +63,4 @@ def serve(
 
     telemetry.set_frontend("serve")
 
-    sys.exit(run_stdio(overrides))
+    sys.exit(run_stdio(overrides, max_message_bytes))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -78,15 +79,23 @@ def _send(writer: FrameWriter, payload: dict[str, Any]) -> None:
     writer.write_body(json.dumps(payload).encode("ascii"))
 
 
+_DATA_CODES = {PARSE_ERROR: "parse_error", INVALID_REQUEST: "invalid_request"}
+
+
 def _error(writer: FrameWriter, msg_id: Any, code: int, message: str) -> None:
+    data_code = _DATA_CODES.get(code, "invalid_params")
     _send(
         writer,
         {
             "jsonrpc": "2.0",
             "id": msg_id,
-            "error": {"code": code, "message": message, "data": {"code": "invalid_params"}},
+            "error": {"code": code, "message": message, "data": {"code": data_code}},
         },
     )
+
+
+def _valid_id(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _wait_for_initialize(pump: FramePump, writer: FrameWriter) -> dict[str, Any] | None:
@@ -118,6 +127,11 @@ def _wait_for_initialize(pump: FramePump, writer: FrameWriter) -> dict[str, Any]
             )
             continue
         method = message["method"]
+        if "id" in message and not _valid_id(message["id"]):
+            _error(
+                writer, None, INVALID_REQUEST, "Invalid request: id must be a string or an integer."
+            )
+            continue
         if method == "initialize" and "id" in message:
             params = message.get("params")
             if not isinstance(params, dict):
@@ -144,18 +158,43 @@ def _wait_for_initialize(pump: FramePump, writer: FrameWriter) -> dict[str, Any]
         # Notifications before initialize are dropped, as LSP says.
 
 
-def run_stdio(overrides: dict[str, Any] | None = None) -> int:
+def message_limit(explicit: int | None = None) -> int:
+    """The largest message body to accept: ``explicit``, else ``PYGENT_MAX_MESSAGE_BYTES``, else 64 MiB.
+
+    An unusable variable is reported on stderr (never stdout) and the default is used.
+    """
+    if explicit is not None and explicit > 0:
+        return explicit
+    raw = os.environ.get("PYGENT_MAX_MESSAGE_BYTES", "").strip()
+    if not raw:
+        return DEFAULT_MAX_MESSAGE_BYTES
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        print(
+            f"pygent: PYGENT_MAX_MESSAGE_BYTES={raw!r} is not a positive number of bytes; "
+            f"using the default ({DEFAULT_MAX_MESSAGE_BYTES}).",
+            file=sys.stderr,
+        )
+        return DEFAULT_MAX_MESSAGE_BYTES
+    return value
+
+
+def run_stdio(overrides: dict[str, Any] | None = None, max_message_bytes: int | None = None) -> int:
     """Serve one client on stdin/stdout until ``exit`` or end of input.
 
     Args:
         overrides: Settings overrides from the command line (nested dict).
+        max_message_bytes: The largest message accepted (default: :func:`message_limit`).
 
     Returns:
         The process exit code (0 after ``shutdown`` + ``exit`` or end of input, 1 for ``exit``
         without ``shutdown``).
     """
+    limit = message_limit(max_message_bytes)
     fds = guard_stdio()
-    limit = int(os.environ.get("PYGENT_MAX_MESSAGE_BYTES") or DEFAULT_MAX_MESSAGE_BYTES)
     pump = FramePump(FrameReader(open_reader(fds.read_fd), max_bytes=limit))
     writer = FrameWriter(fds.write_fd)
     pump.start()

@@ -1,137 +1,55 @@
-"""The pygent language server: pygls for LSP plumbing, pygent's sessions and agent behind ``pygent/*``.
+"""The pygent server assembled: one connection's lifecycle, settings and document sync, wired to the
+JSON-RPC layer (:mod:`~pygent.server.rpc`), the sessions (:mod:`~pygent.server.sessions`), the
+turns (:mod:`~pygent.server.turns`) and the command adapter (:mod:`~pygent.server.commands`).
 
-pygls (with lsprotocol) owns the LSP side: document sync into its workspace, typed LSP messages,
-responses to our requests, unknown methods. The ``pygent/*`` methods, ``workspace/executeCommand``,
-cancellation and the lifecycle are dispatched here with plain-dict params (pygls' default
-converter would turn custom params into namedtuples), validated against ACP's shapes.
+``initialize`` was answered by :mod:`pygent.server.main` before this module was imported; here
+the server takes over from the first message after it. Open documents are kept by pygls'
+public document model (``pygls.workspace.Workspace``: incremental changes in the negotiated
+position encoding) and mirrored into the tools' overlay.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
-import json
 import logging
+import signal
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from lsprotocol import types
-from pygls.exceptions import JsonRpcException
-from pygls.lsp.server import LanguageServer
-from pygls.protocol import (
-    JsonRPCNotification,
-    JsonRPCRequestMessage,
-    JsonRPCResponseMessage,
-    LanguageServerProtocol,
-    default_converter,
-)
 
-from pygent import __version__
-from pygent.errors import PygentError, invalid_params, session_busy, session_not_found
-from pygent.protocol import codes, methods
+from pygent.errors import PygentError
+from pygent.protocol import methods
 from pygent.server import protocol as wire
-from pygent.server.port import JsonRpcPort
+from pygent.server.commands import CommandAdapter
 from pygent.server.protocol import ClientFeatures
+from pygent.server.rpc import JsonRpc, RequestId
+from pygent.server.sessions import SessionRegistry, resolve
 from pygent.server.stdio import Frame, FrameWriter
+from pygent.server.turns import SHUTDOWN_GRACE_SECONDS, TurnRunner
+
+#: Seconds after the warm-up imports before ACP's models are loaded in the background.
+SCHEMA_WARM_DELAY_SECONDS = 2.0
 
 if TYPE_CHECKING:
-    import cattrs
+    from pygls.workspace import Workspace as DocumentStore
 
-    from pygent.agent.session import Session, SessionStore
     from pygent.server.main import FramePump
     from pygent.settings.models import Settings
     from pygent.tools.workspace import Workspace
 
-#: How long a cancelled turn may take to wind down before its task is cancelled outright.
-CANCEL_GRACE_SECONDS = 3.0
-#: Seconds after the warm-up imports before ACP's models are loaded in the background.
-SCHEMA_WARM_DELAY_SECONDS = 2.0
-#: How long shutdown / end of input waits for running turns to stop.
-SHUTDOWN_GRACE_SECONDS = 5.0
-
-
-def _keep_params(obj: dict[str, Any], cls: type[Any]) -> Any:
-    return cls(
-        id=obj.get("id"),
-        method=obj.get("method", ""),
-        jsonrpc=obj.get("jsonrpc", "2.0"),
-        params=obj.get("params"),
-    )
-
-
-def _keep_notification(obj: dict[str, Any], cls: type[Any]) -> Any:
-    return cls(
-        method=obj.get("method", ""), jsonrpc=obj.get("jsonrpc", "2.0"), params=obj.get("params")
-    )
-
-
-def _keep_result(obj: dict[str, Any], cls: type[Any]) -> Any:
-    return cls(id=obj.get("id"), jsonrpc=obj.get("jsonrpc", "2.0"), result=obj.get("result"))
-
-
-def pygent_converter() -> cattrs.Converter:
-    """lsprotocol's converter, but untyped messages keep their params and results as plain dicts."""
-    converter: cattrs.Converter = default_converter()  # type: ignore[no-untyped-call]
-    converter.register_structure_hook(JsonRPCRequestMessage, _keep_params)
-    converter.register_structure_hook(JsonRPCNotification, _keep_notification)
-    converter.register_structure_hook(JsonRPCResponseMessage, _keep_result)
-    return converter
-
-
-class _LanguageServer(LanguageServer):
-    """pygls' server, reporting its own errors to the log (and the client's log) rather than popups."""
-
-    def report_server_error(self, error: Exception, source: Any) -> None:
-        logger.warning("pygls: {}: {}", getattr(source, "__name__", source), error)
-        with contextlib.suppress(Exception):
-            self.protocol.notify(
-                "window/logMessage",
-                {"type": 2, "message": f"pygent: ignored a malformed message ({error})"},
-            )
-
-
-class PygentProtocol(LanguageServerProtocol):
-    """pygls' LSP protocol with pygent's writer (whole frames, never raises on a vanished client)."""
-
-    frame_writer: FrameWriter | None = None
-
-    def _send_data(self, data: Any) -> None:
-        if not data:
-            return
-        if not isinstance(data, dict):
-            data = json.loads(json.dumps(data, default=self._serialize_message))
-        if self.frame_writer is not None:
-            self.frame_writer.write_body(json.dumps(data).encode("ascii"))
-
-
-@dataclass
-class SessionState:
-    """A session the server has in memory."""
-
-    session: Session
-    store: SessionStore
-    port: JsonRpcPort
-    workspace: Workspace
-    mode: str
-    model: str
-    agent: Any = None
-    gate: Any = None
-    turn: Any = None
-    prompt_id: Any = None
-    busy: bool = False
-    task: asyncio.Task[Any] | None = None
-    cancel_timer: asyncio.TimerHandle | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
+__all__ = ["PygentServer", "serve"]
 
 
 class PygentServer:
-    """One client connection: lifecycle, sessions, turns.
+    """One client connection: lifecycle, settings, documents; sessions and turns by delegation.
+
+    Implements the port's :class:`~pygent.server.port.Connection` (``features``, ``notify``,
+    ``request``, ``cancel_request``).
 
     Args:
         writer: Where frames go.
@@ -142,6 +60,7 @@ class PygentServer:
     def __init__(
         self, writer: FrameWriter, init_message: dict[str, Any], overrides: dict[str, Any]
     ) -> None:
+        self.rpc = JsonRpc(writer)
         self.writer = writer
         self.init_params: dict[str, Any] = init_message.get("params") or {}
         self.features: ClientFeatures = wire.client_features(self.init_params)
@@ -151,86 +70,95 @@ class PygentServer:
         self.overrides = _merge(overrides, self.options.settings_overrides())
         self.roots = wire.workspace_roots(self.init_params)
         self.root = self.roots[0].expanduser().resolve()
-        self.ls = _LanguageServer(
-            "pygent",
-            __version__,
-            protocol_cls=PygentProtocol,
-            converter_factory=pygent_converter,
-        )
-        self.protocol: PygentProtocol = self.ls.protocol  # type: ignore[assignment]
-        self.protocol.frame_writer = writer
-        self.protocol.set_writer(writer)  # type: ignore[arg-type]
-        self._ids = itertools.count(1)
-        self._requests: dict[Any, asyncio.Task[Any]] = {}
-        self._prompt_requests: dict[Any, SessionState] = {}
-        self.sessions: dict[str, SessionState] = {}
         self._settings: Settings | None = None
         self._settings_error: PygentError | None = None
         self._warm: asyncio.Future[None] | None = None
         self._workspace: Workspace | None = None
+        self._documents: DocumentStore | None = None
         self._shutdown = False
         self._exit_code: int | None = None
         self._stopped = asyncio.Event()
         self._stop_task: asyncio.Future[None] | None = None
-        self._command_session: str | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._handlers: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
-            methods.SESSION_NEW: self.session_new,
-            methods.SESSION_PROMPT: self.session_prompt,
-            methods.SESSION_LIST: self.session_list,
-            methods.SESSION_LOAD: self.session_load,
-            methods.SESSION_DELETE: self.session_delete,
-            methods.SESSION_SET_MODE: self.session_set_mode,
-            methods.SESSION_SET_MODEL: self.session_set_model,
-            methods.SESSION_COMPACT: self.session_compact,
-            "workspace/executeCommand": self.execute_command,
-            "shutdown": self.shutdown,
-        }
-        self._init_pygls()
-        self._register_document_sync()
+        self.sessions = SessionRegistry(
+            self,
+            writer,
+            lambda: self.workspace,
+            self.root,
+            self.ready,
+            self._validate,
+            follow_agent=self.options.follow_agent,
+        )
+        self.turns = TurnRunner(self, self.sessions, self.ready, self._validate)
+        self.commands = CommandAdapter(self, self.sessions, self.turns)
+        self._register()
 
-    # -- plumbing ----------------------------------------------------------------------------
+    def _register(self) -> None:
+        rpc = self.rpc
+        rpc.unknown_method_hint = (
+            " pygent supports: " + ", ".join(methods.CLIENT_METHODS) + " and the LSP lifecycle."
+        )
+        rpc.on_request(methods.SESSION_NEW, self.sessions.new)
+        rpc.on_request(methods.SESSION_LOAD, self.sessions.load)
+        rpc.on_request(methods.SESSION_LIST, self.sessions.list_sessions)
+        rpc.on_request(methods.SESSION_DELETE, self.sessions.delete)
+        rpc.on_request(methods.SESSION_SET_MODE, self.sessions.set_mode)
+        rpc.on_request(methods.SESSION_SET_MODEL, self.sessions.set_model)
+        rpc.on_request(methods.SESSION_PROMPT, self.turns.prompt)
+        rpc.on_request(methods.SESSION_COMPACT, self.turns.compact)
+        rpc.on_request("workspace/executeCommand", self.commands.execute)
+        rpc.on_request("shutdown", self.shutdown, arrived=self._mark_shutdown)
+        rpc.on_request("initialize", self._initialize_again)
+        rpc.on_notification("initialized", lambda _: self._on_initialized())
+        rpc.on_notification("exit", lambda _: self._on_exit())
+        rpc.on_notification("$/cancelRequest", self._on_cancel_request)
+        rpc.on_notification(methods.SESSION_CANCEL, self.turns.on_session_cancel)
+        rpc.on_notification("window/workDoneProgress/cancel", self.turns.on_progress_cancel)
+        rpc.on_notification("textDocument/didOpen", self._did_open)
+        rpc.on_notification("textDocument/didChange", self._did_change)
+        rpc.on_notification("textDocument/didClose", self._did_close)
 
-    def _init_pygls(self) -> None:
-        """Run pygls' ``initialize`` bookkeeping (workspace, client capabilities); the answer is ours."""
-        try:
-            params = self.protocol._converter.structure(self.init_params, types.InitializeParams)
-        except Exception:
-            logger.warning("initialize params do not match LSP's shape; using defaults")
-            params = types.InitializeParams(
-                capabilities=types.ClientCapabilities(),
-                root_uri=self.root.as_uri(),
-            )
-        gen = self.protocol.lsp_initialize(params)
-        with contextlib.suppress(StopIteration):
-            while True:
-                next(gen)
+    # -- Connection (for the ports) ----------------------------------------------------------
 
-    def _register_document_sync(self) -> None:
-        @self.ls.feature(types.TEXT_DOCUMENT_DID_OPEN)
-        def did_open(params: types.DidOpenTextDocumentParams) -> None:
-            self._mirror_document(params.text_document.uri)
+    def notify(self, method: str, params: Any) -> None:
+        """Send a notification."""
+        self.rpc.notify(method, params)
 
-        @self.ls.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-        def did_change(params: types.DidChangeTextDocumentParams) -> None:
-            self._mirror_document(params.text_document.uri)
+    def request(self, method: str, params: Any) -> tuple[str, Awaitable[Any]]:
+        """Send a request; returns its id and an awaitable of the result."""
+        return self.rpc.request(method, params)
 
-        @self.ls.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-        def did_close(params: types.DidCloseTextDocumentParams) -> None:
-            path = wire.uri_to_path(params.text_document.uri)
-            if path is not None and self._workspace is not None:
-                self._workspace.close_document(_resolve(path))
+    def cancel_request(self, request_id: str) -> None:
+        """Withdraw one of our requests (``$/cancelRequest``)."""
+        self.rpc.cancel_request(request_id)
 
-    def _mirror_document(self, uri: str) -> None:
-        """Copy pygls' view of an open document into the tools' overlay."""
-        path = wire.uri_to_path(uri)
-        if path is None:
+    def log_message(self, message: str, level: int = 2) -> None:
+        """``window/logMessage`` (1 error, 2 warning, 3 info, 4 log)."""
+        self.notify("window/logMessage", {"type": level, "message": message})
+
+    def show_message(self, message: str, level: int = 3) -> None:
+        """``window/showMessage``."""
+        self.notify("window/showMessage", {"type": level, "message": message})
+
+    # -- incoming ----------------------------------------------------------------------------
+
+    def on_frame(self, frame: Frame | None) -> None:
+        """Handle one frame from the reader (on the event loop); None is the end of input."""
+        if frame is None:
+            self._on_end_of_input()
             return
-        try:
-            doc = self.ls.workspace.get_text_document(uri)
-            self.workspace.open_document(_resolve(path), doc.source, doc.version)
-        except (OSError, ValueError) as exc:  # a change to a document never opened, ...
-            logger.warning("cannot mirror {}: {}", uri, exc)
+        self.rpc.handle_frame(frame)
+        if frame.error is not None:
+            self.log_message(f"pygent: {frame.error}")
+
+    def _on_cancel_request(self, params: Any) -> None:
+        msg_id = params.get("id") if isinstance(params, dict) else None
+        if not self.turns.cancel_prompt_request(msg_id):
+            self.rpc.cancel_incoming(msg_id)
+
+    async def _initialize_again(self, params: Any, msg_id: RequestId) -> None:
+        raise PygentError("invalid_request", "initialize was already received; send it only once.")
+
+    # -- documents ---------------------------------------------------------------------------
 
     @property
     def workspace(self) -> Workspace:
@@ -241,231 +169,73 @@ class PygentServer:
             self._workspace = Workspace(self.roots)
         return self._workspace
 
-    def send(self, payload: dict[str, Any]) -> None:
-        """Write one JSON-RPC message."""
-        payload.setdefault("jsonrpc", "2.0")
-        self.writer.write_body(json.dumps(payload).encode("ascii"))
+    def _document_store(self) -> DocumentStore:
+        if self._documents is None:
+            from pygls.workspace import Workspace as DocumentStore
 
-    def notify(self, method: str, params: Any) -> None:
-        """Send a notification."""
-        self.send({"jsonrpc": "2.0", "method": method, "params": params})
-
-    def request(self, method: str, params: Any) -> tuple[str, Awaitable[Any]]:
-        """Send a request; pygls matches the response to the returned awaitable."""
-        import concurrent.futures
-
-        msg_id = f"pygent-{next(self._ids)}"
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self.protocol._request_futures[msg_id] = future
-        self.protocol._result_types[msg_id] = None
-        self.send({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
-        return msg_id, asyncio.wrap_future(future)
-
-    def cancel_request(self, request_id: str) -> None:
-        """Withdraw one of our requests (``$/cancelRequest``)."""
-        future = self.protocol._request_futures.pop(request_id, None)
-        if future is not None:
-            future.cancel()
-        self.notify("$/cancelRequest", {"id": request_id})
-
-    def log_message(self, message: str, level: int = 2) -> None:
-        """``window/logMessage`` (1 error, 2 warning, 3 info, 4 log)."""
-        self.notify("window/logMessage", {"type": level, "message": message})
-
-    def show_message(self, message: str, level: int = 3) -> None:
-        """``window/showMessage``."""
-        self.notify("window/showMessage", {"type": level, "message": message})
-
-    def _respond(self, msg_id: Any, result: Any) -> None:
-        self.send({"jsonrpc": "2.0", "id": msg_id, "result": result})
-
-    def _respond_error(
-        self, msg_id: Any, code: int, message: str, data: dict[str, Any] | None = None
-    ) -> None:
-        error: dict[str, Any] = {"code": code, "message": message}
-        if data is not None:
-            error["data"] = data
-        self.send({"jsonrpc": "2.0", "id": msg_id, "error": error})
-
-    def _respond_pygent_error(self, msg_id: Any, exc: PygentError) -> None:
-        code, message, data = wire.error_payload(exc)
-        self._respond_error(msg_id, code, message, data)
-
-    # -- incoming ----------------------------------------------------------------------------
-
-    def on_frame(self, frame: Frame | None) -> None:
-        """Handle one frame from the reader (on the event loop)."""
-        if frame is None:
-            self._on_end_of_input()
-            return
-        if frame.error is not None:
-            logger.warning("bad frame: {}", frame.error)
-            self._respond_error(None, codes.PARSE_ERROR, frame.error, {"code": "invalid_params"})
-            self.log_message(f"pygent: {frame.error}")
-            return
-        try:
-            message = json.loads(frame.body or b"")
-        except (ValueError, UnicodeDecodeError) as exc:
-            text = f"Parse error: the message is not valid JSON ({exc}). It was ignored."
-            logger.warning(text)
-            self._respond_error(None, codes.PARSE_ERROR, text, {"code": "invalid_params"})
-            return
-        try:
-            self.dispatch(message)
-        except Exception as exc:  # never let one message take the server down
-            logger.opt(exception=exc).error("failed to handle a message")
-            msg_id = message.get("id") if isinstance(message, dict) else None
-            if isinstance(message, dict) and "method" in message and msg_id is not None:
-                self._respond_error(
-                    msg_id,
-                    codes.INTERNAL_ERROR,
-                    f"Internal error in pygent while handling {message.get('method')}: {exc}. "
-                    "See the log file (`pygent report`).",
-                    {"code": "internal"},
-                )
-
-    def dispatch(self, message: Any) -> None:
-        """Route one decoded message."""
-        if not isinstance(message, dict):
-            self._respond_error(
-                None,
-                codes.INVALID_REQUEST,
-                "Invalid request: batches and non-object messages are not supported.",
-                {"code": "invalid_params"},
+            self._documents = DocumentStore(
+                self.root.as_uri(), position_encoding=self.features.position_encoding
             )
-            return
-        method = message.get("method")
-        msg_id = message.get("id")
-        is_request = "id" in message
-        if method is None:
-            if is_request:  # a response to one of our requests
-                self._handle_response(message)
-            return
-        if not isinstance(method, str):
-            if is_request:
-                self._respond_error(
-                    msg_id,
-                    codes.INVALID_REQUEST,
-                    "Invalid request: method must be a string.",
-                    {"code": "invalid_params"},
-                )
-            return
-        params = message.get("params")
-        if method == "exit":
-            self._exit_code = 0 if self._shutdown else 1
-            self._begin_stop()
-            return
-        if self._shutdown and is_request and method != "shutdown":
-            self._respond_error(
-                msg_id,
-                codes.INVALID_REQUEST,
-                f"{method} received after shutdown; only exit is accepted.",
-                {"code": "invalid_params"},
-            )
-            return
-        if method == "shutdown":
-            self._shutdown = True  # before any later exit is read
-        if method == "initialize":
-            if is_request:
-                self._respond_error(
-                    msg_id,
-                    codes.INVALID_REQUEST,
-                    "initialize was already received; send it only once.",
-                    {"code": "invalid_params"},
-                )
-            return
-        if method == "initialized":
-            self._on_initialized()
-            return
-        if method == "$/cancelRequest":
-            self._on_cancel_request(params)
-            return
-        if method == methods.SESSION_CANCEL:
-            self._on_session_cancel(params)
-            return
-        if method == "window/workDoneProgress/cancel":
-            token = params.get("token") if isinstance(params, dict) else None
-            for state in self.sessions.values():
-                if state.busy and token is not None and state.port.progress_token == token:
-                    self._cancel_turn(state)
-            return
-        handler = self._handlers.get(method)
-        if handler is not None:
-            if not is_request:
-                logger.warning("{} sent as a notification; it must be a request", method)
-                return
-            task = asyncio.ensure_future(self._run_request(msg_id, method, params, handler))
-            self._requests[msg_id] = task
-            return
-        fm = self.protocol.fm
-        if method not in fm.builtin_features and method not in fm.features:
-            if is_request:
-                self._respond_error(
-                    msg_id,
-                    codes.METHOD_NOT_FOUND,
-                    f"Unknown method {method!r}. pygent supports: "
-                    + ", ".join(methods.CLIENT_METHODS)
-                    + " and the LSP lifecycle.",
-                    {"code": "method_not_found"},
-                )
-            return
-        # Everything else (document sync, $/setTrace, ...) goes to pygls.
-        try:
-            structured = self.protocol.structure_message(message)
-        except JsonRpcException as exc:
-            if is_request:
-                self._respond_error(
-                    msg_id,
-                    codes.INVALID_PARAMS,
-                    f"Invalid params for {method}: {exc}",
-                    {"code": "invalid_params"},
-                )
-            else:
-                logger.warning("ignored malformed {}: {}", method, exc)
-            return
-        self.protocol.handle_message(structured)
+        return self._documents
 
-    def _handle_response(self, message: dict[str, Any]) -> None:
+    def _structure(self, params: Any, cls: type[Any]) -> Any:
+        from lsprotocol.converters import get_converter
+
         try:
-            structured = self.protocol.structure_message(message)
-        except JsonRpcException as exc:
-            logger.warning("malformed response {}: {}", message.get("id"), exc)
-            future = self.protocol._request_futures.pop(message.get("id"), None)  # type: ignore[arg-type]
-            if future is not None and not future.done():
-                future.set_exception(exc)
+            return get_converter().structure(params, cls)
+        except Exception as exc:  # a notification: log it, there is nobody to answer
+            logger.warning("ignored malformed {}: {}", cls.__name__, exc)
+            return None
+
+    def _did_open(self, params: Any) -> None:
+        from lsprotocol import types
+
+        checked = self._structure(params, types.DidOpenTextDocumentParams)
+        if checked is None:
             return
-        self.protocol.handle_message(structured)
+        self._document_store().put_text_document(checked.text_document)
+        self._mirror_document(checked.text_document.uri)
 
-    async def _run_request(
-        self,
-        msg_id: Any,
-        method: str,
-        params: Any,
-        handler: Callable[[Any, Any], Awaitable[Any]],
-    ) -> None:
+    def _did_change(self, params: Any) -> None:
+        from lsprotocol import types
+
+        checked = self._structure(params, types.DidChangeTextDocumentParams)
+        if checked is None:
+            return
+        store = self._document_store()
         try:
-            result = await handler(params, msg_id)
-        except PygentError as exc:
-            self._respond_pygent_error(msg_id, exc)
-        except asyncio.CancelledError:
-            self._respond_error(
-                msg_id, codes.REQUEST_CANCELLED, f"{method} was cancelled.", {"code": "cancelled"}
-            )
-        except Exception as exc:
-            logger.opt(exception=exc).error("{} failed", method)
-            self._respond_error(
-                msg_id,
-                codes.INTERNAL_ERROR,
-                f"Internal error in pygent during {method}: {type(exc).__name__}: {exc}. "
-                "See the log file (`pygent report`).",
-                {"code": "internal"},
-            )
-        else:
-            self._respond(msg_id, result)
-        finally:
-            self._requests.pop(msg_id, None)
+            for change in checked.content_changes:
+                store.update_text_document(checked.text_document, change)
+        except Exception as exc:  # a change to a document never opened, a bad range, ...
+            logger.warning("cannot apply a change to {}: {}", checked.text_document.uri, exc)
+            return
+        self._mirror_document(checked.text_document.uri)
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    def _did_close(self, params: Any) -> None:
+        from lsprotocol import types
+
+        checked = self._structure(params, types.DidCloseTextDocumentParams)
+        if checked is None:
+            return
+        uri = checked.text_document.uri
+        with contextlib.suppress(Exception):
+            self._document_store().remove_text_document(uri)
+        path = wire.uri_to_path(uri)
+        if path is not None and self._workspace is not None:
+            self._workspace.close_document(resolve(path))
+
+    def _mirror_document(self, uri: str) -> None:
+        """Copy the document model's view of an open document into the tools' overlay."""
+        path = wire.uri_to_path(uri)
+        if path is None:
+            return
+        try:
+            doc = self._document_store().get_text_document(uri)
+            self.workspace.open_document(resolve(path), doc.source, doc.version)
+        except (OSError, ValueError) as exc:
+            logger.warning("cannot mirror {}: {}", uri, exc)
+
+    # -- settings ----------------------------------------------------------------------------
 
     def _on_initialized(self) -> None:
         for warning in self._option_warnings:
@@ -518,7 +288,7 @@ class PygentServer:
         except Exception as exc:  # logging must never stop the server
             print(f"pygent: could not set up logging: {exc}", file=sys.stderr)
 
-    async def _ready(self) -> Settings:
+    async def ready(self) -> Settings:
         """Settings (loading them if ``initialized`` never came); raises a config error."""
         if self._warm is None:
             self._warm = asyncio.ensure_future(self._warm_up())
@@ -528,77 +298,6 @@ class PygentServer:
             raise self._settings_error
         assert self._settings is not None
         return self._settings
-
-    async def shutdown(self, params: Any, msg_id: Any) -> None:
-        """``shutdown``: stop every turn; afterwards only ``exit`` is accepted."""
-        self._shutdown = True
-        await self._stop_turns()
-        return None
-
-    def _on_end_of_input(self) -> None:
-        logger.info("client closed stdin; stopping")
-        if self._exit_code is None:
-            self._exit_code = 0
-        self._begin_stop()
-
-    def _begin_stop(self) -> None:
-        async def stop() -> None:
-            try:
-                await self._stop_turns()
-            finally:
-                self._stopped.set()
-
-        self._stop_task = asyncio.ensure_future(stop())
-
-    async def _stop_turns(self) -> None:
-        running = [s for s in self.sessions.values() if s.busy]
-        for state in running:
-            self._cancel_turn(state)
-        if running:
-            await asyncio.wait(
-                [asyncio.ensure_future(s.done.wait()) for s in running],
-                timeout=SHUTDOWN_GRACE_SECONDS,
-            )
-        others = [
-            task
-            for task in self._requests.values()
-            if not task.done() and task is not asyncio.current_task()
-        ]
-        if others:
-            _, pending = await asyncio.wait(others, timeout=SHUTDOWN_GRACE_SECONDS)
-            for task in pending:
-                task.cancel()
-
-    async def run(self, pump: FramePump) -> int:
-        """Serve until ``exit`` or end of input."""
-        loop = asyncio.get_running_loop()
-        self._loop = loop
-
-        def deliver(frame: Frame | None) -> None:
-            loop.call_soon_threadsafe(self.on_frame, frame)
-
-        pump.redirect(deliver)
-        await self._stopped.wait()
-        for state in self.sessions.values():
-            state.port.flush()
-        return self._exit_code if self._exit_code is not None else 0
-
-    # -- cancellation ------------------------------------------------------------------------
-
-    def _on_cancel_request(self, params: Any) -> None:
-        msg_id = params.get("id") if isinstance(params, dict) else None
-        state = self._prompt_requests.get(msg_id)
-        if state is not None:
-            self._cancel_turn(state)
-            return
-        task = self._requests.get(msg_id)
-        if task is not None:
-            task.cancel()
-            return
-        # Maybe a pygls-handled request.
-        future = self.protocol._request_futures.pop(msg_id, None)  # type: ignore[arg-type]
-        if future is not None:
-            future.cancel()
 
     async def _validate(
         self, method: str, params: Any, default_cwd: Path | None = None
@@ -611,329 +310,74 @@ class PygentServer:
             await asyncio.to_thread(wire.load_schema_models)
         return wire.validate_params(method, params, default_cwd)
 
-    def _on_session_cancel(self, params: Any) -> None:
-        # Checked by hand: a cancel must act at once, even before ACP's models are loaded.
-        session_id = params.get("sessionId") if isinstance(params, dict) else None
-        if not isinstance(session_id, str):
-            self.log_message(f"pygent: ignored {methods.SESSION_CANCEL}: sessionId: field required")
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def shutdown(self, params: Any, msg_id: RequestId) -> None:
+        """``shutdown``: stop every turn; afterwards only ``exit`` is accepted."""
+        self._mark_shutdown()
+        await self._stop_turns()
+
+    def _mark_shutdown(self) -> None:
+        self._shutdown = True
+        self.rpc.refusing = "after shutdown"
+
+    def _on_exit(self) -> None:
+        self._exit_code = 0 if self._shutdown else 1
+        self._begin_stop()
+
+    def _on_end_of_input(self) -> None:
+        logger.info("client closed stdin; stopping")
+        if self._exit_code is None:
+            self._exit_code = 0
+        self._begin_stop()
+
+    def on_interrupt(self) -> None:
+        """SIGINT: cancel running turns (their prompts answer ``cancelled``), then stop.
+
+        A second SIGINT stops at once.
+        """
+        if self._stop_task is not None:
+            logger.info("second interrupt; stopping now")
+            self._stopped.set()
             return
-        state = self.sessions.get(session_id)
-        if state is not None and state.busy:
-            self._cancel_turn(state)
+        logger.info("interrupted; cancelling running turns and stopping")
+        if self._exit_code is None:
+            self._exit_code = 0
+        self._mark_shutdown()
+        self._begin_stop()
 
-    def _cancel_turn(self, state: SessionState) -> None:
-        """End a session's turn: release waits, tell the agent, and enforce a grace period."""
-        if not state.busy:
+    def _begin_stop(self) -> None:
+        if self._stop_task is not None:
             return
-        state.port.cancel()
-        if state.turn is not None:
-            with contextlib.suppress(Exception):
-                state.turn.cancel()
-        if state.cancel_timer is None and state.task is not None and self._loop is not None:
-            task = state.task
-            state.cancel_timer = self._loop.call_later(CANCEL_GRACE_SECONDS, task.cancel)
 
-    # -- sessions ----------------------------------------------------------------------------
+        async def stop() -> None:
+            try:
+                await self._stop_turns()
+            finally:
+                self._stopped.set()
 
-    def _store(self, cwd: Path) -> SessionStore:
-        from pygent.agent.session import SessionStore
+        self._stop_task = asyncio.ensure_future(stop())
 
-        return SessionStore(self._store_root(cwd))
+    async def _stop_turns(self) -> None:
+        await self.turns.stop_all()
+        others = [task for task in self.rpc.running() if task is not asyncio.current_task()]
+        if others:
+            _, pending = await asyncio.wait(others, timeout=SHUTDOWN_GRACE_SECONDS)
+            for task in pending:
+                task.cancel()
 
-    def _store_root(self, cwd: Path) -> Path:
-        for root in self.workspace.roots:
-            if cwd == root or cwd.is_relative_to(root):
-                return root
-        return cwd
+    async def run(self, pump: FramePump) -> int:
+        """Serve until ``exit``, end of input or an interrupt; returns the exit code."""
+        loop = asyncio.get_running_loop()
 
-    def _workspace_for(self, cwd: Path) -> Workspace:
-        """The main workspace when ``cwd`` lies inside it, else one rooted at ``cwd`` (same overlay)."""
-        main = self.workspace
-        if any(cwd == root or cwd.is_relative_to(root) for root in main.roots):
-            return main
-        from pygent.tools.workspace import Workspace
+        def deliver(frame: Frame | None) -> None:
+            loop.call_soon_threadsafe(self.on_frame, frame)
 
-        other = Workspace([cwd])
-        other._overlay = main._overlay  # one overlay: the editor's buffers are the same
-        return other
-
-    def _new_state(self, session: Session, store: SessionStore, settings: Settings) -> SessionState:
-        cwd = Path(session.cwd)
-        workspace = self._workspace_for(cwd)
-        port = JsonRpcPort(self, session.id, workspace, follow_agent=self.options.follow_agent)
-        mode = session.mode or settings.permissions.mode
-        state = SessionState(
-            session=session,
-            store=store,
-            port=port,
-            workspace=workspace,
-            mode=mode,
-            model=session.model or settings.llm.model,
-        )
-        state.done.set()
-        self.sessions[session.id] = state
-        return state
-
-    def _cwd(self, params: dict[str, Any]) -> Path:
-        cwd = _resolve(Path(params["cwd"]))
-        if not cwd.is_dir():
-            raise invalid_params(f"cwd: {cwd} is not a directory")
-        return cwd
-
-    async def session_new(self, params: Any, msg_id: Any) -> dict[str, Any]:
-        """``pygent/session/new {cwd?, mcpServers?}`` -> ``{sessionId}``."""
-        checked = await self._validate(methods.SESSION_NEW, params, self.root)
-        settings = await self._ready()
-        cwd = self._cwd(checked)
-        store = self._store(cwd)
-        session = await asyncio.to_thread(
-            store.create, settings.llm.model, cwd, mode=settings.permissions.mode
-        )
-        state = self._new_state(session, store, settings)
-        return {
-            "sessionId": session.id,
-            "modes": _modes(state.mode),
-            "models": {"currentModelId": state.model},
-        }
-
-    async def session_load(self, params: Any, msg_id: Any) -> dict[str, Any]:
-        """``pygent/session/load``: replay the history as updates, then answer."""
-        checked = await self._validate(methods.SESSION_LOAD, params, self.root)
-        settings = await self._ready()
-        session_id = checked["sessionId"]
-        current = self.sessions.get(session_id)
-        if current is not None and current.busy:
-            raise session_busy(session_id)
-        cwd = self._cwd(checked)
-        store = self._store(cwd)
-        session = await asyncio.to_thread(store.load, session_id)
-        state = self._new_state(session, store, settings)
-        # Replay: one notification per stored message, encoded and written in a worker thread in
-        # large batches (10k messages: one pass, no await per frame, the loop stays free).
-        frames = await asyncio.to_thread(_replay_frames, session)
-        for batch in frames:
-            await asyncio.to_thread(self.writer.write, batch)
-        for warning in session.warnings:
-            self.log_message(f"pygent: session {session_id}: {warning}")
-        return {"modes": _modes(state.mode), "models": {"currentModelId": state.model}}
-
-    async def session_list(self, params: Any, msg_id: Any) -> dict[str, Any]:
-        """``pygent/session/list`` -> ``{sessions: [...]}``, newest first."""
-        checked = await self._validate(methods.SESSION_LIST, params, self.root)
-        cwd = _resolve(Path(checked["cwd"])) if checked.get("cwd") else self.root
-        store = self._store(cwd)
-        infos = await asyncio.to_thread(store.list)
-        return {"sessions": [dict(info) for info in infos]}
-
-    async def session_delete(self, params: Any, msg_id: Any) -> None:
-        """``pygent/session/delete {sessionId}``."""
-        checked = await self._validate(methods.SESSION_DELETE, params)
-        session_id = checked["sessionId"]
-        state = self.sessions.get(session_id)
-        if state is not None and state.busy:
-            raise session_busy(session_id)
-        store = state.store if state is not None else self._store(self.root)
-        await asyncio.to_thread(store.delete, session_id)
-        self.sessions.pop(session_id, None)
-        return None
-
-    def _state(self, session_id: str) -> SessionState:
-        state = self.sessions.get(session_id)
-        if state is None:
-            raise session_not_found(session_id)
-        return state
-
-    async def _state_or_load(self, session_id: str) -> SessionState:
-        """A session in memory, or loaded from this workspace's store on first use."""
-        state = self.sessions.get(session_id)
-        if state is not None:
-            return state
-        settings = await self._ready()
-        store = self._store(self.root)
-        session = await asyncio.to_thread(store.load, session_id)
-        return self._new_state(session, store, settings)
-
-    async def session_set_mode(self, params: Any, msg_id: Any) -> None:
-        """``pygent/session/setMode {sessionId, modeId}``."""
-        checked = await self._validate(methods.SESSION_SET_MODE, params)
-        state = await self._state_or_load(checked["sessionId"])
-        state.mode = checked["modeId"]
-        if state.gate is not None:
-            state.gate.mode = state.mode
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(state.session.set_meta, mode=state.mode)
-        from pygent.protocol.updates import current_mode_update
-
-        state.port.emit(current_mode_update(state.mode))
-        state.port.flush()
-        return None
-
-    async def session_set_model(self, params: Any, msg_id: Any) -> None:
-        """``pygent/session/setModel {sessionId, modelId}`` (takes effect at the next prompt)."""
-        checked = await self._validate(methods.SESSION_SET_MODEL, params)
-        state = await self._state_or_load(checked["sessionId"])
-        state.model = checked["modelId"]
-        state.agent = None  # rebuilt with the new model at the next prompt
-        with contextlib.suppress(Exception):
-            await asyncio.to_thread(state.session.set_meta, model=state.model)
-        return None
-
-    async def session_compact(self, params: Any, msg_id: Any) -> dict[str, Any]:
-        """``pygent/session/compact {sessionId}`` -> ``{compacted}``: summarise older turns now."""
-        checked = await self._validate(methods.SESSION_COMPACT, params)
-        state = await self._state_or_load(checked["sessionId"])
-        if state.busy:
-            raise session_busy(state.session.id)
-        settings = await self._ready()
-        agent = await asyncio.to_thread(self._agent_for, state, settings)
-        state.busy = True
-        state.done.clear()
-        try:
-            compacted = await agent.compact(state.session)
-        finally:
-            state.busy = False
-            state.done.set()
-        return {"compacted": bool(compacted)}
-
-    # -- turns -------------------------------------------------------------------------------
-
-    def _agent_for(self, state: SessionState, settings: Settings) -> Any:
-        if state.agent is not None:
-            return state.agent
-        from pygent.agent.loop import Agent
-        from pygent.permissions.engine import PermissionEngine
-
-        if state.model != settings.llm.model:
-            settings = settings.model_copy(deep=True)
-            settings.llm.model = state.model
-        gate = PermissionEngine(settings, state.workspace.root, mode=state.mode)
-        state.gate = gate
-        state.agent = Agent(settings, state.workspace, state.port, gate=gate)
-        return state.agent
-
-    async def session_prompt(self, params: Any, msg_id: Any) -> dict[str, Any]:
-        """``pygent/session/prompt {sessionId, prompt}`` -> ``{stopReason, usage}``."""
-        checked = await self._validate(methods.SESSION_PROMPT, params)
-        state = await self._state_or_load(checked["sessionId"])
-        if state.busy:
-            raise session_busy(state.session.id)
-        token = checked.get("workDoneToken")
-        if token is not None and not isinstance(token, (str, int)):
-            raise invalid_params("workDoneToken: must be a string or an integer")
-        state.busy = True
-        state.done.clear()
-        state.prompt_id = msg_id
-        state.port.begin_turn(token)
-        self._prompt_requests[msg_id] = state
-        if token is not None:
-            self.notify(
-                "$/progress",
-                {
-                    "token": token,
-                    "value": {"kind": "begin", "title": "pygent", "cancellable": True},
-                },
-            )
-        try:
-            settings = await self._ready()
-            inner = asyncio.ensure_future(self._run_turn(state, settings, checked["prompt"]))
-            state.task = inner
-            await asyncio.wait({inner})
-            if inner.cancelled():
-                if state.port.cancelled:
-                    return {"stopReason": "cancelled"}
-                raise asyncio.CancelledError
-            result: dict[str, Any] = inner.result()
-            if state.port.cancelled:
-                result["stopReason"] = "cancelled"
-            return result
-        finally:
+        pump.redirect(deliver)
+        await self._stopped.wait()
+        for state in self.sessions.sessions.values():
             state.port.flush()
-            if token is not None:
-                self.notify("$/progress", {"token": token, "value": {"kind": "end"}})
-            if state.cancel_timer is not None:
-                state.cancel_timer.cancel()
-                state.cancel_timer = None
-            state.turn = None
-            state.task = None
-            state.busy = False
-            state.prompt_id = None
-            self._prompt_requests.pop(msg_id, None)
-            state.done.set()
-
-    async def _run_turn(
-        self, state: SessionState, settings: Settings, blocks: list[dict[str, Any]]
-    ) -> dict[str, Any]:
-        agent = await asyncio.to_thread(self._agent_for, state, settings)
-        if state.port.cancelled:
-            return {"stopReason": "cancelled"}
-        turn = agent.prompt(state.session, blocks)
-        state.turn = turn
-        port = state.port
-        async for update in turn:
-            port.emit(update)
-        port.flush()
-        result: dict[str, Any] = {"stopReason": turn.stop_reason or "end_turn"}
-        if turn.usage:
-            result["usage"] = turn.usage
-        return result
-
-    # -- workspace/executeCommand ------------------------------------------------------------
-
-    async def execute_command(self, params: Any, msg_id: Any) -> Any:
-        """``pygent.prompt [text]`` runs a turn in a per-connection session; ``pygent.cancel`` stops it."""
-        if not isinstance(params, dict) or not isinstance(params.get("command"), str):
-            raise invalid_params("command: field required")
-        command = params["command"]
-        arguments = params.get("arguments") or []
-        if command == methods.COMMAND_CANCEL:
-            for state in self.sessions.values():
-                if state.busy and state.session.id == self._command_session:
-                    self._cancel_turn(state)
-            return None
-        if command != methods.COMMAND_PROMPT:
-            raise PygentError(
-                "invalid_params",
-                f"Unknown command {command!r}.",
-                f"Commands: {methods.COMMAND_PROMPT}, {methods.COMMAND_CANCEL}.",
-            )
-        if not isinstance(arguments, list) or not arguments or not isinstance(arguments[0], str):
-            raise invalid_params("arguments[0]: the prompt text is required")
-        text = arguments[0]
-        session_id = self._command_session
-        if session_id is None or session_id not in self.sessions:
-            created = await self.session_new({}, msg_id)
-            session_id = created["sessionId"]
-            self._command_session = session_id
-        state = self.sessions[session_id]
-        chunks: list[str] = []
-        original_send = state.port._send_update
-
-        def capture(update: dict[str, Any]) -> None:
-            if update.get("sessionUpdate") == "agent_message_chunk":
-                chunks.append(str(update.get("content", {}).get("text", "")))
-            original_send(update)
-
-        state.port._send_update = capture  # type: ignore[method-assign]
-        state.port._coalescer._send = capture
-        try:
-            result = await self.session_prompt(
-                {"sessionId": session_id, "prompt": [{"type": "text", "text": text}]}, msg_id
-            )
-        finally:
-            state.port._send_update = original_send  # type: ignore[method-assign]
-            state.port._coalescer._send = original_send
-        answer = "".join(chunks).strip()
-        if answer:
-            self.show_message(answer, 3)
-        return {"stopReason": result["stopReason"], "text": answer, "sessionId": session_id}
-
-
-def _modes(current: str) -> dict[str, Any]:
-    names = {"ask": "Ask", "auto-edit": "Auto-edit", "plan": "Plan", "auto": "Auto"}
-    return {
-        "currentModeId": current,
-        "availableModes": [{"id": mode, "name": name} for mode, name in names.items()],
-    }
+        return self._exit_code if self._exit_code is not None else 0
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -944,39 +388,6 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def _resolve(path: Path) -> Path:
-    try:
-        return path.expanduser().resolve()
-    except (OSError, RuntimeError):
-        return path
-
-
-#: Replayed notifications written per ``write`` call (bounded, so other sessions' frames interleave).
-_REPLAY_BATCH = 512
-
-
-def _replay_frames(session: Session) -> list[bytes]:
-    """The ``session/update`` frames replaying ``session``'s history, joined into write batches."""
-    encode = json.JSONEncoder(ensure_ascii=True, separators=(", ", ": ")).encode
-    batches: list[bytes] = []
-    pending: list[bytes] = []
-    for update in session.replay_updates():
-        body = encode(
-            {
-                "jsonrpc": "2.0",
-                "method": methods.SESSION_UPDATE,
-                "params": {"sessionId": session.id, "update": update},
-            }
-        ).encode("ascii")
-        pending.append(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        if len(pending) >= _REPLAY_BATCH:
-            batches.append(b"".join(pending))
-            pending = []
-    if pending:
-        batches.append(b"".join(pending))
-    return batches
 
 
 def _warm_imports(settings: Settings | None = None) -> None:
@@ -1017,6 +428,17 @@ class _PyglsLogBridge(logging.Handler):
             logger.opt(depth=6).log(record.levelname, record.getMessage())
 
 
+def _install_interrupt(loop: asyncio.AbstractEventLoop, on_interrupt: Any) -> None:
+    """Route SIGINT to ``on_interrupt`` on the loop (POSIX: the loop's handler; Windows: signal)."""
+    try:
+        loop.add_signal_handler(signal.SIGINT, on_interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):  # Windows, or not the main thread
+        with contextlib.suppress(ValueError):
+            signal.signal(
+                signal.SIGINT, lambda signum, frame: loop.call_soon_threadsafe(on_interrupt)
+            )
+
+
 def serve(
     pump: FramePump, writer: FrameWriter, init_message: dict[str, Any], overrides: dict[str, Any]
 ) -> int:
@@ -1029,6 +451,7 @@ def serve(
     async def main() -> int:
         server = PygentServer(writer, init_message, overrides)
         loop = asyncio.get_running_loop()
+        _install_interrupt(loop, server.on_interrupt)
 
         def closed() -> None:
             loop.call_soon_threadsafe(server._on_end_of_input)

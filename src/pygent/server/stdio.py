@@ -21,10 +21,20 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-#: Largest message body accepted. A larger one is drained, discarded and answered with an error.
+#: Largest message body accepted by default (64 MiB: a prompt with several large files inlined is a
+#: few MiB). A larger one is answered with an error and skipped; ``PYGENT_MAX_MESSAGE_BYTES`` or
+#: ``pygent serve --max-message-bytes`` change it.
 DEFAULT_MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
-_CONTENT_LENGTH = re.compile(rb"^content-length:\s*(\d+)\s*$", re.IGNORECASE)
+#: The header, found anywhere in a line: after a body shorter than its Content-Length said, the
+#: next header follows the body's tail on the same line. Inside a JSON body this cannot match
+#: (a JSON string holds no raw line break, and the name would be quoted), so resynchronising on it
+#: never starts a frame in the middle of a message.
+_CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:[ \t]*(\d+)[ \t]*$", re.IGNORECASE)
+#: More digits than this is no real length (and ``int()`` of thousands of digits is refused).
+_MAX_LENGTH_DIGITS = 18
+#: Longest header line read at once; a longer one is read in pieces.
+_MAX_LINE = 65536
 
 
 @dataclass
@@ -117,10 +127,12 @@ class Frame:
 
 
 class FrameReader:
-    """Splits a byte stream into Content-Length framed bodies.
+    """Splits a byte stream into Content-Length framed bodies, and recovers from bad framing.
 
-    Header blocks without a usable ``Content-Length`` and bodies above ``max_bytes`` become
-    :class:`Frame` errors (the body is drained so the stream stays in sync).
+    A header block without a usable ``Content-Length``, or a body above ``max_bytes``, becomes a
+    :class:`Frame` error at once (an oversized body is never read into memory, nor waited for).
+    The reader then skips bytes up to the next ``Content-Length`` header line, so one bad frame
+    costs that frame only, whatever its declared length.
 
     Args:
         stream: A binary stream (buffered).
@@ -130,43 +142,60 @@ class FrameReader:
     def __init__(self, stream: io.BufferedIOBase, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES):
         self._stream = stream
         self.max_bytes = max_bytes
+        self._resync = False
 
     def read_frame(self) -> Frame | None:
         """Block until the next frame; None at end of stream."""
-        length: int | None = None
+        length_text: bytes | None = None
         bad_header: bytes | None = None
         saw_header = False
+        carry = b""
         while True:
-            line = self._stream.readline(65536)
+            line = self._stream.readline(_MAX_LINE)
             if not line:
                 return None
+            if self._resync:
+                # Skipping a bad message: only a Content-Length header line ends the skip. The
+                # carried tail of the previous piece catches a header split by the line limit.
+                window = (carry + line).strip()
+                carry = line[-64:] if not line.endswith(b"\n") else b""
+                match = _CONTENT_LENGTH.search(window) if line.endswith(b"\n") else None
+                if match is None:
+                    continue
+                self._resync = False
+                saw_header = True
+                length_text = match.group(1)
+                continue
             stripped = line.strip()
             if not stripped:
                 if not saw_header:
                     continue  # stray blank line between frames
                 break
             saw_header = True
-            match = _CONTENT_LENGTH.match(stripped)
+            match = _CONTENT_LENGTH.search(stripped)
             if match:
-                length = int(match.group(1))
+                length_text = match.group(1)
             elif b":" not in stripped:
                 bad_header = stripped[:80]
-        if length is None:
+        if length_text is None:
+            self._resync = True
             what = f"header line {bad_header!r}" if bad_header else "a header block"
-            return Frame(error=f"Received {what} without a Content-Length header; skipped it.")
-        if length > self.max_bytes:
-            remaining = length
-            while remaining > 0:
-                chunk = self._stream.read(min(remaining, 1 << 20))
-                if not chunk:
-                    return None
-                remaining -= len(chunk)
+            return Frame(
+                error=f"Received {what} without a Content-Length header; skipped to the next frame."
+            )
+        if len(length_text) > _MAX_LENGTH_DIGITS or int(length_text) > self.max_bytes:
+            self._resync = True
+            shown = length_text.decode("ascii")
+            if len(shown) > 24:
+                shown = shown[:21] + "..."
             return Frame(
                 error=(
-                    f"Message of {length} bytes exceeds the limit of {self.max_bytes} bytes; "
-                    "it was discarded. Send smaller messages (attach files by resource_link)."
+                    f"Message of {shown} bytes exceeds the limit of {self.max_bytes} bytes; "
+                    "it was skipped. Send smaller messages (attach files by resource_link), or "
+                    "raise the limit with PYGENT_MAX_MESSAGE_BYTES."
                 )
             )
+        length = int(length_text)
         body = self._stream.read(length)
         if body is None or len(body) < length:
             return None
