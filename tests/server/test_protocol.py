@@ -175,7 +175,7 @@ async def test_absurd_content_length_is_answered_and_the_next_frame_is_served(
 ) -> None:
     server = await make_raw()
     await server.initialize(workspace)
-    server.send_bytes(b"Content-Length: 99999999999999999999\r\n\r\n{\"jsonrpc\":")
+    server.send_bytes(b'Content-Length: 99999999999999999999\r\n\r\n{"jsonrpc":')
     refused = await server.next_message()
     assert refused["error"]["code"] == -32700 and refused["id"] is None
     assert "exceeds the limit" in refused["error"]["message"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import json
 from typing import Any
 
@@ -26,7 +27,10 @@ async def test_coalescer_merges_chunks_keeps_order_and_loses_nothing() -> None:
 
     def send(update: dict[str, Any]) -> None:
         sent.append(update)
-        if update["sessionUpdate"] == "agent_message_chunk" and "after" in update["content"]["text"]:
+        if (
+            update["sessionUpdate"] == "agent_message_chunk"
+            and "after" in update["content"]["text"]
+        ):
             tail_sent.set()
 
     coalescer = ChunkCoalescer(send, interval=0.05)
@@ -87,7 +91,7 @@ async def test_coalescer_keeps_sending_while_a_fast_stream_never_yields() -> Non
     for at in sent_at:
         windows[min(int(at / 0.1), len(windows) - 1)] += 1
     assert all(count >= 1 for count in windows), windows
-    gaps = [later - earlier for earlier, later in zip(sent_at, sent_at[1:])]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(sent_at)]
     assert max(gaps) <= 0.1
     assert max(windows) <= 0.1 * 60 + 1
     assert len(sent_at) <= streamed_for * 60 + 2
