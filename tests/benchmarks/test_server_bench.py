@@ -1,7 +1,9 @@
-"""Benchmarks of ``pygent serve``: spawn -> ``initialize`` answered, per-chunk server time, idle memory.
+"""Benchmarks of ``pygent serve``: spawn -> ``initialize`` answered, per-chunk server time, streaming
+smoothness, idle memory.
 
 Budgets (issue #5): ``initialize`` answered < 500 ms median from spawn; < 1 ms of server time per
-streamed chunk. These report numbers (pytest-benchmark's table plus a printed summary) and never
+streamed chunk. Streaming (issue #14): while the model streams, no gap between two update
+notifications over 100 ms, at no more than ~60 notifications/s. These report numbers (pytest-benchmark's table plus a printed summary) and never
 fail on speed. Run with::
 
     python -m pytest tests/benchmarks/test_server_bench.py --benchmark-only -s
@@ -10,6 +12,7 @@ fail on speed. Run with::
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import statistics
@@ -159,6 +162,90 @@ def test_server_time_per_streamed_chunk(benchmark: Any) -> None:
         f"{results['coalesced']:.4f} ms coalesced (budget {BUDGET_CHUNK_MS} ms)"
     )
     assert per_chunk_ms > 0
+
+
+STREAM_CHUNKS = 5000
+BUDGET_GAP_S = 0.1
+BUDGET_RATE = 60.0
+
+
+def _stream_arrivals(env: dict[str, str], root: Path, delay: float) -> tuple[list[float], float]:
+    """Arrival times (client clock) of the text notifications of one 5,000-chunk answer, and the
+    seconds from the prompt sent to its answer."""
+    from pygent.client import PygentClient
+
+    arrivals: list[float] = []
+    took: list[float] = []
+    text = "".join(f"w{i % 10}" for i in range(STREAM_CHUNKS))  # 2 characters per chunk
+
+    def on_update(params: dict[str, Any]) -> None:
+        if params["update"]["sessionUpdate"] == "agent_message_chunk":
+            arrivals.append(time.perf_counter())
+
+    async def turn() -> str:
+        item: dict[str, Any] = {"text": text}
+        if delay:
+            item["delay"] = delay
+        with FakeLLMThread([item], chunk_size=2) as fake:
+            server_env = dict(
+                env,
+                PYGENT_MODEL="openai/fake-model",
+                PYGENT_API_BASE=fake.base_url,
+                PYGENT_API_KEY="sk-fake-test",
+            )
+            client = PygentClient(SERVER_CMD, root=root, env=server_env, on_update=on_update)
+            async with client:
+                session_id = await asyncio.wait_for(client.new_session(), 120)
+                async with client.stream(session_id) as stream:
+                    started = time.perf_counter()
+                    result = await asyncio.wait_for(client.prompt(session_id, "go"), 600)
+                    took.append(time.perf_counter() - started)
+                    received = "".join(
+                        u["update"]["content"]["text"]
+                        for u in stream.drain()
+                        if u["update"]["sessionUpdate"] == "agent_message_chunk"
+                    )
+                assert result["stopReason"] == "end_turn"
+                return received
+
+    received = asyncio.run(turn())
+    assert received == text  # nothing lost, nothing reordered
+    return arrivals, took[0]
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.003], ids=["burst", "3ms-apart"])
+def test_streaming_has_no_long_gaps(
+    benchmark: Any, tmp_path: Path, env: dict[str, str], delay: float
+) -> None:
+    """A 5,000-chunk answer, as fast as the fake model can send it and with 3 ms between chunks."""
+    from _budget import report_budget
+
+    runs: list[tuple[list[float], float]] = []
+    benchmark.pedantic(
+        lambda: runs.append(_stream_arrivals(env, tmp_path, delay)), rounds=1, iterations=1
+    )
+    arrivals, turn_s = runs[0]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(arrivals)]
+    span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
+    rate = (len(arrivals) - 1) / span if span > 0 else float("inf")
+    benchmark.extra_info.update(
+        notifications=len(arrivals),
+        span_s=round(span, 3),
+        rate_per_s=round(rate, 1),
+        turn_s=round(turn_s, 3),
+    )
+    print(
+        f"\n{STREAM_CHUNKS} chunks ({'burst' if not delay else f'{delay * 1000:g} ms apart'}): "
+        f"{len(arrivals)} notifications over {span * 1000:.0f} ms, {rate:.0f}/s "
+        f"(budget <= ~{BUDGET_RATE:g}/s); prompt answered after {turn_s * 1000:.0f} ms"
+    )
+    report_budget(
+        benchmark,
+        "largest gap between update notifications",
+        max(gaps, default=0.0),
+        BUDGET_GAP_S,
+        what="max",
+    )
 
 
 def _rss_kib(pid: int) -> int | None:

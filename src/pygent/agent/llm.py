@@ -706,6 +706,10 @@ async def _close_stream(response: Any) -> None:
         await asyncio.wait_for(asyncio.shield(closer()), 2)
 
 
+#: Longest stretch a stream is read without giving the event loop a turn.
+STREAM_YIELD_SECONDS = 0.005
+
+
 async def stream_completion(
     settings: Settings,
     messages: list[dict[str, Any]],
@@ -746,7 +750,15 @@ async def stream_completion(
             finish: str | None = None
             usage: UsageEvent | None = None
             completion_id = "call"
+            loop = asyncio.get_running_loop()
+            yielded = loop.time()
             async for chunk in response:
+                if loop.time() - yielded >= STREAM_YIELD_SECONDS:
+                    # A fast stream is read from an already-filled buffer without ever
+                    # suspending: let the consumer (the server sending updates, a cancel
+                    # arriving) run, or the client sees nothing until the answer is complete.
+                    await asyncio.sleep(0)
+                    yielded = loop.time()
                 completion_id = str(_get(chunk, "id") or completion_id)
                 chunk_usage = _get(chunk, "usage")
                 if chunk_usage is not None and (
