@@ -128,13 +128,18 @@ def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     marker = repo / "finished.txt"
+    started_file = repo / "started.txt"
     python = shlex.quote(sys.executable)
-    command = f"{python} -c \"import time; time.sleep(4); open('finished.txt', 'w')\""
+    script = (
+        "import os, time; open('started.tmp', 'w').write(str(os.getpid())); "
+        "os.replace('started.tmp', 'started.txt'); time.sleep(4); open('finished.txt', 'w')"
+    )
+    command = f'{python} -c "{script}"'
     fake_llm.script([{"tool_calls": [call("shell", command=command)]}, {"text": "ok"}])
     env = pygent_env(fake_llm.base_url)
     with running_pygent("--mode", "auto", "Run the slow thing", cwd=repo, env=env) as output:
-        wait_for(lambda: "• " in output.stderr, what="the shell tool call")
-        time.sleep(1.0)  # the shell command is running
+        wait_for(started_file.exists, what="the shell command to start")
+        pid = int(started_file.read_text())
         started = time.monotonic()
         output.proc.send_signal(signal.SIGINT)
         output.wait(timeout=30)
@@ -142,10 +147,28 @@ def test_ctrl_c_during_a_shell_tool_stops_it_and_records_a_result(
     err = output.stderr
     assert output.proc.returncode == 130, err
     assert elapsed < 20
-    time.sleep(5)  # had the command survived the cancel, it would have written the marker by now
+    # The command was stopped, not left behind: its process is gone before it could finish.
+    wait_for(lambda: _process_gone(pid), what=f"the shell command (pid {pid}) to be stopped")
     assert not marker.exists()
     session = SessionStore(repo).latest()
     assert session is not None
     call_ids = [tc["id"] for m in session.messages for tc in m.get("tool_calls") or []]
     results = [m.get("tool_call_id") for m in session.messages if m["role"] == "tool"]
     assert call_ids and set(call_ids) <= set(results)
+
+
+def _process_gone(pid: int) -> bool:
+    """True once ``pid`` no longer runs (a zombie waiting to be reaped counts as gone)."""
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    try:
+        return stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return False

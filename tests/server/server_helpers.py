@@ -28,6 +28,13 @@ async def wait(awaitable: Awaitable[T], timeout: float = TIMEOUT) -> T:
     return await asyncio.wait_for(awaitable, timeout)
 
 
+async def until(predicate: Callable[[], bool], interval: float = 0.05) -> None:
+    """Return once ``predicate()`` is true (for state outside the protocol, like a file a
+    command writes); wrap in :func:`wait` to bound it."""
+    while not predicate():
+        await asyncio.sleep(interval)
+
+
 class Recorder:
     """Answers server requests from a policy and records what was asked.
 

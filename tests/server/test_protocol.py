@@ -198,9 +198,10 @@ async def test_session_methods_new_list_load_set_mode_set_model_delete(
 
     async with client.stream(session_id) as stream:
         await wait(client.set_mode(session_id, "plan"))
-        await asyncio.sleep(0.2)
-        mode_updates = stream.drain()
-    assert mode_updates[-1]["update"] == {
+        mode_update = await wait(stream.__anext__())
+        while mode_update["update"]["sessionUpdate"] != "current_mode_update":
+            mode_update = await wait(stream.__anext__())
+    assert mode_update["update"] == {
         "sessionUpdate": "current_mode_update",
         "currentModeId": "plan",
     }

@@ -14,6 +14,7 @@ from server_helpers import (
     kinds,
     text_of,
     tool_messages,
+    until,
     wait,
 )
 
@@ -222,9 +223,9 @@ async def test_cancel_by_cancel_request_during_streaming(
 
 
 async def test_cancel_during_shell_tool(
-    make_client: ClientFactory, fake_llm: FakeLLMThread
+    make_client: ClientFactory, fake_llm: FakeLLMThread, workspace: Path
 ) -> None:
-    fake_llm.script([shell_call("sleep 60"), {"text": "never"}])
+    fake_llm.script([shell_call("touch shell-started && sleep 60"), {"text": "never"}])
     client = await make_client(initialization_options={"permissionMode": "auto"})
     session_id = await wait(client.new_session())
     async with client.stream(session_id) as stream:
@@ -232,7 +233,7 @@ async def test_cancel_during_shell_tool(
         async for params in stream:
             if params["update"]["sessionUpdate"] == "tool_call":
                 break
-        await asyncio.sleep(0.5)
+        await wait(until((workspace / "shell-started").exists))  # the command is running
         started = asyncio.get_running_loop().time()
         await client.cancel(session_id)
         result = await wait(task, 30)
@@ -332,9 +333,11 @@ async def test_follow_agent_shows_edited_documents_without_focus(
     make_client: ClientFactory, fake_llm: FakeLLMThread, workspace: Path
 ) -> None:
     shown: list[dict[str, Any]] = []
+    asked_to_show = asyncio.Event()
 
     def show_document(params: dict[str, Any]) -> dict[str, Any]:
         shown.append(params)
+        asked_to_show.set()
         return {"success": True}
 
     fake_llm.script([EDIT_CALL, {"text": "Done."}])
@@ -343,7 +346,7 @@ async def test_follow_agent_shows_edited_documents_without_focus(
     )
     session_id = await wait(client.new_session())
     await run_prompt(client, session_id, "add a docstring")
-    await asyncio.sleep(0.5)
+    await wait(asked_to_show.wait(), 60)
     assert shown == [{"uri": (workspace / "util.py").as_uri(), "takeFocus": False}]
 
 
