@@ -237,6 +237,27 @@ Sessions, settings, rules and logs are the same as in `pygent chat` and `pygent 
 Editor-given MCP servers are ignored for now. Snippets for every editor: docs/editors/acp.md.
 """
 
+_SERVER = """\
+The server editors talk to (`pygent serve`)
+
+  pygent serve                          JSON-RPC (LSP framing) on stdin/stdout; editors start it
+  pygent serve --model NAME             override llm.model for this server
+  pygent serve --mode plan              override permissions.mode
+  pygent serve --max-message-bytes N    largest message accepted (default 64 MiB;
+                                        also PYGENT_MAX_MESSAGE_BYTES)
+
+Stdout carries protocol frames only; logs go to the log file (`pygent report`).
+Bad input never stops it: a malformed or oversized frame is answered with error -32700 and
+the server reads on from the next frame. Ctrl-C cancels running turns (their prompts answer
+"cancelled"), then the server exits.
+
+Errors carry a stable data.code; pygent's own use their own numbers:
+  no_api_key -31001   model_not_found -31002   auth_failed -31003   rate_limited -31004
+  context_overflow -31005   network -31006   invalid_config -31007
+  session_not_found -31008   session_busy -31009   llm_error -31010
+The protocol is documented in docs/protocol.md.
+"""
+
 #: Topic name -> text. Later features add or extend topics here.
 TOPICS: dict[str, str] = {
     "tools": _TOOLS,
@@ -246,6 +267,7 @@ TOPICS: dict[str, str] = {
     "sessions": _SESSIONS,
     "shortcuts": _SHORTCUTS,
     "acp": _ACP,
+    "server": _SERVER,
 }
 
 

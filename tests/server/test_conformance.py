@@ -163,3 +163,13 @@ async def test_sigint_during_a_turn_answers_the_prompt_cancelled_and_exits(
     again.send(list_request("l"))
     sessions = (await again.response("l"))["result"]["sessions"]
     assert [s["sessionId"] for s in sessions] == [session_id]
+
+
+def test_help_and_protocol_docs_list_every_error_number() -> None:
+    from pygent.help_topics import TOPICS
+
+    table = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
+    for name, number in JSONRPC_CODES.items():
+        assert f"| `{name}` | {number} |" in table, name
+        if -31999 <= number <= -31000:
+            assert f"{name} {number}" in TOPICS["server"], name
