@@ -1,8 +1,9 @@
-"""Start-up of ``pygent serve``: guard stdio, answer ``initialize`` fast, then hand over to pygls.
+"""Start-up of ``pygent serve``: guard stdio, answer ``initialize`` fast, then hand over to the server.
 
-Importing pygls (lsprotocol's types alone take ~0.5 s) would push the ``initialize`` answer past
-its 500 ms budget, so the main thread answers ``initialize`` with plain JSON while a background
-thread imports the server. Frames that arrive meanwhile wait in a queue, in order.
+Importing the server (loguru, and lsprotocol's types for document sync, ~0.5 s) would push the
+``initialize`` answer past its 500 ms budget, so the main thread answers ``initialize`` with plain
+JSON while a background thread imports :mod:`pygent.server.server`. Frames that arrive meanwhile
+wait in a queue, in order.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 JSON-RPC layer (:mod:`~pygent.server.rpc`), the sessions (:mod:`~pygent.server.sessions`), the
 turns (:mod:`~pygent.server.turns`) and the command adapter (:mod:`~pygent.server.commands`).
 
-``initialize`` was answered by :mod:`pygent.server.main` before this module was imported; here
-the server takes over from the first message after it. Open documents are kept by pygls'
+``initialize`` was answered by :mod:`pygent.server.main` while this module was imported in a
+background thread (lsprotocol's types, ~0.5 s, load here, off the ``initialize`` path and never on
+the event loop); the server takes over from the first message after it. Open documents are kept by pygls'
 public document model (``pygls.workspace.Workspace``: incremental changes in the negotiated
 position encoding) and mirrored into the tools' overlay.
 """
@@ -21,6 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
+from lsprotocol import types
+from lsprotocol.converters import get_converter
+from pygls.workspace import Workspace as DocumentStore
 
 from pygent.errors import PygentError
 from pygent.protocol import methods
@@ -36,8 +40,6 @@ from pygent.server.turns import SHUTDOWN_GRACE_SECONDS, TurnRunner
 SCHEMA_WARM_DELAY_SECONDS = 2.0
 
 if TYPE_CHECKING:
-    from pygls.workspace import Workspace as DocumentStore
-
     from pygent.server.main import FramePump
     from pygent.settings.models import Settings
     from pygent.tools.workspace import Workspace
@@ -171,16 +173,12 @@ class PygentServer:
 
     def _document_store(self) -> DocumentStore:
         if self._documents is None:
-            from pygls.workspace import Workspace as DocumentStore
-
             self._documents = DocumentStore(
                 self.root.as_uri(), position_encoding=self.features.position_encoding
             )
         return self._documents
 
     def _structure(self, params: Any, cls: type[Any]) -> Any:
-        from lsprotocol.converters import get_converter
-
         try:
             return get_converter().structure(params, cls)
         except Exception as exc:  # a notification: log it, there is nobody to answer
@@ -188,8 +186,6 @@ class PygentServer:
             return None
 
     def _did_open(self, params: Any) -> None:
-        from lsprotocol import types
-
         checked = self._structure(params, types.DidOpenTextDocumentParams)
         if checked is None:
             return
@@ -197,8 +193,6 @@ class PygentServer:
         self._mirror_document(checked.text_document.uri)
 
     def _did_change(self, params: Any) -> None:
-        from lsprotocol import types
-
         checked = self._structure(params, types.DidChangeTextDocumentParams)
         if checked is None:
             return
@@ -212,8 +206,6 @@ class PygentServer:
         self._mirror_document(checked.text_document.uri)
 
     def _did_close(self, params: Any) -> None:
-        from lsprotocol import types
-
         checked = self._structure(params, types.DidCloseTextDocumentParams)
         if checked is None:
             return
