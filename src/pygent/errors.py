@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from pygent.redact import redact, redact_value
+
 #: Stable error codes, shared by every frontend (``data.code`` on the wire).
 ERROR_CODES = (
     "no_api_key",
@@ -69,11 +71,14 @@ class PygentError(Exception):
     def __init__(
         self, code: str, message: str, hint: str = "", data: dict[str, Any] | None = None
     ) -> None:
+        # Redacted here, once: a provider that echoes the key ("Incorrect API key provided:
+        # sk-...") must not leak it into the editor, the session file or the next prompt.
+        message = redact(message)
         super().__init__(message)
         self.code = code
         self.message = message
-        self.hint = hint
-        self.data = data or {}
+        self.hint = redact(hint)
+        self.data = redact_value(data) if data else {}
 
     def __str__(self) -> str:
         return f"{self.message} {self.hint}".strip()
@@ -163,8 +168,16 @@ def session_not_found(session_id: str) -> PygentError:
     )
 
 
-def session_busy(session_id: str) -> PygentError:
-    """The session is already running a turn."""
+def session_busy(session_id: str, holder: str = "") -> PygentError:
+    """The session is already running a turn (here, or in the process ``holder`` describes)."""
+    if holder:
+        return PygentError(
+            "session_busy",
+            f"Session {session_id!r} is already running a turn in {holder}.",
+            "Wait for that turn to finish, or stop that process; the session can still be "
+            "loaded read-only.",
+            {"sessionId": session_id, "holder": holder},
+        )
     return PygentError(
         "session_busy",
         f"Session {session_id!r} is already running a turn.",

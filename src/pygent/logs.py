@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pygent.redact import REDACTED, add_secret, redact
 
 if TYPE_CHECKING:
     from pygent.settings.models import Settings
@@ -30,96 +30,12 @@ __all__ = [
     "shutdown_logging",
 ]
 
-REDACTED = "[REDACTED]"
 LOG_FORMAT = "{time:YYYY-MM-DD HH:mm:ss.SSS} | {level: <8} | {name}:{function}:{line} | {message}"
 ROTATION = "10 MB"
 RETENTION = "7 days"
 COMPRESSION = "gz"
 
-# Provider key formats. Longest/most specific first; each is replaced whole.
-_KEY_PATTERNS: tuple[str, ...] = (
-    r"sk-ant-[A-Za-z0-9_\-]{8,}",  # Anthropic
-    r"sk-or-v1-[A-Za-z0-9]{8,}",  # OpenRouter
-    r"sk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_\-]{8,}",  # OpenAI, DeepSeek, and sk- style keys
-    r"AIza[0-9A-Za-z_\-]{20,}",  # Google / Gemini
-    r"gsk_[A-Za-z0-9]{16,}",  # Groq
-    r"xai-[A-Za-z0-9]{16,}",  # xAI
-    r"hf_[A-Za-z0-9]{16,}",  # Hugging Face
-    r"r8_[A-Za-z0-9]{16,}",  # Replicate
-    r"pplx-[A-Za-z0-9]{16,}",  # Perplexity
-    r"fw_[A-Za-z0-9]{16,}",  # Fireworks
-    r"csk-[A-Za-z0-9]{16,}",  # Cerebras
-    r"nvapi-[A-Za-z0-9_\-]{16,}",  # NVIDIA
-    r"gh[pousr]_[A-Za-z0-9]{20,}",  # GitHub tokens
-    r"github_pat_[A-Za-z0-9_]{20,}",
-    r"glpat-[A-Za-z0-9_\-]{16,}",  # GitLab
-    r"(?:AKIA|ASIA)[0-9A-Z]{16}",  # AWS access key id
-    r"xox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack
-    r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWT
-)
-_KEYS = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(_KEY_PATTERNS) + ")")
-
-# "Authorization: Bearer xyz", "'authorization': 'Basic xyz'", "x-api-key: xyz", ...
-_HEADERS = re.compile(
-    r"""(?ix)
-    (["']?(?:proxy-)?authorization["']?\s*[:=]\s*["']?)
-    ((?:bearer|basic|token)\s+)?
-    ([^"'\s,}\]]+)
-    """
-)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=\-]{8,})")
-
-# api_key=xyz, "api_key": "xyz", x-api-key: xyz, access_token=..., password=..., secret: ...
-_PAIRS = re.compile(
-    r"""(?ix)
-    (?<![A-Za-z0-9])
-    (["']?(?:[a-z0-9]+[_-])?(?:api[_-]?key|apikey|x-api-key|x-goog-api-key|access[_-]?token|
-        auth[_-]?token|api[_-]?token|secret[_-]?key|client[_-]?secret|secret|password|passwd)
-     ["']?\s*[:=]\s*(?:SecretStr\()?["']?)
-    ([^"'\s,&)}\]]+)
-    """
-)
-
-# https://user:password@host and ?key=... / &token=... query parameters
-_URL_CREDENTIALS = re.compile(r"(?<=://)([^/\s:@]+):([^/\s@]+)@")
-_QUERY_KEYS = re.compile(r"(?i)([?&](?:key|token|access_token|api_key|apikey|sig)=)([^&#\s\"']+)")
-
-_extra_secrets: set[str] = set()
-_lock = threading.Lock()
 _handler_id: int | None = None
-
-
-def add_secret(value: str | None) -> None:
-    """Redact this exact value everywhere from now on (e.g. the configured key, any format)."""
-    if value and len(value) >= 6:
-        with _lock:
-            _extra_secrets.add(value)
-
-
-def redact(text: str) -> str:
-    """``text`` with API keys, Authorization headers and ``api_key=``-style pairs replaced."""
-    if not text:
-        return text
-    for secret in sorted(_extra_secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    text = _HEADERS.sub(
-        lambda m: (
-            m.group(1) + (m.group(2) or "") + REDACTED if m.group(3) != REDACTED else m.group(0)
-        ),
-        text,
-    )
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
-    text = _QUERY_KEYS.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _PAIRS.sub(
-        lambda m: (
-            m.group(1) + REDACTED
-            if not m.group(2).startswith(("[REDACTED", "***", "*****"))
-            else m.group(0)
-        ),
-        text,
-    )
-    return _KEYS.sub(REDACTED, text)
 
 
 def log_path(settings: Settings | None = None) -> Path:

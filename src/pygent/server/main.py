@@ -16,6 +16,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from pygent.protocol.codes import INVALID_REQUEST, PARSE_ERROR, SERVER_NOT_INITIALIZED
+from pygent.redact import redact
 from pygent.server.protocol import initialize_result
 from pygent.server.stdio import (
     DEFAULT_MAX_MESSAGE_BYTES,
@@ -90,7 +91,7 @@ def _error(writer: FrameWriter, msg_id: Any, code: int, message: str) -> None:
         {
             "jsonrpc": "2.0",
             "id": msg_id,
-            "error": {"code": code, "message": message, "data": {"code": data_code}},
+            "error": {"code": code, "message": redact(message), "data": {"code": data_code}},
         },
     )
 

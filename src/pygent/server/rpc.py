@@ -32,6 +32,7 @@ from loguru import logger
 
 from pygent.errors import PygentError
 from pygent.protocol import codes
+from pygent.redact import redact, redact_value
 from pygent.server import protocol as wire
 from pygent.server.stdio import Frame, FrameWriter
 
@@ -151,9 +152,9 @@ class JsonRpc:
         self, msg_id: RequestId | None, code: int, message: str, data: dict[str, Any] | None = None
     ) -> None:
         """Answer a request (or an undecodable message, with ``id: null``) with an error."""
-        error: dict[str, Any] = {"code": code, "message": message}
+        error: dict[str, Any] = {"code": code, "message": redact(message)}
         if data is not None:
-            error["data"] = data
+            error["data"] = redact_value(data)
         self.send({"jsonrpc": "2.0", "id": msg_id, "error": error})
 
     def respond_pygent_error(self, msg_id: RequestId | None, exc: PygentError) -> None:

@@ -28,6 +28,7 @@ from pygls.workspace import Workspace as DocumentStore
 
 from pygent.errors import PygentError
 from pygent.protocol import methods
+from pygent.redact import redact
 from pygent.server import protocol as wire
 from pygent.server.commands import CommandAdapter
 from pygent.server.protocol import ClientFeatures
@@ -135,11 +136,11 @@ class PygentServer:
 
     def log_message(self, message: str, level: int = 2) -> None:
         """``window/logMessage`` (1 error, 2 warning, 3 info, 4 log)."""
-        self.notify("window/logMessage", {"type": level, "message": message})
+        self.notify("window/logMessage", {"type": level, "message": redact(message)})
 
     def show_message(self, message: str, level: int = 3) -> None:
         """``window/showMessage``."""
-        self.notify("window/showMessage", {"type": level, "message": message})
+        self.notify("window/showMessage", {"type": level, "message": redact(message)})
 
     # -- incoming ----------------------------------------------------------------------------
 
@@ -449,7 +450,13 @@ def serve(
             loop.call_soon_threadsafe(server._on_end_of_input)
 
         writer._on_closed = closed
-        return await server.run(pump)
+        from pygent.server import signals
+
+        restore = signals.install(loop, server._on_end_of_input)  # SIGTERM/SIGHUP = end of input
+        try:
+            return await server.run(pump)
+        finally:
+            restore()
 
     try:
         return asyncio.run(main())

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygent.errors import session_busy, session_not_found
 from pygent.protocol import methods
+from pygent.server import turn_guard
 from pygent.server.port import Connection, JsonRpcPort
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class SessionState:
     """Cancels :attr:`task` when a cancelled turn does not wind down in time."""
     done: asyncio.Event = field(default_factory=asyncio.Event)
     """Set while no turn runs."""
+    stamp: tuple[int, int] | None = None
+    """The session file as this server last read or wrote it (see ``turn_guard``)."""
 
 
 #: Settings, loaded once per connection (raises the configuration error, if any).
@@ -163,6 +166,7 @@ class SessionRegistry:
             model=session.model or settings.llm.model,
         )
         state.done.set()
+        turn_guard.remember(state)
         self.sessions[session.id] = state
         return state
 
@@ -224,7 +228,9 @@ class SessionRegistry:
         if state is not None and state.busy:
             raise session_busy(session_id)
         store = state.store if state is not None else self.store(self.root)
-        await asyncio.to_thread(store.delete, session_id)
+        await asyncio.to_thread(
+            turn_guard.delete_unlocked, store, session_id, store.path_for(session_id)
+        )
         self.sessions.pop(session_id, None)
 
     async def set_mode(self, params: Any, msg_id: RequestId | None = None) -> None:

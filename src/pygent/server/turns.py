@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygent.errors import invalid_params, session_busy
 from pygent.protocol import methods
+from pygent.server import turn_guard
 
 if TYPE_CHECKING:
     from pygent.agent.loop import Agent
@@ -81,6 +82,7 @@ class TurnRunner:
         token = (options or {}).get("workDoneToken")
         if token is not None and (not isinstance(token, (str, int)) or isinstance(token, bool)):
             raise invalid_params("workDoneToken: must be a string or an integer")
+        lock = turn_guard.acquire(state)  # cross-process: one turn per session
         state.busy = True
         state.done.clear()
         state.prompt_id = msg_id
@@ -95,6 +97,7 @@ class TurnRunner:
                 },
             )
         try:
+            await asyncio.to_thread(turn_guard.refresh, state)
             settings = await self._settings()
             inner = asyncio.ensure_future(self._run_turn(state, settings, blocks))
             state.task = inner
@@ -109,6 +112,7 @@ class TurnRunner:
                 result["stopReason"] = "cancelled"
             return result
         finally:
+            turn_guard.release(state, lock)
             state.port.flush()
             if token is not None:
                 self._conn.notify("$/progress", {"token": token, "value": {"kind": "end"}})
@@ -130,11 +134,14 @@ class TurnRunner:
             raise session_busy(state.session.id)
         settings = await self._settings()
         agent = await asyncio.to_thread(agent_for, state, settings)
+        lock = turn_guard.acquire(state)  # cross-process: one writer per session
         state.busy = True
         state.done.clear()
         try:
+            await asyncio.to_thread(turn_guard.refresh, state)
             compacted = await agent.compact(state.session)
         finally:
+            turn_guard.release(state, lock)
             state.busy = False
             state.done.set()
         return {"compacted": bool(compacted)}

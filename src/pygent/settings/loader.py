@@ -681,7 +681,9 @@ def load_settings(cwd: Path | None = None, overrides: dict[str, Any] | None = No
     Raises:
         ConfigError: A file or variable is invalid; the message names it and says what to do.
     """
-    return load_layers(cwd, overrides).settings
+    settings = load_layers(cwd, overrides).settings
+    resolve_api_key(settings)  # registers the key in use with pygent.redact
+    return settings
 
 
 # --------------------------------------------------------------------------- providers and keys
@@ -722,14 +724,18 @@ def resolve_api_key(settings: Settings, environ: Mapping[str, str] | None = None
     Returns:
         The key, or None when none is configured (local endpoints need none).
     """
+    from pygent.redact import add_secret
+
     if settings.llm.api_key is not None:
         secret = settings.llm.api_key.get_secret_value()
         if secret:
+            add_secret(secret)  # whatever its format, the key in use is never shown or saved
             return secret
     environ = os.environ if environ is None else environ
     for var in provider_env_vars(settings.llm.model):
         value = environ.get(var, "").strip()
         if value:
+            add_secret(value)
             return value
     return None
 

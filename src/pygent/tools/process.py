@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pygent.sandbox.policy import SandboxPolicy
 
+from pygent.tools import parent_death
+
 __all__ = [
     "OutputBuffer",
     "RunResult",
@@ -101,7 +103,7 @@ def group_kwargs() -> dict[str, Any]:
     """Keyword arguments for ``subprocess``/``asyncio`` that start the child in a new process group."""
     if IS_WINDOWS:
         return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0x200)}
-    return {"start_new_session": True}
+    return {"start_new_session": True, **parent_death.spawn_kwargs()}
 
 
 @lru_cache(maxsize=1)
@@ -192,7 +194,9 @@ async def _started(
     # its children would live on, so finish the spawn and then kill the whole group.
     task = asyncio.ensure_future(spawn)
     try:
-        return await asyncio.shield(task)
+        proc = await asyncio.shield(task)
+        parent_death.adopt(proc.pid)  # Windows: into the kill-on-close job
+        return proc
     except asyncio.CancelledError:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             # Let the spawn land so the group exists and can be killed before we return.

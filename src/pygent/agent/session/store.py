@@ -28,6 +28,7 @@ from pygent.agent.session.ids import (
 from pygent.agent.session.index import SessionIndex
 from pygent.agent.session.text import message_text, title_from_text
 from pygent.errors import PygentError, session_not_found
+from pygent.redact import redact_value
 
 if TYPE_CHECKING:
     from pygent.tools.base import ToolRegistry
@@ -43,6 +44,7 @@ _RESERVED_META_KEYS = frozenset({"type", "ts"})
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
+    record = redact_value(record, keys_only=True)  # no key reaches the file (pygent.redact)
     try:
         return (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode(
             "utf-8"
@@ -145,6 +147,8 @@ class Session:
         """
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ValueError("a session message must be a dict with a 'role'")
+        # Memory holds what the file holds: a key never goes back to the model either.
+        message = redact_value(message, keys_only=True)
         if not self.title and message["role"] == "user":
             title = title_from_text(message_text(message))
             if title:
