@@ -464,6 +464,10 @@ def map_exception(exc: BaseException, model: str) -> errors.PygentError:
         return exc
     kind = _classify(exc)
     detail = _detail(exc)
+    from loguru import logger
+
+    # The provider's raw words, for `pygent report`; the log sink redacts any key they echo.
+    logger.warning("model call failed ({}): {}: {}", kind, type(exc).__name__, str(exc)[:2000])
     if kind == "context_overflow":
         return errors.context_overflow(detail)
     if kind == "auth_failed":
