@@ -88,7 +88,9 @@ def _crash_rounds(
                 "pygent/session/prompt",
                 {"sessionId": session_id, "prompt": text_prompt(f"round {round_no}")},
             )
-            server.wait_for(lambda sid=session_id: server.updates(sid))  # the turn is running
+            server.wait_for(
+                lambda srv=server, sid=session_id: srv.updates(sid)
+            )  # the turn is running
             deadline = time.monotonic() + rng.uniform(0.0, 1.5)
             while time.monotonic() < deadline and not any(
                 m.get("id") == prompt_id for m in list(server.messages)
