@@ -65,11 +65,48 @@ CANCELLED_RESULT = "Cancelled by the user."
 UI_OUTPUT_CHARS = 8_000
 #: Characters of an attached file included in the prompt.
 ATTACHMENT_CHARS = 100_000
+#: Tool calls run from one model message; the rest get a "not run" result (hostile or looping
+#: models can emit thousands).
+MAX_TOOL_CALLS_PER_MESSAGE = 64
+#: Characters of one call's argument JSON; a larger call is refused before it is parsed, and only
+#: ``{}`` is kept in the history (no model writes this much in one call; a hostile one might).
+MAX_TOOL_ARGUMENT_CHARS = 4 * 1024 * 1024
 
 _FALLBACK_SYSTEM_PROMPT = (
     "You are pygent, an AI coding agent working in the repository at {root}. Use the tools to "
     "read, search and change files and to run commands. Keep answers short and concrete."
 )
+
+
+def screen_calls(
+    calls: list[ToolCallEvent],
+) -> tuple[list[ToolCallEvent], dict[str, str]]:
+    """Bound what one model message can make pygent do, before anything runs.
+
+    Returns:
+        The calls (an oversized call's arguments replaced by ``{}``, so neither the history nor
+        the editor receives them) and, by call id, the "not run" reason of each refused call:
+        arguments over :data:`MAX_TOOL_ARGUMENT_CHARS`, or calls past
+        :data:`MAX_TOOL_CALLS_PER_MESSAGE`.
+    """
+    screened: list[ToolCallEvent] = []
+    refused: dict[str, str] = {}
+    for index, call in enumerate(calls):
+        size = len(call.arguments or "")
+        if size > MAX_TOOL_ARGUMENT_CHARS:
+            refused[call.id] = (
+                f"Not run: the arguments of this {call.name} call are {size:,} characters, over "
+                f"the limit of {MAX_TOOL_ARGUMENT_CHARS:,}. Write large content in smaller "
+                "pieces (several edit_file calls)."
+            )
+            call = ToolCallEvent(call.id, call.name, "{}")
+        elif index >= MAX_TOOL_CALLS_PER_MESSAGE:
+            refused[call.id] = (
+                f"Not run: {len(calls)} tool calls in one message; at most "
+                f"{MAX_TOOL_CALLS_PER_MESSAGE} run per message. Ask for the rest in the next one."
+            )
+        screened.append(call)
+    return screened, refused
 
 
 class SessionLike(Protocol):
@@ -480,6 +517,7 @@ class Agent:
             requests += 1
             turn.telemetry.requests = requests
             finish, calls = await self._model_call(turn, session, system, tools, key)
+            calls, refused = screen_calls(calls)
             if finish == "content_filter":
                 self._record_assistant(turn, session, calls)
                 if calls:
@@ -495,7 +533,7 @@ class Agent:
             self._record_assistant(turn, session, calls)
             if not calls:
                 return "end_turn"
-            await self._run_tools(turn, session, calls)
+            await self._run_tools(turn, session, calls, refused)
 
     async def _model_call(
         self,
@@ -580,13 +618,27 @@ class Agent:
     # -- tools ------------------------------------------------------------------------------
 
     async def _run_tools(
-        self, turn: Turn, session: SessionLike, calls: list[ToolCallEvent]
+        self,
+        turn: Turn,
+        session: SessionLike,
+        calls: list[ToolCallEvent],
+        refused: dict[str, str] | None = None,
     ) -> None:
         state = turn._calls
         assert state is not None
+        refused = refused or {}
         for call in calls:
             turn.emit(self._tool_call_update(call))
-        for group in self._groups(calls):
+        for call in calls:
+            if call.id in refused:
+                state.results[call.id] = (refused[call.id], True)
+                turn.emit(
+                    updates.tool_call_update(
+                        call.id, "failed", [updates.text_content(refused[call.id])]
+                    )
+                )
+        runnable = [call for call in calls if call.id not in refused]
+        for group in self._groups(runnable):
             if len(group) == 1:
                 await self._run_one(turn, group[0])
             else:
@@ -597,6 +649,14 @@ class Agent:
                     session,
                     {"role": "tool", "tool_call_id": call.id, "content": text},
                     failed=failed,
+                )
+                state.recorded.add(call.id)
+        for call in calls:
+            if call.id in refused:
+                _append(
+                    session,
+                    {"role": "tool", "tool_call_id": call.id, "content": refused[call.id]},
+                    failed=True,
                 )
                 state.recorded.add(call.id)
         turn._calls = None
