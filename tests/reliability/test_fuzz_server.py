@@ -237,4 +237,4 @@ def test_fuzzed_traffic_is_answered_once_never_kills_server_and_sessions_load(
 
 @pytest.mark.fuzz
 def test_fuzzed_traffic_long_profile(workspace: Path, fake_llm: FakeLLMThread) -> None:
-    _run(workspace, fake_llm, examples=150, steps=40)
+    _run(workspace, fake_llm, examples=60, steps=30)
