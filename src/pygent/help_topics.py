@@ -191,6 +191,12 @@ Listing reads a small index (index.json in the workspace's sessions folder), reb
 session files whenever it is missing or damaged; deleting it is always safe.
 Long conversations are compacted (older turns summarised) when they near the model's
 context window (llm.compact_threshold), or on demand with /compact in the terminal UI.
+
+One turn at a time per session, across processes: while an editor runs a turn, a
+second prompt elsewhere is refused (session_busy, naming the process: pid and host).
+Loading and reading stay allowed. A lock left by a killed process never blocks.
+API keys (the configured one, every *_API_KEY value, key-shaped tokens) are replaced
+by [REDACTED] in session files, errors and logs.
 """
 
 _SHORTCUTS = """\

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from reliability_helpers import Server, session_new, text_prompt
+from reliability_helpers import Server, server_env, session_new, text_prompt
 
 from pygent.agent.session import SessionStore
 from pygent.agent.session_lock import SessionLock, lock_path, read_holder
@@ -97,17 +97,24 @@ def test_two_servers_one_session_second_prompt_is_busy_then_continues_whole_hist
 ) -> None:
     fake_llm.script(
         [
-            {"match": "from A", "respond": {"text": "answer to A " * 40, "delay": 0.05}},
+            {
+                "match": "from A",
+                "respond": {
+                    "tool_calls": [{"name": "shell", "arguments": {"command": "touch a.txt"}}]
+                },
+            },
+            {"after_tool": "Exit code", "respond": {"text": "answer to A"}},
             {"match": "from B", "respond": {"text": "answer to B"}},
         ]
     )
-    server_a = start_server()
+    # A's turn waits on a permission answer the test holds back: it is running for sure.
+    server_a = start_server(permission="hang")
     server_b = start_server()
     session_id = session_new(server_a)
     prompt_a = server_a.request(
         "pygent/session/prompt", {"sessionId": session_id, "prompt": text_prompt("from A")}
     )
-    server_a.wait_for(lambda: server_a.updates(session_id))  # A's turn is streaming
+    server_a.wait_for(lambda: server_a.server_requests)
     loaded = server_b.call("pygent/session/load", {"sessionId": session_id})
     assert "result" in loaded, loaded  # read-only access stays allowed
     busy = server_b.call(
@@ -118,7 +125,26 @@ def test_two_servers_one_session_second_prompt_is_busy_then_continues_whole_hist
     assert "pygent serve" in busy["error"]["message"]
     deleted = server_b.call("pygent/session/delete", {"sessionId": session_id})
     assert deleted["error"]["data"]["code"] == "session_busy", deleted
+    run = subprocess.run(
+        [sys.executable, "-m", "pygent", "run", "--session", session_id, "from the terminal"],
+        cwd=workspace,
+        env=server_env(fake_llm.base_url),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert f"already running a turn in pygent serve (pid {server_a.process.pid})" in run.stderr
 
+    permission = server_a.server_requests[0]
+    server_a.send(
+        {
+            "jsonrpc": "2.0",
+            "id": permission["id"],
+            "result": {"outcome": {"outcome": "selected", "optionId": "allow_once"}},
+        }
+    )
     assert server_a.response(prompt_a)["result"]["stopReason"] == "end_turn"
     done_b = server_b.call(
         "pygent/session/prompt", {"sessionId": session_id, "prompt": text_prompt("from B")}
@@ -128,10 +154,11 @@ def test_two_servers_one_session_second_prompt_is_busy_then_continues_whole_hist
     sent_by_b = json.dumps(fake_llm.requests[-1]["messages"])
     assert "from A" in sent_by_b and "answer to A" in sent_by_b
     session = SessionStore(workspace).load(session_id)
-    assert [m["role"] for m in session.messages] == ["user", "assistant", "user", "assistant"]
+    roles = [m["role"] for m in session.messages]
+    assert roles == ["user", "assistant", "tool", "assistant", "user", "assistant"]
     assert "from A" in json.dumps(session.messages[0]["content"])
-    assert "answer to A" in str(session.messages[1]["content"])
-    assert "from B" in json.dumps(session.messages[2]["content"])
-    assert "answer to B" in str(session.messages[3]["content"])
+    assert "answer to A" in str(session.messages[3]["content"])
+    assert "from B" in json.dumps(session.messages[4]["content"])
+    assert "answer to B" in str(session.messages[5]["content"])
     assert session.warnings == []
     assert not lock_path(session.path).exists()

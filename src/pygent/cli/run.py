@@ -306,25 +306,37 @@ def run_prompt(
         port = HeadlessPort("reject_once", stderr=err, mode=settings.permissions.mode)
         # Built here: the permission rules are validated before anything is written.
         agent, _ = build_agent(settings, Workspace([root]), port)
+        continuing = session is not None
         if session is None:
             session = store.create(settings.llm.model, cwd, mode=settings.permissions.mode)
-        elif session.model != settings.llm.model:
-            # The settings (flags > environment > config) choose the model; the session records it.
-            session.set_meta(model=settings.llm.model)
-        printer = _Printer(as_json, out, err)
-        from pygent import telemetry
+        from pygent.agent.session_lock import SessionLock
 
-        telemetry.set_frontend("run")
+        # One turn per session across processes (an editor may be running one right now).
+        lock = SessionLock(session.path, session.id, "pygent run")
+        lock.acquire()
         try:
-            stop_reason, usage = asyncio.run(
-                _run_turn(prompt, session, agent, printer, _install_signal_handlers)
-            )
-        except KeyboardInterrupt:
-            printer.finish()
-            err.write("pygent: cancelled.\n")
-            return EXIT_CANCELLED
+            if continuing:
+                session = store.load(session.id)  # what the last holder wrote, under the lock
+            if session.model != settings.llm.model:
+                # The settings (flags > environment > config) choose the model; the session
+                # records it.
+                session.set_meta(model=settings.llm.model)
+            printer = _Printer(as_json, out, err)
+            from pygent import telemetry
+
+            telemetry.set_frontend("run")
+            try:
+                stop_reason, usage = asyncio.run(
+                    _run_turn(prompt, session, agent, printer, _install_signal_handlers)
+                )
+            except KeyboardInterrupt:
+                printer.finish()
+                err.write("pygent: cancelled.\n")
+                return EXIT_CANCELLED
+            finally:
+                telemetry.wait_for_sends()  # a one-shot run sends its statistics within 2 s
         finally:
-            telemetry.wait_for_sends()  # a one-shot run sends its statistics within 2 s
+            lock.release()
     except KeyboardInterrupt:
         err.write("pygent: cancelled.\n")
         return EXIT_CANCELLED
