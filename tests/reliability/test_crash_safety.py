@@ -141,6 +141,7 @@ def test_sigkill_at_random_points_leaves_whole_files_and_loadable_session(
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(5400)
 def test_sigkill_100_times_long_profile(workspace: Path, fake_llm: FakeLLMThread) -> None:
     stats = _crash_rounds(workspace, fake_llm, rounds=100, seed=1414)
     assert stats["kills"] == 100

@@ -92,6 +92,7 @@ class ServerMachine(RuleBasedStateMachine):
 
     server: ClassVar[Server | None] = None
     root: ClassVar[Path]
+    totals: ClassVar[dict[str, int]] = {}
     sessions = Bundle("sessions")
 
     def __init__(self) -> None:
@@ -102,6 +103,7 @@ class ServerMachine(RuleBasedStateMachine):
         self.created: list[str] = []
 
     def _request(self, method: str, params: Any) -> Any:
+        ServerMachine.totals[method] = ServerMachine.totals.get(method, 0) + 1
         msg_id = self.s.request(method, params)
         self.sent.append(msg_id)
         return msg_id
@@ -209,6 +211,7 @@ def _run(workspace: Path, fake_llm: FakeLLMThread, examples: int, steps: int) ->
     server = Server(workspace, server_env(fake_llm.base_url))
     ServerMachine.server = server
     ServerMachine.root = workspace
+    ServerMachine.totals = {}
     try:
         server.initialize()
         run_state_machine_as_test(
@@ -223,6 +226,10 @@ def _run(workspace: Path, fake_llm: FakeLLMThread, examples: int, steps: int) ->
             ),
         )
         assert server.close() == 0
+        total = sum(ServerMachine.totals.values())
+        print(
+            f"\nfuzz: {examples} examples, {total} requests answered once: {ServerMachine.totals}"
+        )
     finally:
         ServerMachine.server = None
         if server.alive:
@@ -236,5 +243,6 @@ def test_fuzzed_traffic_is_answered_once_never_kills_server_and_sessions_load(
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(3600)
 def test_fuzzed_traffic_long_profile(workspace: Path, fake_llm: FakeLLMThread) -> None:
     _run(workspace, fake_llm, examples=60, steps=30)

@@ -115,6 +115,7 @@ def test_soak_short_leaks_no_descriptor_thread_or_child(
 
 
 @pytest.mark.fuzz
+@pytest.mark.timeout(5400)
 def test_soak_500_turns_long_profile(
     start_server: Callable[..., Server], fake_llm: FakeLLMThread
 ) -> None:
