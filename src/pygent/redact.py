@@ -19,6 +19,7 @@ This module is a leaf (standard library only) so that ``pygent.errors`` can use 
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import threading
@@ -58,32 +59,46 @@ _KEY_PATTERNS: tuple[str, ...] = (
     r"xox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack
     r"eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{10,}",  # JWT
 )
-_KEYS = re.compile(r"(?<![A-Za-z0-9])(?:" + "|".join(_KEY_PATTERNS) + ")")
+_KEYS_SOURCE = r"(?<![A-Za-z0-9])(?:" + "|".join(_KEY_PATTERNS) + ")"
 
 # "Authorization: Bearer xyz", "'authorization': 'Basic xyz'", "x-api-key: xyz", ...
-_HEADERS = re.compile(
-    r"""(?ix)
+_HEADERS_SOURCE = r"""(?ix)
     (["']?(?:proxy-)?authorization["']?\s*[:=]\s*["']?)
     ((?:bearer|basic|token)\s+)?
     ([^"'\s,}\]]+)
     """
-)
-_BEARER = re.compile(r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=\-]{8,})")
+_BEARER_SOURCE = r"(?i)\b(bearer\s+)([A-Za-z0-9._~+/=\-]{8,})"
 
 # api_key=xyz, "api_key": "xyz", x-api-key: xyz, access_token=..., password=..., secret: ...
-_PAIRS = re.compile(
-    r"""(?ix)
+_PAIRS_SOURCE = r"""(?ix)
     (?<![A-Za-z0-9])
     (["']?(?:[a-z0-9]+[_-])?(?:api[_-]?key|apikey|x-api-key|x-goog-api-key|access[_-]?token|
         auth[_-]?token|api[_-]?token|secret[_-]?key|client[_-]?secret|secret|password|passwd)
      ["']?\s*[:=]\s*(?:SecretStr\()?["']?)
     ([^"'\s,&)}\]]+)
     """
-)
 
 # https://user:password@host and ?key=... / &token=... query parameters
-_URL_CREDENTIALS = re.compile(r"(?<=://)([^/\s:@]+):([^/\s@]+)@")
-_QUERY_KEYS = re.compile(r"(?i)([?&](?:key|token|access_token|api_key|apikey|sig)=)([^&#\s\"']+)")
+_URL_CREDENTIALS_SOURCE = r"(?<=://)([^/\s:@]+):([^/\s@]+)@"
+_QUERY_KEYS_SOURCE = r"(?i)([?&](?:key|token|access_token|api_key|apikey|sig)=)([^&#\s\"']+)"
+
+
+class _Patterns:
+    """The compiled expressions (compiling them costs ~35 ms: done on first use, not at import)."""
+
+    def __init__(self) -> None:
+        self.keys = re.compile(_KEYS_SOURCE)
+        self.headers = re.compile(_HEADERS_SOURCE)
+        self.bearer = re.compile(_BEARER_SOURCE)
+        self.pairs = re.compile(_PAIRS_SOURCE)
+        self.url_credentials = re.compile(_URL_CREDENTIALS_SOURCE)
+        self.query_keys = re.compile(_QUERY_KEYS_SOURCE)
+
+
+@functools.lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    return _Patterns()
+
 
 _extra_secrets: set[str] = set()
 _lock = threading.Lock()
@@ -108,35 +123,46 @@ def known_secrets() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def _replace_known(text: str) -> str:
-    for secret in known_secrets():
+def _replace_known(text: str, secrets: list[str] | None = None) -> str:
+    for secret in known_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     return text
 
 
-def redact_keys(text: str) -> str:
-    """``text`` with known secrets and key-shaped tokens (``sk-...``, ``AIza...``) replaced."""
+def redact_keys(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with known secrets and key-shaped tokens (``sk-...``, ``AIza...``) replaced.
+
+    Args:
+        text: Any text.
+        secrets: The known secrets to use (default: :func:`known_secrets`, read now).
+    """
     if not text:
         return text
-    return _KEYS.sub(REDACTED, _replace_known(text))
+    return _patterns().keys.sub(REDACTED, _replace_known(text, secrets))
 
 
-def redact(text: str) -> str:
-    """``text`` with API keys, Authorization headers and ``api_key=``-style pairs replaced."""
+def redact(text: str, secrets: list[str] | None = None) -> str:
+    """``text`` with API keys, Authorization headers and ``api_key=``-style pairs replaced.
+
+    Args:
+        text: Any text.
+        secrets: The known secrets to use (default: :func:`known_secrets`, read now).
+    """
     if not text:
         return text
-    text = _replace_known(text)
-    text = _HEADERS.sub(
+    text = _replace_known(text, secrets)
+    p = _patterns()
+    text = p.headers.sub(
         lambda m: (
             m.group(1) + (m.group(2) or "") + REDACTED if m.group(3) != REDACTED else m.group(0)
         ),
         text,
     )
-    text = _BEARER.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _URL_CREDENTIALS.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
-    text = _QUERY_KEYS.sub(lambda m: m.group(1) + REDACTED, text)
-    text = _PAIRS.sub(
+    text = p.bearer.sub(lambda m: m.group(1) + REDACTED, text)
+    text = p.url_credentials.sub(lambda m: f"{m.group(1)}:{REDACTED}@", text)
+    text = p.query_keys.sub(lambda m: m.group(1) + REDACTED, text)
+    text = p.pairs.sub(
         lambda m: (
             m.group(1) + REDACTED
             if not m.group(2).startswith(("[REDACTED", "***", "*****"))
@@ -144,7 +170,7 @@ def redact(text: str) -> str:
         ),
         text,
     )
-    return _KEYS.sub(REDACTED, text)
+    return p.keys.sub(REDACTED, text)
 
 
 def redact_value(value: Any, *, keys_only: bool = False) -> Any:
@@ -158,10 +184,11 @@ def redact_value(value: Any, *, keys_only: bool = False) -> Any:
         The same object when nothing needed redacting (no copy), else a redacted copy.
     """
     scrub = redact_keys if keys_only else redact
+    secrets = known_secrets()  # once per value, not once per string
 
     def walk(item: Any) -> Any:
         if isinstance(item, str):
-            new = scrub(item)
+            new = scrub(item, secrets)
             return item if new == item else new
         if isinstance(item, dict):
             out = {walk(k): walk(v) for k, v in item.items()}
