@@ -56,9 +56,11 @@ def _dumps(record: dict[str, Any]) -> bytes:
 _OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
 
 
-def _append_bytes(path: Path, data: bytes, *, fsync: bool = False) -> None:
+def _append_bytes(path: Path, data: bytes, *, fsync: bool = False, create: bool = True) -> None:
     # One write() on an O_APPEND descriptor: concurrent writers never interleave within a line.
-    fd = os.open(path, _OPEN_FLAGS, 0o600)
+    # Only the header write creates the file: a record for a session deleted meanwhile must not
+    # bring it back as a file without a header.
+    fd = os.open(path, _OPEN_FLAGS if create else _OPEN_FLAGS & ~os.O_CREAT, 0o600)
     try:
         view = memoryview(data)
         while view:
@@ -131,7 +133,10 @@ class Session:
             if self._needs_newline:
                 # The file ends in a partial line (a crash): start ours on a fresh line.
                 data = b"\n" + data
-            _append_bytes(self.path, data, fsync=self.fsync)
+            try:
+                _append_bytes(self.path, data, fsync=self.fsync, create=False)
+            except FileNotFoundError:
+                raise session_not_found(self.id) from None
             self._needs_newline = False
             self.updated = str(record.get("ts") or now_iso())
 
