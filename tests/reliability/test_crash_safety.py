@@ -112,6 +112,7 @@ def _crash_rounds(
         temps = [p for p in workspace.iterdir() if p.name.endswith(".tmp")]
         stats["temp_files"] += len(temps)
         assert all(p.name.startswith(".") for p in temps)
+        print(f"round {round_no}: {stats}", flush=True)
     # Nothing left blocks the next run: a fresh server finishes a turn on the same session.
     assert session_id is not None
     fake_llm.script([{"text": "after the crashes"}])
