@@ -2,7 +2,8 @@
 
 Every round starts a real server on the same workspace and session, prompts a turn whose model
 overwrites a 1 MB file, runs a shell command and edits ``util.py``, and SIGKILLs the server after
-a random delay. After each kill:
+a random number of the turn's updates (kills land before, during and after each step). After
+each kill:
 
 * the session loads, with at most the last (partial) line skipped, and a warning saying so;
 * every file holds exactly an old or a new version, never a mix;
@@ -14,7 +15,6 @@ Temp files a kill leaves (``.name.XXXX.tmp``, hidden) are counted and reported, 
 from __future__ import annotations
 
 import random
-import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +35,7 @@ def _script(round_no: int, util_text: str) -> list[dict[str, object]]:
     return [
         {
             "text": f"Round {round_no}: rewriting.",
+            "chunk_size": 65536,  # the 1 MB argument in 16 events, not 250,000
             "tool_calls": [
                 {
                     "name": "create_file",
@@ -88,14 +89,14 @@ def _crash_rounds(
                 "pygent/session/prompt",
                 {"sessionId": session_id, "prompt": text_prompt(f"round {round_no}")},
             )
+            # Kill after a random number of updates: before, during or after each tool call,
+            # and sometimes after the turn ended (a whole turn sends about 14 updates).
+            kill_after = rng.randint(1, 16)
             server.wait_for(
-                lambda srv=server, sid=session_id: srv.updates(sid)
-            )  # the turn is running
-            deadline = time.monotonic() + rng.uniform(0.0, 1.5)
-            while time.monotonic() < deadline and not any(
-                m.get("id") == prompt_id for m in list(server.messages)
-            ):
-                time.sleep(0.005)
+                lambda srv=server, sid=session_id, n=kill_after, pid=prompt_id: (
+                    len(srv.updates(sid)) >= n or any(m.get("id") == pid for m in srv.messages)
+                )
+            )
         finally:
             server.kill()
         stats["kills"] += 1
