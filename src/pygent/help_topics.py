@@ -9,7 +9,7 @@ from __future__ import annotations
 __all__ = ["TOPICS", "topic_names"]
 
 _TOOLS = """\
-Tools the agent can use (20)
+Tools the agent can use (21)
 
 Reading (READ: run without asking in every mode):
   read_file        read a text file with line numbers (offset/limit; 2000 lines by default)
@@ -20,6 +20,7 @@ Reading (READ: run without asking in every mode):
   git_status       branch, ahead/behind, changed files
   git_diff         unstaged (or staged) changes as a unified diff
   git_log          recent commits
+  update_plan      show the plan of a multi-step task as a live checklist
 
 Changing files (WRITE: sent to your editor as a diff to review; `pygent run` writes to disk):
   create_file      create a file (overwrite=true to replace one)
@@ -91,7 +92,7 @@ Permissions
 
 Every tool has a risk:
   READ     (read_file, list_directory, grep, find_files, find_definition, git_status,
-            git_diff, git_log)
+            git_diff, git_log, update_plan)
   WRITE    (create_file, edit_file, delete_file, move_file, copy_file, git_add,
             git_commit, git_checkout)
   EXECUTE  (shell)

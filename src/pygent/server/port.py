@@ -5,6 +5,15 @@ coalesced); permission questions as ``pygent/session/requestPermission`` to clie
 ``experimental.pygent.permissionRequests``, else as ``window/showMessageRequest``; every change set
 as ``workspace/applyEdit`` (the review is the approval), or straight to disk for a client that
 cannot apply edits (the permission engine asked before the tool ran).
+
+Two pygent extensions ride in ``_meta`` (standard clients ignore them):
+
+- ``workspace/applyEdit`` params carry ``_meta.pygent = {toolCallId, files: [{uri, oldText,
+  newText}]}``: every file's whole text before and after, so a client shows the review without
+  replaying the WorkspaceEdit (see :func:`edit_files_meta`).
+- A ``tool_call_update`` that ends a call the person turned down (an edit rejected in review, a
+  permission answered "Reject") carries ``_meta.pygent.outcome = "rejected"``; its status stays
+  ACP's ``failed``.
 """
 
 from __future__ import annotations
@@ -17,7 +26,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from loguru import logger
 
-from pygent.edits.changes import ApplyResult, ChangeSet, CreateFile, RenameFile, TextChange
+from pygent.edits.changes import (
+    ApplyResult,
+    ChangeSet,
+    CreateFile,
+    DeleteFile,
+    RenameFile,
+    TextChange,
+)
 from pygent.protocol.methods import SESSION_REQUEST_PERMISSION, SESSION_UPDATE
 from pygent.protocol.port import PermissionOutcome, PermissionRequest
 from pygent.server.coalesce import ChunkCoalescer
@@ -27,6 +43,8 @@ if TYPE_CHECKING:
     from pygent.tools.workspace import Workspace
 
 CANCELLED: PermissionOutcome = {"outcome": "cancelled"}
+#: ``_meta.pygent.outcome`` of a tool call the person turned down.
+OUTCOME_REJECTED = "rejected"
 
 
 class Connection(Protocol):
@@ -74,6 +92,7 @@ class JsonRpcPort:
         self._cancel = asyncio.Event()
         self.progress_token: str | int | None = None
         self._titles: dict[str, str] = {}
+        self._rejected: set[str] = set()
 
     # -- FrontendPort ------------------------------------------------------------------------
 
@@ -86,6 +105,11 @@ class JsonRpcPort:
     def emit(self, update: dict[str, Any]) -> None:
         """Send one update (text chunks are batched; anything else flushes them first)."""
         kind = update.get("sessionUpdate")
+        if kind == "tool_call_update" and update.get("status") == "failed":
+            call_id = str(update.get("toolCallId", ""))
+            if call_id in self._rejected:
+                self._rejected.discard(call_id)
+                update = mark_rejected(update)
         if self.progress_token is not None and kind in ("tool_call", "tool_call_update"):
             title = update.get("title")
             call_id = str(update.get("toolCallId", ""))
@@ -142,7 +166,7 @@ class JsonRpcPort:
             answer = await self._ask(SESSION_REQUEST_PERMISSION, params)
             if answer is _CANCELLED:
                 return CANCELLED
-            return _outcome_from_answer(answer, options)
+            return self._note_outcome(request, _outcome_from_answer(answer, options))
         answer = await self._ask(
             "window/showMessageRequest",
             {
@@ -156,9 +180,11 @@ class JsonRpcPort:
         title = answer.get("title") if isinstance(answer, dict) else None
         for option in options:
             if title == option["name"]:
-                return {"outcome": "selected", "optionId": option["optionId"]}
+                return self._note_outcome(
+                    request, {"outcome": "selected", "optionId": option["optionId"]}
+                )
         # No answer (dismissed) means "reject once".
-        return {"outcome": "selected", "optionId": "reject_once"}
+        return self._note_outcome(request, {"outcome": "selected", "optionId": "reject_once"})
 
     async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
         """Have the client review and apply ``change_set`` (or apply it to disk ourselves)."""
@@ -186,7 +212,11 @@ class JsonRpcPort:
             position_encoding=self._conn.features.position_encoding,
             versions=versions,
         )
-        answer = await self._ask("workspace/applyEdit", {"label": change_set.label, "edit": edit})
+        files = await asyncio.to_thread(edit_files_meta, change_set)
+        meta = {"pygent": {"toolCallId": change_set.tool_call_id, "files": files}}
+        answer = await self._ask(
+            "workspace/applyEdit", {"label": change_set.label, "edit": edit, "_meta": meta}
+        )
         if answer is _CANCELLED:
             return ApplyResult(False, "The turn was cancelled while the edit was in review.")
         if isinstance(answer, _Failed):
@@ -195,6 +225,9 @@ class JsonRpcPort:
         if applied:
             self._follow(change_set)
             return ApplyResult(True)
+        # `applied: false` is the person's decision in review (not an editor failure).
+        if change_set.tool_call_id:
+            self._rejected.add(change_set.tool_call_id)
         reason = answer.get("failureReason") if isinstance(answer, dict) else None
         return ApplyResult(False, reason if isinstance(reason, str) and reason else None)
 
@@ -205,6 +238,7 @@ class JsonRpcPort:
         self._cancel = asyncio.Event()
         self.progress_token = progress_token
         self._titles.clear()
+        self._rejected.clear()
 
     def cancel(self) -> None:
         """Release every wait for the client (permission, edit review) as cancelled."""
@@ -216,6 +250,19 @@ class JsonRpcPort:
         return self._cancel.is_set()
 
     # -- internals ---------------------------------------------------------------------------
+
+    def _note_outcome(
+        self, request: PermissionRequest, outcome: PermissionOutcome
+    ) -> PermissionOutcome:
+        """Remember a "Reject" answer, so the call's end is marked as the person's decision."""
+        option_id = outcome.get("optionId", "")
+        kinds = {o.get("optionId"): o.get("kind") for o in request.get("options") or []}
+        kind = kinds.get(option_id, option_id)
+        if outcome.get("outcome") == "selected" and str(kind).startswith("reject"):
+            call_id = (request.get("toolCall") or {}).get("toolCallId")
+            if call_id:
+                self._rejected.add(str(call_id))
+        return outcome
 
     async def _settle(self) -> None:
         """Let the server send the updates the turn queued (the ``tool_call`` first), then flush.
@@ -299,6 +346,57 @@ def _outcome_from_answer(answer: Any, options: list[Any]) -> PermissionOutcome:
             return {"outcome": "selected", "optionId": str(option_id)}
         logger.warning("permission answer names an unknown option {!r}", option_id)
     return CANCELLED
+
+
+def mark_rejected(update: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a ``tool_call_update`` with ``_meta.pygent.outcome = "rejected"`` (other meta kept)."""
+    meta = dict(update.get("_meta") or {})
+    pygent = dict(meta.get("pygent") or {})
+    pygent["outcome"] = OUTCOME_REJECTED
+    meta["pygent"] = pygent
+    return {**update, "_meta": meta}
+
+
+def edit_files_meta(change_set: ChangeSet) -> list[dict[str, Any]]:
+    """``_meta.pygent.files`` of a ``workspace/applyEdit``: each file's text before and after.
+
+    One entry per change, in order: ``{uri, oldText, newText}`` with ``oldText`` None for a created
+    file and ``newText`` None for a deleted one (``oldText`` None too when a deleted file is not
+    text). A rename is ``{uri: <new>, oldUri: <old>, oldText, newText}`` with the moved file's text
+    in both (None for a file that is not UTF-8 text or is missing): its contents do not change.
+    """
+    out: list[dict[str, Any]] = []
+    for change in change_set.changes:
+        if isinstance(change, TextChange):
+            out.append(
+                {
+                    "uri": change.path.as_uri(),
+                    "oldText": change.old_text,
+                    "newText": change.new_text,
+                }
+            )
+        elif isinstance(change, CreateFile):
+            out.append({"uri": change.path.as_uri(), "oldText": None, "newText": change.content})
+        elif isinstance(change, DeleteFile):
+            out.append({"uri": change.path.as_uri(), "oldText": change.old_text, "newText": None})
+        elif isinstance(change, RenameFile):
+            text = _read_text(change.source)
+            out.append(
+                {
+                    "uri": change.destination.as_uri(),
+                    "oldUri": change.source.as_uri(),
+                    "oldText": text,
+                    "newText": text,
+                }
+            )
+    return out
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def permission_message(request: PermissionRequest) -> str:

@@ -307,6 +307,7 @@ BUILTIN_MODULES = (
     "pygent.tools.git",
     "pygent.tools.shell",
     "pygent.tools.web",
+    "pygent.tools.plan",
 )
 
 
