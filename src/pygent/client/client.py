@@ -83,6 +83,8 @@ class PygentClient:
         on_update: Called with each ``pygent/session/update`` params (``{sessionId, update}``).
         on_notification: Called with ``(method, params)`` for every other notification.
         change_annotations: Declare ``changeAnnotationSupport`` (with ``apply_edit``).
+        on_trace: Called with ``("send", message)`` / ``("recv", message)`` for every JSON-RPC
+            message, in wire order (protocol tracing and recordings).
     """
 
     def __init__(
@@ -99,6 +101,7 @@ class PygentClient:
         on_update: Callable[[dict[str, Any]], None] | None = None,
         on_notification: Callable[[str, Any], None] | None = None,
         change_annotations: bool = True,
+        on_trace: Callable[[str, dict[str, Any]], None] | None = None,
     ) -> None:
         self.command = list(command) if command is not None else default_command()
         self.root = Path(root) if root is not None else Path.cwd()
@@ -115,6 +118,7 @@ class PygentClient:
         self.on_update = on_update
         self.on_notification = on_notification
         self.change_annotations = change_annotations
+        self.on_trace = on_trace
         self.process: asyncio.subprocess.Process | None = None
         self.server_info: dict[str, Any] = {}
         self.server_capabilities: dict[str, Any] = {}
@@ -240,6 +244,9 @@ class PygentClient:
             raise PygentClientError(CONNECTION_LOST, "The server is not running.")
         body = json.dumps(payload).encode("utf-8")
         async with self._write_lock:
+            if self.on_trace is not None:
+                with contextlib.suppress(Exception):
+                    self.on_trace("send", payload)
             try:
                 process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
                 await process.stdin.drain()
@@ -328,6 +335,9 @@ class PygentClient:
                 except ValueError:
                     continue
                 if isinstance(message, dict):
+                    if self.on_trace is not None:
+                        with contextlib.suppress(Exception):
+                            self.on_trace("recv", message)
                     self._dispatch(message)
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             return
