@@ -15,7 +15,7 @@ from pygent.tui.app import PygentApp
 from pygent.tui.edits import (
     EditError,
     apply_reviewed,
-    change_set_from_workspace_edit,
+    change_set_from_meta,
     file_diffs,
 )
 from pygent.tui.widgets.input_box import prompt_blocks
@@ -102,59 +102,44 @@ async def test_slash_commands_without_a_server(workspace: Path) -> None:
         assert app.pane_width == 50
 
 
-def _edit(params_edit: dict[str, Any], label: str = "Edit") -> dict[str, Any]:
-    return {"label": label, "edit": params_edit}
+def _files(files: list[dict[str, Any]], label: str = "Edit") -> dict[str, Any]:
+    """``workspace/applyEdit`` params as the server sends them (the WorkspaceEdit is not read)."""
+    return {
+        "label": label,
+        "edit": {"documentChanges": []},
+        "_meta": {"pygent": {"toolCallId": "call_1", "files": files}},
+    }
 
 
-def test_workspace_edit_round_trip_create_rename_delete(tmp_path: Path) -> None:
+def test_files_meta_round_trip_edit_create_rename_delete(tmp_path: Path) -> None:
     a = tmp_path / "a.py"
     a.write_text("x = 1\ny = 2\n", encoding="utf-8")
     gone = tmp_path / "gone.txt"
     gone.write_text("bye\n", encoding="utf-8")
     new = tmp_path / "pkg" / "new.py"
-    edit = {
-        "documentChanges": [
-            {
-                "textDocument": {"uri": a.as_uri(), "version": None},
-                "edits": [
-                    {
-                        "range": {
-                            "start": {"line": 1, "character": 4},
-                            "end": {"line": 1, "character": 5},
-                        },
-                        "newText": "3",
-                    }
-                ],
-            },
-            {"kind": "create", "uri": new.as_uri(), "options": {"overwrite": False}},
-            {
-                "textDocument": {"uri": new.as_uri(), "version": None},
-                "edits": [
-                    {
-                        "range": {
-                            "start": {"line": 0, "character": 0},
-                            "end": {"line": 0, "character": 0},
-                        },
-                        "newText": "print('new')\n",
-                    }
-                ],
-            },
-            {"kind": "rename", "oldUri": a.as_uri(), "newUri": (tmp_path / "b.py").as_uri()},
-            {"kind": "delete", "uri": gone.as_uri()},
+    b = tmp_path / "b.py"
+    params = _files(
+        [
+            {"uri": a.as_uri(), "oldText": "x = 1\ny = 2\n", "newText": "x = 1\ny = 3\n"},
+            {"uri": new.as_uri(), "oldText": None, "newText": "print('new')\n"},
+            {"uri": b.as_uri(), "oldUri": a.as_uri(), "oldText": None, "newText": None},
+            {"uri": gone.as_uri(), "oldText": "bye\n", "newText": None},
         ],
-        "changeAnnotations": {"x": {"label": "Refactor", "needsConfirmation": True}},
-    }
-    change_set = change_set_from_workspace_edit(_edit(edit, ""))
-    assert change_set.label == "Refactor"
+        "Refactor",
+    )
+    change_set = change_set_from_meta(params)
+    assert change_set.label == "Refactor" and change_set.tool_call_id == "call_1"
     kinds = [type(c) for c in change_set.changes]
     assert kinds == [TextChange, CreateFile, RenameFile, DeleteFile]
     diffs = file_diffs(change_set, tmp_path)
     assert diffs[0].title == "a.py" and "+y = 3" in diffs[0].unified()
     assert diffs[1].title == "pkg/new.py (new file)"
+    assert diffs[2].title == "a.py -> b.py (renamed)"
+    assert diffs[3].title == "gone.txt (deleted)" and diffs[3].old == "bye\n"
     assert ("~", "y = 2", "y = 3") in diffs[0].side_by_side()
     result = apply_reviewed(change_set)
     assert result.applied, result.failure_reason
-    assert (tmp_path / "b.py").read_text(encoding="utf-8") == "x = 1\ny = 3\n"
+    assert b.read_text(encoding="utf-8") == "x = 1\ny = 3\n"
     assert not a.exists() and not gone.exists()
     assert new.read_text(encoding="utf-8") == "print('new')\n"
 
@@ -162,32 +147,26 @@ def test_workspace_edit_round_trip_create_rename_delete(tmp_path: Path) -> None:
 def test_stale_or_bad_edits_are_refused_and_nothing_is_lost(tmp_path: Path) -> None:
     a = tmp_path / "a.py"
     a.write_text("x = 1\n", encoding="utf-8")
-    edit = {
-        "changes": {
-            a.as_uri(): [
-                {
-                    "range": {
-                        "start": {"line": 0, "character": 4},
-                        "end": {"line": 0, "character": 5},
-                    },
-                    "newText": "2",
-                }
-            ]
-        }
-    }
-    change_set = change_set_from_workspace_edit(_edit(edit))
+    change_set = change_set_from_meta(
+        _files([{"uri": a.as_uri(), "oldText": "x = 1\n", "newText": "x = 2\n"}])
+    )
     a.write_text("x = 1  # changed meanwhile\n", encoding="utf-8")
     result = apply_reviewed(change_set)
     assert not result.applied and "changed on disk" in (result.failure_reason or "")
     assert a.read_text(encoding="utf-8") == "x = 1  # changed meanwhile\n"
-    with pytest.raises(EditError, match="does not exist"):
-        change_set_from_workspace_edit(_edit({"changes": {(tmp_path / "no.py").as_uri(): []}}))
     with pytest.raises(EditError, match="not a local file"):
-        change_set_from_workspace_edit(_edit({"changes": {"untitled:1": []}}))
-    with pytest.raises(EditError, match="no edit"):
-        change_set_from_workspace_edit({"label": "x"})
-    with pytest.raises(EditError, match="malformed"):
-        change_set_from_workspace_edit(_edit({"changes": {a.as_uri(): [{"newText": "x"}]}}))
+        change_set_from_meta(_files([{"uri": "untitled:1", "oldText": "", "newText": "x"}]))
+    with pytest.raises(EditError, match="no file contents"):
+        change_set_from_meta({"label": "x", "edit": {"documentChanges": []}})
+    with pytest.raises(EditError, match="no file contents"):
+        change_set_from_meta(_files([]))
+    with pytest.raises(EditError, match=r"files\[0\]\.newText must be text"):
+        change_set_from_meta(_files([{"uri": a.as_uri(), "oldText": "x", "newText": 3}]))
+    with pytest.raises(EditError, match="neither oldText nor newText"):
+        change_set_from_meta(_files([{"uri": a.as_uri(), "oldText": None, "newText": None}]))
+    with pytest.raises(EditError, match="not an object"):
+        change_set_from_meta(_files(["a.py"]))  # type: ignore[list-item]
+    assert a.read_text(encoding="utf-8") == "x = 1  # changed meanwhile\n"
 
 
 def test_every_key_is_documented() -> None:

@@ -22,9 +22,6 @@ FORBIDDEN: dict[str, set[str]] = {
     "sandbox": {"agent", "server", "client", "tui", "cli", "acp", "tools", "permissions"},
     "tui": {"agent", "server", "tools", "cli", "acp"},
 }
-#: Edges being removed by work in progress (issue #12: the welcome screen's connection test moves
-#: behind a server request). Must end empty; each entry is (file, target package).
-PENDING: set[tuple[str, str]] = {("tui/widgets/welcome.py", "agent")}
 #: The protocol package is a leaf: it may import nothing of pygent but ``errors``.
 PROTOCOL_ALLOWED = {"protocol", "errors"}
 
@@ -93,9 +90,7 @@ def test_no_forbidden_edges(package: str) -> None:
     bad = [
         f"{where}: {src} -> {dst}"
         for src, dst, where in _edges()
-        if src == package
-        and dst in FORBIDDEN[package]
-        and (where.rsplit(":", 1)[0], dst) not in PENDING
+        if src == package and dst in FORBIDDEN[package]
     ]
     assert not bad, "forbidden imports:\n" + "\n".join(bad)
 

@@ -16,6 +16,8 @@ SESSION_SET_MODEL = "pygent/session/setModel"
 SESSION_COMPACT = "pygent/session/compact"
 SESSION_UPDATE = "pygent/session/update"
 SESSION_REQUEST_PERMISSION = "pygent/session/requestPermission"
+LLM_CHECK = "pygent/llm/check"
+"""``{model, apiBase?, apiKey?}`` -> ``{ok, message}``: test a model configuration before saving it."""
 
 #: Client -> server methods, as advertised in ``capabilities.experimental.pygent.methods``.
 CLIENT_METHODS = (
@@ -28,6 +30,7 @@ CLIENT_METHODS = (
     SESSION_SET_MODE,
     SESSION_SET_MODEL,
     SESSION_COMPACT,
+    LLM_CHECK,
 )
 
 COMMAND_PROMPT = "pygent.prompt"

@@ -225,8 +225,10 @@ class JsonRpcPort:
         if applied:
             self._follow(change_set)
             return ApplyResult(True)
-        # `applied: false` is the person's decision in review (not an editor failure).
-        if change_set.tool_call_id:
+        # `applied: false` is the person's decision in review, unless the client names the change
+        # that failed (LSP's `failedChange`): then the editor could not apply it.
+        failed = isinstance(answer, dict) and isinstance(answer.get("failedChange"), int)
+        if change_set.tool_call_id and not failed:
             self._rejected.add(change_set.tool_call_id)
         reason = answer.get("failureReason") if isinstance(answer, dict) else None
         return ApplyResult(False, reason if isinstance(reason, str) and reason else None)
@@ -361,8 +363,8 @@ def edit_files_meta(change_set: ChangeSet) -> list[dict[str, Any]]:
     """``_meta.pygent.files`` of a ``workspace/applyEdit``: each file's text before and after.
 
     One entry per change, in order: ``{uri, oldText, newText}`` with ``oldText`` None for a created
-    file and ``newText`` None for a deleted one (``oldText`` None too when a deleted file is not
-    text). A rename is ``{uri: <new>, oldUri: <old>, oldText, newText}`` with the moved file's text
+    file (an overwritten one has its current text) and ``newText`` None for a deleted one
+    (``oldText`` None too when a deleted file is not text). A rename is ``{uri: <new>, oldUri: <old>, oldText, newText}`` with the moved file's text
     in both (None for a file that is not UTF-8 text or is missing): its contents do not change.
     """
     out: list[dict[str, Any]] = []
@@ -376,7 +378,11 @@ def edit_files_meta(change_set: ChangeSet) -> list[dict[str, Any]]:
                 }
             )
         elif isinstance(change, CreateFile):
-            out.append({"uri": change.path.as_uri(), "oldText": None, "newText": change.content})
+            # Overwriting an existing file replaces its text: oldText is what it held.
+            previous = _read_text(change.path) if change.overwrite else None
+            out.append(
+                {"uri": change.path.as_uri(), "oldText": previous, "newText": change.content}
+            )
         elif isinstance(change, DeleteFile):
             out.append({"uri": change.path.as_uri(), "oldText": change.old_text, "newText": None})
         elif isinstance(change, RenameFile):

@@ -29,6 +29,7 @@ from pygls.workspace import Workspace as DocumentStore
 from pygent.errors import PygentError
 from pygent.protocol import methods
 from pygent.redact import redact
+from pygent.server import llm_check
 from pygent.server import protocol as wire
 from pygent.server.commands import CommandAdapter
 from pygent.server.protocol import ClientFeatures
@@ -108,6 +109,7 @@ class PygentServer:
         rpc.on_request(methods.SESSION_SET_MODEL, self.sessions.set_model)
         rpc.on_request(methods.SESSION_PROMPT, self.turns.prompt)
         rpc.on_request(methods.SESSION_COMPACT, self.turns.compact)
+        rpc.on_request(methods.LLM_CHECK, llm_check.handle)
         rpc.on_request("workspace/executeCommand", self.commands.execute)
         rpc.on_request("shutdown", self.shutdown, arrived=self._mark_shutdown)
         rpc.on_request("initialize", self._initialize_again)

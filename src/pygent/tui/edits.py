@@ -1,8 +1,9 @@
-"""Review support: an LSP ``WorkspaceEdit`` from the server back into a change set, diffs, apply.
+"""Review support: a proposed edit's files (from ``_meta.pygent.files``), their diffs, applying them.
 
-The server sends every proposed edit as ``workspace/applyEdit``; the TUI shows its diff and, when
-accepted, applies it to disk atomically with :func:`pygent.edits.apply.apply_change_set` (all or
-nothing; create, rename and delete included).
+The server sends every proposed edit as ``workspace/applyEdit`` with each file's whole text before
+and after in ``_meta.pygent.files``; the TUI shows the diffs and, when accepted, applies them to
+disk atomically with :func:`pygent.edits.apply.apply_change_set` (all or nothing; create, rename
+and delete included; a file changed on disk meanwhile is refused).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ __all__ = [
     "EditError",
     "FileDiff",
     "apply_reviewed",
-    "change_set_from_workspace_edit",
+    "change_set_from_meta",
     "file_diffs",
     "uri_to_path",
 ]
@@ -58,130 +59,51 @@ def uri_to_path(uri: Any) -> Path:
     return Path(path)
 
 
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise EditError(f"cannot read {path}: {exc}") from None
+def _text(entry: Mapping[str, Any], key: str, index: int) -> str | None:
+    value = entry.get(key)
+    if value is not None and not isinstance(value, str):
+        raise EditError(f"files[{index}].{key} must be text or null")
+    return value
 
 
-class _Builder:
-    """Replays document changes on a virtual view of the files, producing a change set."""
+def change_set_from_meta(params: Mapping[str, Any]) -> ChangeSet:
+    """The :class:`ChangeSet` of a ``workspace/applyEdit`` from its ``_meta.pygent.files``.
 
-    def __init__(self, encoding: str) -> None:
-        self.encoding = encoding
-        self.texts: dict[Path, str | None] = {}
-        self.changes: list[Change] = []
-
-    def text(self, path: Path) -> str | None:
-        if path not in self.texts:
-            self.texts[path] = _read(path)
-        return self.texts[path]
-
-    def _last_index(self, path: Path) -> int | None:
-        for index in range(len(self.changes) - 1, -1, -1):
-            change = self.changes[index]
-            if isinstance(change, (TextChange, CreateFile)) and change.path == path:
-                return index
-            if isinstance(change, RenameFile) and path in (change.source, change.destination):
-                return None
-            if isinstance(change, DeleteFile) and change.path == path:
-                return None
-        return None
-
-    def text_edit(self, uri: Any, edits: Any) -> None:
-        from pygent.edits.lsp import apply_lsp_text_edits
-
-        path = uri_to_path(uri)
-        if not isinstance(edits, list):
-            raise EditError(f"the edit of {path} has no list of text edits")
-        old = self.text(path)
-        base = old if old is not None else ""
-        try:
-            new = apply_lsp_text_edits(base, edits, self.encoding)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise EditError(f"the edit of {path} is malformed: {exc}") from None
-        index = self._last_index(path)
-        previous = self.changes[index] if index is not None else None
-        if isinstance(previous, CreateFile):
-            assert index is not None
-            self.changes[index] = CreateFile(path, new, previous.overwrite)
-        elif isinstance(previous, TextChange):
-            assert index is not None
-            self.changes[index] = TextChange(path, previous.old_text, new)
-        elif old is None:
-            raise EditError(f"{path} does not exist, so it cannot be edited")
-        else:
-            self.changes.append(TextChange(path, old, new))
-        self.texts[path] = new
-
-    def resource(self, op: Mapping[str, Any]) -> None:
-        kind = op.get("kind")
-        options = op.get("options") or {}
-        if kind == "create":
-            path = uri_to_path(op.get("uri"))
-            if self.text(path) is not None and options.get("ignoreIfExists"):
-                return
-            self.changes.append(CreateFile(path, "", bool(options.get("overwrite"))))
-            self.texts[path] = ""
-        elif kind == "rename":
-            source = uri_to_path(op.get("oldUri"))
-            destination = uri_to_path(op.get("newUri"))
-            self.changes.append(RenameFile(source, destination, bool(options.get("overwrite"))))
-            self.texts[destination] = self.text(source)
-            self.texts[source] = None
-        elif kind == "delete":
-            path = uri_to_path(op.get("uri"))
-            old = self.text(path)
-            if old is None and options.get("ignoreIfNotExists"):
-                return
-            self.changes.append(DeleteFile(path, old))
-            self.texts[path] = None
-        else:
-            raise EditError(f"unknown resource operation {kind!r}")
-
-
-def change_set_from_workspace_edit(
-    params: Mapping[str, Any], encoding: str = "utf-16"
-) -> ChangeSet:
-    """The :class:`ChangeSet` for ``workspace/applyEdit`` params (``{label?, edit}``).
-
-    Text edits are applied (in memory) to the files' current text on disk, so the change set's
-    ``old_text`` is what the disk holds now and applying it refuses a file changed meanwhile.
+    The server sends each file's whole text before and after (``{uri, oldText, newText}``, and
+    ``oldUri`` for a rename), so nothing is recomputed from the WorkspaceEdit's ranges. Applying
+    the result refuses a file whose text on disk is no longer ``oldText``.
 
     Raises:
-        EditError: A malformed edit, or one naming a missing file.
+        EditError: The params carry no such list, or an entry is malformed.
     """
-    edit = params.get("edit")
-    if not isinstance(edit, Mapping):
-        raise EditError("the request has no edit")
-    builder = _Builder(encoding)
-    document_changes = edit.get("documentChanges")
-    if isinstance(document_changes, list):
-        for item in document_changes:
-            if not isinstance(item, Mapping):
-                raise EditError("a document change is not an object")
-            if "textDocument" in item:
-                doc = item.get("textDocument") or {}
-                builder.text_edit(doc.get("uri"), item.get("edits"))
-            else:
-                builder.resource(item)
-    changes = edit.get("changes")
-    if isinstance(changes, Mapping):
-        for uri, edits in changes.items():
-            builder.text_edit(uri, edits)
-    label = str(params.get("label") or "")
-    description = ""
-    annotations = edit.get("changeAnnotations")
-    if isinstance(annotations, Mapping):
-        for annotation in annotations.values():
-            if isinstance(annotation, Mapping):
-                label = label or str(annotation.get("label") or "")
-                description = str(annotation.get("description") or "")
-                break
-    return ChangeSet(label or "Edit", builder.changes, description)
+    meta = params.get("_meta")
+    pygent = meta.get("pygent") if isinstance(meta, Mapping) else None
+    files = pygent.get("files") if isinstance(pygent, Mapping) else None
+    if not isinstance(files, list) or not files:
+        raise EditError(
+            "the edit carries no file contents (_meta.pygent.files); the server may be older "
+            "than this TUI: reinstall pygent so both match"
+        )
+    changes: list[Change] = []
+    for index, entry in enumerate(files):
+        if not isinstance(entry, Mapping):
+            raise EditError(f"files[{index}] is not an object")
+        path = uri_to_path(entry.get("uri"))
+        old = _text(entry, "oldText", index)
+        new = _text(entry, "newText", index)
+        if entry.get("oldUri") is not None:
+            changes.append(RenameFile(uri_to_path(entry.get("oldUri")), path))
+        elif old is None and new is None:
+            raise EditError(f"files[{index}] ({path}) has neither oldText nor newText")
+        elif new is None:
+            changes.append(DeleteFile(path, old))
+        elif old is None:
+            changes.append(CreateFile(path, new))
+        else:
+            changes.append(TextChange(path, old, new))
+    label = str(params.get("label") or "") or "Edit"
+    call_id = pygent.get("toolCallId") if isinstance(pygent, Mapping) else None
+    return ChangeSet(label, changes, tool_call_id=str(call_id or ""))
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,16 @@
 """First run: pick a provider, a model and a key, test the connection, write the user config.
 
 Shown by ``pygent chat`` when no usable API key is configured; writes the same config as
-``pygent setup`` (through :func:`pygent.settings.providers.write_llm_config`).
+``pygent setup`` (through :func:`pygent.settings.providers.write_llm_config`, which edits the file
+with :mod:`pygent.settings.editing`). The connection test is the app's (``check``): a
+``pygent/llm/check`` request to the server, so the TUI never calls a model itself.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -37,6 +40,10 @@ TUTORIAL = """\
 """
 
 
+LLMCheck = Callable[[str, "str | None", "str | None"], Awaitable[tuple[bool, str]]]
+"""``(model, api_base, api_key) -> (ok, message)``: the connection test the app provides."""
+
+
 @dataclass(frozen=True)
 class WelcomeResult:
     """What the person chose (the config file is already written)."""
@@ -63,15 +70,16 @@ class WelcomeScreen(Screen[WelcomeResult | None]):
 
     Args:
         config_file: The user config file to write.
-        cwd: The workspace (for the connection test's settings).
+        check: Tests a configuration (``pygent/llm/check`` through the server); None disables
+            the "Test connection" button.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+q", "app.quit", "Quit")]
 
-    def __init__(self, config_file: Path, cwd: Path | None = None) -> None:
+    def __init__(self, config_file: Path, check: LLMCheck | None = None) -> None:
         super().__init__(classes="welcome")
         self.config_file = config_file
-        self.cwd = cwd or Path.cwd()
+        self.check = check
         self.provider: Provider = PROVIDERS[0]
         self.test_message = ""
 
@@ -172,8 +180,11 @@ class WelcomeScreen(Screen[WelcomeResult | None]):
 
     @work(exclusive=True, group="test-connection")
     async def run_test_connection(self, choice: Choice) -> None:
-        """Send one tiny request with the chosen settings; show the friendly error if it fails."""
-        ok, message = await test_connection(choice, self.cwd)
+        """Have the server send one tiny request with the chosen settings; show its answer."""
+        if self.check is None:
+            self._result("The connection test is not available here; save and try a prompt.", False)
+            return
+        ok, message = await self.check(choice.model, choice.api_base, choice.api_key)
         self._result(message, ok)
 
     @on(Button.Pressed, "#save")
@@ -197,37 +208,3 @@ class WelcomeScreen(Screen[WelcomeResult | None]):
         self.dismiss(
             WelcomeResult(choice.model, choice.api_base, self.config_file, choice.key_note)
         )
-
-
-async def test_connection(choice: Choice, cwd: Path) -> tuple[bool, str]:
-    """One tiny completion with ``choice``; returns ``(ok, message)`` (the friendly error on failure)."""
-    from pygent.errors import PygentError
-
-    llm: dict[str, object] = {
-        "model": choice.model,
-        "num_retries": 0,
-        "timeout": 30.0,
-        "max_tokens": 8,
-    }
-    if choice.api_base:
-        llm["api_base"] = choice.api_base
-    if choice.api_key:
-        llm["api_key"] = choice.api_key
-    try:
-        from pygent.agent.llm import TextDelta, stream_completion
-        from pygent.settings.models import LLMSettings, Settings
-
-        settings = Settings(llm=LLMSettings.model_validate(llm))
-        text = ""
-        messages = [{"role": "user", "content": "Reply with the word OK."}]
-        async for event in stream_completion(settings, messages):
-            if isinstance(event, TextDelta):
-                text += event.text
-    except PygentError as exc:
-        return False, f"Connection failed: {exc}"
-    except Exception as exc:
-        from pygent.agent.llm import map_exception
-
-        return False, f"Connection failed: {map_exception(exc, choice.model)}"
-    reply = text.strip()[:60]
-    return True, f"Connected to {choice.model}" + (f' (it said "{reply}")' if reply else "") + "."
