@@ -212,6 +212,7 @@ Conversation
   F2                 show / hide the right pane F3                    swap the panes
   Alt+Left/Right     widen / narrow the pane    F5                    restart a stopped server
   Enter on a tool card   expand it (input and output; its output opens on the right)
+  Click a file name      open it on the right (app.py, src/x.py:42 opens at line 42)
 
 Reviewing an edit (the diff on the right has the focus)
   a  accept (the file is written)     r  reject

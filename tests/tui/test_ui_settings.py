@@ -100,15 +100,23 @@ async def test_thoughts_are_shown_unless_switched_off(workspace: Path, shown: bo
 
 
 def _edit(root: Path) -> dict[str, Any]:
-    uri = (root / "util.py").as_uri()
-    change = {
-        "range": {"start": {"line": 1, "character": 11}, "end": {"line": 1, "character": 16}},
-        "newText": "b + a",
-    }
+    """An applyEdit as the server sends it: the file's text before and after in the meta."""
+    path = root / "util.py"
+    old = path.read_text(encoding="utf-8")
     return {
         "label": "swap operands",
-        "edit": {
-            "documentChanges": [{"textDocument": {"uri": uri, "version": None}, "edits": [change]}]
+        "edit": {"documentChanges": []},
+        "_meta": {
+            "pygent": {
+                "toolCallId": "call_1",
+                "files": [
+                    {
+                        "uri": path.as_uri(),
+                        "oldText": old,
+                        "newText": old.replace("a + b", "b + a"),
+                    }
+                ],
+            }
         },
     }
 

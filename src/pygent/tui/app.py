@@ -17,7 +17,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer
+from textual.widgets import Footer, Markdown
 
 from pygent.tui.base import friendly, text_of
 from pygent.tui.commands import MODES, SLASH_COMMANDS, SlashCommands
@@ -124,9 +124,13 @@ class PygentApp(Connection, SlashCommands, Review):
         self.started = time.perf_counter()
 
     def compose(self) -> ComposeResult:
+        from pygent.tui.links import markdown_parser
+
+        conversation = Conversation(id="conversation")
+        conversation.parser_factory = markdown_parser(self.root)
         with Horizontal(id="main"):
             with Vertical(id="left"):
-                yield Conversation(id="conversation")
+                yield conversation
                 yield InputBox(self.root, id="input")
             yield SidePane(id="side")
         yield StatusBar(id="status")
@@ -258,14 +262,31 @@ class PygentApp(Connection, SlashCommands, Review):
             card = conversation.tool_update(update)
             self._focus_tool(card, update)
         elif kind == "current_mode_update":
-            self.status.mode = str(update.get("currentModeId") or self.status.mode)
-            self.status.refresh_status()
+            self._mode_changed(str(update.get("currentModeId") or ""))
         elif kind == "pygent_notice":
-            conversation.add_note(str(update.get("message", "")), str(update.get("level", "info")))
+            level = str(update.get("level", "info"))
+            conversation.add_note(str(update.get("message", "")), level)
         elif kind == "plan":
-            entries = update.get("entries") or []
-            lines = [f"- [{e.get('status', '')}] {e.get('content', '')}" for e in entries]
-            conversation.add_note("Plan:\n" + "\n".join(lines))
+            entries = update.get("entries")
+            conversation.show_plan(entries if isinstance(entries, list) else [])
+        elif kind == "usage_update":
+            meta = update.get("_meta")
+            pygent = meta.get("pygent") if isinstance(meta, dict) else None
+            usage = pygent.get("usage") if isinstance(pygent, dict) else None
+            if isinstance(usage, dict):
+                self.status.set_turn_usage(usage)
+
+    def _mode_changed(self, mode: str) -> None:
+        """A ``current_mode_update``: the status bar, and a note when the mode really changed."""
+        from pygent.protocol.modes import MODE_DESCRIPTIONS, MODE_NAMES
+
+        if not mode or mode == self.status.mode:
+            return
+        self.status.mode = mode
+        self.status.refresh_status()
+        name = MODE_NAMES.get(mode, mode)
+        description = MODE_DESCRIPTIONS.get(mode, "")
+        self.conversation.add_note(f"Permission mode: {name}. {description}".strip())
 
     def _focus_tool(self, card: Any, update: dict[str, Any]) -> None:
         if self._review is not None:
@@ -279,6 +300,35 @@ class PygentApp(Connection, SlashCommands, Review):
             output = card.output_text()
             if output:
                 self.side.show_text(card.title, output)
+
+    def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.open_link(event.href)
+
+    def open_link(self, href: str) -> None:
+        """A link in an answer: a workspace file opens in the right pane, a web address outside."""
+        from pygent.tui.links import parse_file_link
+
+        target = parse_file_link(href)
+        if target is not None:
+            path, line = target
+            if self._review is not None:
+                self.notify("An edit is in review; decide on it first.", severity="warning")
+                return
+            try:
+                shown = path.resolve().relative_to(self.root).as_posix()
+            except (OSError, ValueError):
+                self.notify(f"Not opened: {path} is outside the workspace.", severity="warning")
+                return
+            self._show_pane(True)
+            self.side.show_file(path, shown + (f":{line}" if line else ""), line)
+        elif href.startswith(("http://", "https://", "mailto:")):
+            self.open_url(href)
+        else:
+            self.notify(
+                f"Not opened: {href} is neither a workspace file nor a web address.",
+                severity="warning",
+            )
 
     def on_tool_card_selected(self, message: ToolCardSelected) -> None:
         if self._review is not None:
@@ -377,6 +427,8 @@ class PygentApp(Connection, SlashCommands, Review):
             self.status.add_usage(
                 int(usage.get("totalTokens") or 0), cost if isinstance(cost, (int, float)) else None
             )
+        else:  # cancelled or failed: keep what the live usage updates counted
+            self.status.add_usage(self.status.turn_tokens, self.status.turn_cost)
         self.refresh_title()
 
     def action_interrupt(self) -> None:

@@ -100,10 +100,8 @@ class SlashCommands(AppBase):
                 self.status.refresh_status()
                 self.conversation.add_note(f"Model: {arg} (from the next message).")
             elif what == "setMode":
+                # The server answers with a current_mode_update, which the app shows.
                 await client.set_mode(self.session_id, arg)
-                self.status.mode = arg
-                self.status.refresh_status()
-                self.conversation.add_note(f"Permission mode: {arg}.")
             elif what == "compact":
                 if self.busy:
                     self.conversation.add_error(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
 from textual.widget import Widget
@@ -11,10 +12,14 @@ from pygent.tui.widgets.message import (
     AssistantMessage,
     ErrorMessage,
     NoteMessage,
+    PlanMessage,
     ThoughtMessage,
     UserMessage,
 )
 from pygent.tui.widgets.tool_card import ToolCard
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 
 class Conversation(VerticalScroll):
@@ -25,6 +30,9 @@ class Conversation(VerticalScroll):
         self.cards: dict[str, ToolCard] = {}
         self.current: AssistantMessage | None = None
         self.thought: ThoughtMessage | None = None
+        self.plan: PlanMessage | None = None
+        self.parser_factory: Callable[[], MarkdownIt] | None = None
+        """Markdown parser for answers (the app sets one that links workspace files)."""
 
     def on_mount(self) -> None:
         self.anchor()
@@ -34,8 +42,9 @@ class Conversation(VerticalScroll):
         self.anchor()
 
     def add_user(self, text: str, attachments: list[str] | None = None) -> UserMessage:
-        """Add the person's message (ends any streaming answer)."""
+        """Add the person's message (ends any streaming answer; a plan after it is a new one)."""
         self.end_stream()
+        self.plan = None
         widget = UserMessage(text, attachments)
         self._add(widget)
         return widget
@@ -44,7 +53,7 @@ class Conversation(VerticalScroll):
         """Append streamed answer text (a new answer block after a tool card or a user message)."""
         self.thought = None
         if self.current is None:
-            self.current = AssistantMessage()
+            self.current = AssistantMessage(parser_factory=self.parser_factory)
             self._add(self.current)
         self.current.append_chunk(text)
         return self.current
@@ -75,6 +84,16 @@ class Conversation(VerticalScroll):
         card.apply_update(update)
         return card
 
+    def show_plan(self, entries: list[Any]) -> PlanMessage:
+        """Show the plan: the turn's checklist is updated in place (a new one after a prompt)."""
+        if self.plan is not None and self.plan.is_attached:
+            self.plan.set_entries(entries)
+            return self.plan
+        self.end_stream()
+        self.plan = PlanMessage(entries)
+        self._add(self.plan)
+        return self.plan
+
     def add_note(self, text: str, level: str = "info") -> NoteMessage:
         """A line from pygent."""
         self.end_stream()
@@ -93,6 +112,7 @@ class Conversation(VerticalScroll):
         """Remove everything shown (the session itself is kept)."""
         self.end_stream()
         self.cards.clear()
+        self.plan = None
         self.remove_children()
 
     def answer_text(self) -> str:

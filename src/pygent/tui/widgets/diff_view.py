@@ -135,6 +135,7 @@ class SidePane(Vertical):
 
     shown_title = ""
     shown_text = ""
+    shown_line: int | None = None
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Nothing in focus yet", style="dim"), classes="pane-title")
@@ -147,28 +148,42 @@ class SidePane(Vertical):
         scroll = self.query_one(".pane-scroll", VerticalScroll)
         scroll.display = True
 
-    def show_text(self, title: str, text: str, path: str | None = None) -> None:
-        """Show a file (highlighted by its extension) or a tool's output."""
+    def show_text(
+        self, title: str, text: str, path: str | None = None, line: int | None = None
+    ) -> None:
+        """Show a file (highlighted by its extension; ``line`` marked and scrolled to) or output."""
         self._reset()
         self.query_one(".pane-title", Static).update(Text(title, style="bold"))
         body: RenderableType
         text = text[:MAX_PREVIEW]
-        self.shown_title, self.shown_text = title, text
+        self.shown_title, self.shown_text, self.shown_line = title, text, line
         if path:
             lexer = Syntax.guess_lexer(path, code=text)
-            body = Syntax(text, lexer, theme="ansi_dark", line_numbers=True, word_wrap=True)
+            body = Syntax(
+                text,
+                lexer,
+                theme="ansi_dark",
+                line_numbers=True,
+                word_wrap=True,
+                highlight_lines={line} if line else None,
+            )
         else:
             body = Text(text)
         self.query_one(".pane-body", Static).update(body)
-        self.query_one(".pane-scroll", VerticalScroll).scroll_home(animate=False)
+        scroll = self.query_one(".pane-scroll", VerticalScroll)
+        if line:
+            # After the new body is laid out; a few lines of context above the target.
+            self.call_after_refresh(scroll.scroll_to, y=max(0, line - 4), animate=False)
+        else:
+            scroll.scroll_home(animate=False)
 
-    def show_file(self, path: Path, title: str | None = None) -> None:
-        """Show a file from disk (the one a tool reads)."""
+    def show_file(self, path: Path, title: str | None = None, line: int | None = None) -> None:
+        """Show a file from disk (the one a tool reads, or a link clicked), at ``line``."""
         try:
             text = path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             text = f"(cannot read {path}: {exc.strerror or exc})"
-        self.show_text(title or str(path), text, path.name)
+        self.show_text(title or str(path), text, path.name, line)
 
     def show_diff(
         self, label: str, diffs: list[FileDiff], *, side_by_side: bool = False

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.timer import Timer
 from textual.widgets import Markdown, Static
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 #: Streaming renders at most this many times per second, however fast chunks arrive.
 RENDER_RATE = 20.0
@@ -28,11 +33,18 @@ class AssistantMessage(Markdown):
     """The assistant's answer, rendered as Markdown while it streams.
 
     Chunks are buffered and rendered at most :data:`RENDER_RATE` times a second, so a stream of
-    thousands of tiny chunks costs a few dozen renders and input stays responsive.
+    thousands of tiny chunks costs a few dozen renders and input stays responsive. Links are not
+    opened here: the app handles ``Markdown.LinkClicked`` (workspace files open in the right pane,
+    web addresses in the browser); ``parser_factory`` (see :mod:`pygent.tui.links`) decides which
+    names are workspace files.
     """
 
-    def __init__(self, text: str = "") -> None:
-        super().__init__(text, classes="assistant-message")
+    def __init__(
+        self, text: str = "", parser_factory: Callable[[], MarkdownIt] | None = None
+    ) -> None:
+        super().__init__(
+            text, classes="assistant-message", parser_factory=parser_factory, open_links=False
+        )
         self.text = text
         self._rendered = len(text)
         self._timer: Timer | None = None
@@ -91,6 +103,41 @@ class ThoughtMessage(Static):
         """Add streamed reasoning."""
         self.text += chunk
         self.update(Text(self.text, style="dim italic"))
+
+
+_PLAN_MARKS = {"completed": ("☑", "dim strike"), "in_progress": ("◐", "bold yellow")}
+
+
+class PlanMessage(Static):
+    """The agent's plan as a checklist, updated in place as the plan changes."""
+
+    def __init__(self, entries: list[Any]) -> None:
+        super().__init__("", classes="plan-message")
+        self.entries: list[dict[str, Any]] = []
+        self.set_entries(entries)
+
+    def set_entries(self, entries: list[Any]) -> None:
+        """Show a new snapshot of the plan (ACP sends the whole plan every time)."""
+        self.entries = [e for e in entries if isinstance(e, dict)]
+        self.update(self.render_plan())
+
+    def render_plan(self) -> Text:
+        """The checklist as rich text."""
+        done = sum(e.get("status") == "completed" for e in self.entries)
+        text = Text()
+        text.append(f"Plan ({done}/{len(self.entries)} done)", style="bold")
+        for entry in self.entries:
+            mark, style = _PLAN_MARKS.get(str(entry.get("status")), ("☐", ""))
+            text.append(f"\n{mark} ")
+            text.append(str(entry.get("content", "")), style=style)
+            if entry.get("priority") == "high":
+                text.append("  high", style="red")
+        return text
+
+    @property
+    def text(self) -> str:
+        """The checklist as plain text."""
+        return self.render_plan().plain
 
 
 class NoteMessage(Static):

@@ -19,6 +19,8 @@ class StatusBar(Static):
         self.title = ""
         self.tokens = 0
         self.cost: float | None = None
+        self.turn_tokens = 0
+        self.turn_cost: float | None = None
         self.busy = False
         self.connection = "starting"
         self._frame = 0
@@ -41,12 +43,33 @@ class StatusBar(Static):
         self._frame = (self._frame + 1) % len(_SPINNER)
         self.refresh_status()
 
+    def set_turn_usage(self, usage: dict[str, object]) -> None:
+        """The running turn's usage so far (a ``usage_update``): shown live on top of the totals."""
+        tokens = usage.get("totalTokens")
+        self.turn_tokens = tokens if isinstance(tokens, int) else 0
+        cost = usage.get("costUsd")
+        self.turn_cost = float(cost) if isinstance(cost, (int, float)) else None
+        self.refresh_status()
+
     def add_usage(self, tokens: int, cost: float | None) -> None:
-        """Add one turn's usage to the session totals."""
+        """Add one finished turn's usage to the session totals (the live figure is folded in)."""
+        self.turn_tokens, self.turn_cost = 0, None
         self.tokens += tokens
         if cost is not None:
             self.cost = (self.cost or 0.0) + cost
         self.refresh_status()
+
+    @property
+    def shown_tokens(self) -> int:
+        """Session tokens including the running turn's."""
+        return self.tokens + self.turn_tokens
+
+    @property
+    def shown_cost(self) -> float | None:
+        """Session cost including the running turn's (None when no cost is known)."""
+        if self.cost is None and self.turn_cost is None:
+            return None
+        return (self.cost or 0.0) + (self.turn_cost or 0.0)
 
     def status_text(self) -> Text:
         """The line as rich text."""
@@ -60,9 +83,10 @@ class StatusBar(Static):
         text.append(self.mode or "?")
         text.append("  ", style="dim")
         text.append(self.title or "new session", style="italic")
-        text.append(f"  {self.tokens:,} tokens", style="dim")
-        if self.cost is not None:
-            text.append(f"  ${self.cost:.4f}", style="dim")
+        text.append(f"  {self.shown_tokens:,} tokens", style="dim")
+        cost = self.shown_cost
+        if cost is not None:
+            text.append(f"  ${cost:.4f}", style="dim")
         return text
 
     def refresh_status(self) -> None:

@@ -14,8 +14,14 @@ from textual.widgets import Static
 
 from pygent.tui.messages import ToolCardSelected
 
-_ICONS = {"pending": "○", "in_progress": "◐", "completed": "●", "failed": "✗"}
-_STYLES = {"pending": "dim", "in_progress": "yellow", "completed": "green", "failed": "red"}
+_ICONS = {"pending": "○", "in_progress": "◐", "completed": "●", "failed": "✗", "rejected": "⊘"}
+_STYLES = {
+    "pending": "dim",
+    "in_progress": "yellow",
+    "completed": "green",
+    "failed": "red",
+    "rejected": "magenta",
+}
 #: The most characters of input or output a card shows when expanded.
 MAX_SHOWN = 4000
 
@@ -71,6 +77,7 @@ class ToolCard(Vertical, can_focus=True):
         self.raw_output: Any = None
         self.content: list[Any] = []
         self.locations: list[Any] = []
+        self.outcome: str | None = None
         self.expanded = False
 
     def compose(self) -> ComposeResult:
@@ -103,12 +110,27 @@ class ToolCard(Vertical, can_focus=True):
             self.content = list(update["content"])
         if isinstance(update.get("locations"), list):
             self.locations = list(update["locations"])
+        meta = update.get("_meta")
+        pygent = meta.get("pygent") if isinstance(meta, dict) else None
+        if isinstance(pygent, dict) and isinstance(pygent.get("outcome"), str):
+            self.outcome = pygent["outcome"]
         status = update.get("status")
         if isinstance(status, str) and status:
             self.status = status
             if status in ("completed", "failed") and self.finished is None:
                 self.finished = time.monotonic()
         self.refresh_card()
+
+    @property
+    def shown_status(self) -> str:
+        """What the card says: the status, or ``rejected`` when the person turned the call down.
+
+        A rejection travels as ACP's ``failed`` plus ``_meta.pygent.outcome: "rejected"``; it is
+        the person's decision, not an error, so it is not shown in red.
+        """
+        if self.status == "failed" and self.outcome == "rejected":
+            return "rejected"
+        return self.status
 
     def output_text(self) -> str:
         """The call's output as text (for the card and the right pane)."""
@@ -118,12 +140,13 @@ class ToolCard(Vertical, can_focus=True):
         return text
 
     def _header(self) -> Text:
-        icon = _ICONS.get(self.status, "○")
+        status = self.shown_status
+        icon = _ICONS.get(status, "○")
         header = Text()
-        header.append(f"{icon} ", style=_STYLES.get(self.status, ""))
+        header.append(f"{icon} ", style=_STYLES.get(status, ""))
         header.append(self.title, style="bold")
         duration = self.duration
-        detail = self.status.replace("_", " ")
+        detail = status.replace("_", " ")
         if duration is not None:
             detail += f" · {duration:.1f}s"
         header.append(f"  {detail}", style="dim")
@@ -145,7 +168,9 @@ class ToolCard(Vertical, can_focus=True):
 
     def refresh_card(self) -> None:
         """Redraw the header and body from the current state."""
-        self.set_class(self.status == "failed", "-failed")
+        status = self.shown_status
+        self.set_class(status == "failed", "-failed")
+        self.set_class(status == "rejected", "-rejected")
         if not self.children:
             return
         self.query_one(".tool-card-header", Static).update(self._header())
