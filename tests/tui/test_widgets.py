@@ -84,6 +84,11 @@ async def test_slash_commands_without_a_server(workspace: Path) -> None:
         app.run_slash("/mode turbo")
         await pilot.pause(0.1)
         assert any("Unknown mode 'turbo'" in e.text for e in app.conversation.query(ErrorMessage))
+        app.status.mode = "ask"
+        app.run_slash("/mode ask")
+        await pilot.pause(0.1)
+        notes = [n.text for n in app.conversation.query(NoteMessage)]
+        assert "The permission mode is already ask." in notes
         app.run_slash("/model gpt-x")
         await wait_for(
             pilot,

@@ -73,6 +73,8 @@ class SlashCommands(AppBase):
                 conversation.add_note(f"Mode: {self.status.mode}. Modes: {', '.join(MODES)}.")
             elif arg not in MODES:
                 conversation.add_error(f"Unknown mode {arg!r}.", f"Use one of: {', '.join(MODES)}.")
+            elif arg == self.status.mode:
+                conversation.add_note(f"The permission mode is already {arg}.")
             else:
                 self.call_server("setMode", arg)
         elif name == "/compact":
