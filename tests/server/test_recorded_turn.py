@@ -165,6 +165,9 @@ async def record_turn(workspace: Path, env: dict[str, str], fake: FakeLLMThread)
         SERVER_CMD,
         root=workspace,
         env=env,
+        # Starts in auto-edit and switches to ask (the mode change of the recording): in ask,
+        # the shell command asks on every platform, sandboxed or not.
+        initialization_options={"permissionMode": "auto-edit"},
         apply_edit=answers.apply_edit,
         request_permission=answers.request_permission,
         on_trace=on_trace,
@@ -173,7 +176,7 @@ async def record_turn(workspace: Path, env: dict[str, str], fake: FakeLLMThread)
     try:
         recording = True
         session_id = await wait(client.new_session())
-        await wait(client.set_mode(session_id, "auto-edit"))
+        await wait(client.set_mode(session_id, "ask"))
         result = await wait(client.prompt(session_id, PROMPT, work_done_token="turn-1"))
         recording = False
     finally:

@@ -71,7 +71,7 @@ async def test_replayed_turn_shows_every_update_kind_and_answers_like_the_person
     app = PygentApp(workspace, connect=False)
     async with app.run_test(size=SIZE) as pilot:
         app.session_id = "SESSION"
-        app.status.mode = "ask"
+        app.status.mode = "auto-edit"
         answers: dict[Any, Any] = {}
         for entry in recording["messages"]:
             message = entry["message"]
@@ -117,8 +117,8 @@ async def test_replayed_turn_shows_every_update_kind_and_answers_like_the_person
         retry = [n for n in notes if "rate limited, retrying" in n.text]
         assert retry and retry[0].has_class("note-warning")
         # current_mode_update: status bar and a note
-        assert app.status.mode == "auto-edit"
-        assert any(n.text.startswith("Permission mode: Auto-edit.") for n in notes)
+        assert app.status.mode == "ask"
+        assert any(n.text.startswith("Permission mode: Ask.") for n in notes)
         # plan: one checklist, in place
         plans = list(conversation.query(PlanMessage))
         assert len(plans) == 1
