@@ -46,7 +46,7 @@ def schema_problems(messages: list[dict[str, Any]]) -> list[str]:
         if model is None:
             continue
         try:
-            model.model_validate(message["params"])
+            model.model_validate(message["params"])  # type: ignore[attr-defined]
         except ValidationError as exc:
             problems.append(f"{json.dumps(message)[:300]}: {exc}")
     return problems

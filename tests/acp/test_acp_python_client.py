@@ -198,7 +198,7 @@ async def start_agent(workspace: Path, agent_env: dict[str, str]) -> AsyncIterat
         client = RecordingClient(workspace)
         conn, process = await stack.enter_async_context(
             spawn_agent_process(
-                client,
+                client,  # type: ignore[arg-type]
                 *AGENT_CMD,
                 env=agent_env,
                 cwd=str(workspace),

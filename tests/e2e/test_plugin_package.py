@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from run_helpers import pygent_env, run_pygent
@@ -99,7 +100,7 @@ def test_a_turn_calls_the_plugin_tool_with_its_settings(site: Path, tmp_path: Pa
     (tmp_path / "essay.txt").write_text("a bb ccc dddd eeeee\n", encoding="utf-8")
     (tmp_path / ".pygent").mkdir()
     (tmp_path / ".pygent" / "config.toml").write_text("[plugins.wordcount]\nmin_length = 3\n")
-    script = [
+    script: list[dict[str, Any]] = [
         {
             "text": "Counting.",
             "tool_calls": [{"name": "word_count", "arguments": {"path": "essay.txt"}}],

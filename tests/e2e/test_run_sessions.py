@@ -8,6 +8,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from run_helpers import (
@@ -31,7 +32,7 @@ LONG_TEXT = "This answer streams very slowly. " * 40
 
 def test_resume_in_a_new_process_sends_the_first_turns_history(tmp_path: Path) -> None:
     repo = make_repo(tmp_path / "repo", {"data.txt": "secret number: 7\n"})
-    script = [
+    script: list[dict[str, Any]] = [
         {"tool_calls": [call("read_file", path="data.txt")]},
         {"text": "The number is 7."},
         {"text": "You asked me to read data.txt; it said 7."},

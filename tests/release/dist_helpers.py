@@ -16,6 +16,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 PIP_CACHE = Path(tempfile.gettempdir()) / "pygent-pip-cache"
@@ -55,7 +56,7 @@ class Venv:
         return env
 
 
-def _run(args: list[str], cwd: Path, timeout: float = 900, **kw: object) -> str:
+def _run(args: list[str], cwd: Path, timeout: float = 900, **kw: Any) -> str:
     result = subprocess.run(
         args, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False, **kw
     )

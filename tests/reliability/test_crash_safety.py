@@ -93,7 +93,7 @@ def _crash_rounds(
             # and sometimes after the turn ended (a whole turn sends about 14 updates).
             kill_after = rng.randint(1, 16)
             server.wait_for(
-                lambda srv=server, sid=session_id, n=kill_after, pid=prompt_id: (
+                lambda srv=server, sid=session_id, n=kill_after, pid=prompt_id: (  # type: ignore[misc]
                     len(srv.updates(sid)) >= n or any(m.get("id") == pid for m in srv.messages)
                 )
             )

@@ -108,7 +108,7 @@ async def test_compacted_history_is_valid_and_keeps_goal_and_tail() -> None:
 
 
 def test_transcript_caps_tool_output() -> None:
-    history = [
+    history: list[dict[str, Any]] = [
         {"role": "user", "content": "u"},
         {
             "role": "assistant",

@@ -30,6 +30,7 @@ def test_tools_index_lists_every_tool_with_its_risk_and_kind() -> None:
     registry = default_registry()
     for name in registry.names():
         spec = registry.get(name)
+        assert spec is not None
         assert name in rows, f"docs/tools/index.md has no row for {name}"
         assert rows[name][1] == spec.risk.name, name
         assert rows[name][2] == f"`{spec.kind}`", name
@@ -43,7 +44,9 @@ def test_tools_index_lists_every_argument() -> None:
     rows = _table_rows((DOCS / "tools" / "index.md").read_text(encoding="utf-8"))
     registry = default_registry()
     for name in registry.names():
-        schema = registry.get(name).json_schema()
+        spec = registry.get(name)
+        assert spec is not None
+        schema = spec.json_schema()
         required = set(schema.get("required", []))
         expected = [p if p in required else f"{p}?" for p in schema.get("properties", {})]
         assert rows[name][4] == (", ".join(expected) or "—"), name
@@ -66,7 +69,9 @@ def test_help_permissions_topic_puts_every_tool_in_its_tier() -> None:
     order = sorted(tiers, key=tiers.__getitem__)
     registry = default_registry()
     for name in registry.names():
-        risk = registry.get(name).risk.name
+        spec = registry.get(name)
+        assert spec is not None
+        risk = spec.risk.name
         start = tiers[risk]
         following = [tiers[t] for t in order if tiers[t] > start]
         section = text[start : following[0] if following else text.index("\nA shell")]

@@ -56,9 +56,9 @@ def _runtime_imports(tree: ast.AST) -> list[tuple[int, str]]:
         for name in names:
             parts = name.split(".")
             if parts[0] == "pygent" and len(parts) > 1:
-                found.append((node.lineno, parts[1]))
-        for child in ast.iter_child_nodes(node):
-            visit(child)
+                found.append((getattr(node, "lineno", 0), parts[1]))
+        for inner in ast.iter_child_nodes(node):
+            visit(inner)
 
     visit(tree)
     return found

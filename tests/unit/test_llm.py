@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from _agent_testkit import Harness, assert_valid_history, call, fast_retries, of_kind, text_of
+from pydantic import SecretStr
 
 from pygent.agent import llm
 from pygent.agent.llm import (
@@ -308,7 +309,9 @@ async def test_stream_cut_mid_tool_call_after_text_fails_the_turn_cleanly(
 
 
 def test_anthropic_prompt_caching_marks_system_and_prefix() -> None:
-    settings = Settings(llm=LLMSettings(model="anthropic/claude-sonnet-4-5", api_key="sk-ant-x"))
+    settings = Settings(
+        llm=LLMSettings(model="anthropic/claude-sonnet-4-5", api_key=SecretStr("sk-ant-x"))
+    )
     messages = [
         {"role": "system", "content": "sys"},
         {"role": "user", "content": "one"},

@@ -353,7 +353,7 @@ def test_openai_history_becomes_alternating_anthropic_messages() -> None:
     settings = _settings(CLAUDE)
     native = llm_native.route(CLAUDE, None)
     assert native is not None
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "system", "content": "sys"},
         {
             "role": "user",
@@ -374,7 +374,9 @@ def test_openai_history_becomes_alternating_anthropic_messages() -> None:
         {"role": "tool", "tool_call_id": "t2", "content": "ok"},
         {"role": "user", "content": "go on"},
     ]
-    body = llm_native.anthropic_request(settings, native, llm.with_cache_control(messages), None)
+    body: dict[str, Any] = llm_native.anthropic_request(
+        settings, native, llm.with_cache_control(messages), None
+    )
     assert body["system"] == [
         {"type": "text", "text": "sys", "cache_control": {"type": "ephemeral"}}
     ]

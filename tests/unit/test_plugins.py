@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Iterator
 from importlib.metadata import EntryPoint
 from pathlib import Path
 
@@ -78,7 +79,7 @@ NOT_A_PLUGIN = "class Thing:\n    pass\n"
 
 
 @pytest.fixture
-def plugin_dir(tmp_path: Path) -> Path:
+def plugin_dir(tmp_path: Path) -> Iterator[Path]:
     for name, source in {
         "pg_good": GOOD,
         "pg_raises": RAISES,
@@ -190,7 +191,8 @@ def test_a_tool_decorated_outside_pygent_does_not_join_the_default_registry(
 ) -> None:
     import pg_clash  # noqa: F401  (its @tool names itself read_file)
 
-    assert default_registry().get("read_file").func.__module__ == "pygent.tools.files"
+    spec = default_registry().get("read_file")
+    assert spec is not None and spec.func.__module__ == "pygent.tools.files"
 
 
 def test_add_tool_refuses_an_undecorated_function() -> None:

@@ -91,12 +91,12 @@ class Handler(BaseHTTPRequestHandler):
         elif path == "/to-file":
             self._redirect("file:///etc/passwd")
         elif path == "/to-localhost":
-            port = self.server.server_address[1]
-            self._redirect(f"http://localhost:{port}/plain.txt")
+            port = self.server.server_address[1]  # type: ignore[index]
+            self._redirect(f"http://localhost:{port}/plain.txt")  # type: ignore[str-bytes-safe]
         elif path == "/to-metadata":
             self._redirect("http://169.254.169.254/latest/meta-data/")
         elif path == "/to-self":
-            port = self.server.server_address[1]
+            port = self.server.server_address[1]  # type: ignore[index]
             self._redirect(f"http://127.0.0.1:{port}/plain.txt")
         elif path == "/no-location":
             self.send_response(302)
@@ -156,7 +156,7 @@ def base(server: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch) -> str:
     for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
     host, port = server.server_address[:2]
-    return f"http://{host}:{port}"
+    return f"http://{host!s}:{port}"  # type: ignore[str-bytes-safe]
 
 
 @pytest.fixture
