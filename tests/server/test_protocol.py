@@ -391,3 +391,21 @@ async def test_compact_summarises_and_a_missing_session_is_named(
             client.request("pygent/session/compact", {"sessionId": "01J00000000000000000000000"})
         )
     assert info.value.error_code == "session_not_found"
+
+
+async def test_session_new_lists_every_mode_with_its_name_and_description(
+    make_raw: RawFactory, workspace: Path
+) -> None:
+    from pygent.protocol.modes import MODE_DESCRIPTIONS, MODE_NAMES, PERMISSION_MODES
+
+    server = await make_raw()
+    await server.initialize(workspace, **FULL_CAPS)
+    server.send({"jsonrpc": "2.0", "id": "new", "method": "pygent/session/new", "params": {}})
+    modes = (await server.response("new"))["result"]["modes"]
+    assert modes["currentModeId"] in PERMISSION_MODES
+    assert [m["id"] for m in modes["availableModes"]] == list(PERMISSION_MODES)
+    for mode in modes["availableModes"]:
+        assert mode["name"] == MODE_NAMES[mode["id"]]
+        assert mode["description"] == MODE_DESCRIPTIONS[mode["id"]]
+    server.send({"jsonrpc": "2.0", "method": "exit"})
+    await server.close()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from pygent.errors import session_busy, session_not_found
 from pygent.protocol import methods
+from pygent.protocol.modes import MODE_DESCRIPTIONS, MODE_NAMES, PERMISSION_MODES
 from pygent.server import turn_guard
 from pygent.server.port import Connection, JsonRpcPort
 
@@ -284,11 +285,16 @@ def replay_frames(session: Session) -> list[bytes]:
 
 
 def modes_payload(current: str) -> dict[str, Any]:
-    """ACP's ``modes`` object: the current mode and every mode with its display name."""
-    names = {"ask": "Ask", "auto-edit": "Auto-edit", "plan": "Plan", "auto": "Auto"}
+    """ACP's ``modes`` object: the current mode and every mode with its name and meaning.
+
+    Frontends build their mode pickers from this list (never from a copy of their own).
+    """
     return {
         "currentModeId": current,
-        "availableModes": [{"id": mode, "name": name} for mode, name in names.items()],
+        "availableModes": [
+            {"id": mode, "name": MODE_NAMES[mode], "description": MODE_DESCRIPTIONS[mode]}
+            for mode in PERMISSION_MODES
+        ],
     }
 
 
