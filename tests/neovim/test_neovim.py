@@ -56,6 +56,7 @@ def test_specs_exist() -> None:
         "cancel_spec",
         "sessions_spec",
         "health_spec",
+        "modes_spec",
     ):
         assert needed in names, f"missing Lua spec {needed}.lua in {PLUGIN / 'tests' / 'spec'}"
 

@@ -18,6 +18,7 @@ hl('PygentToolPending', 'Comment')
 hl('PygentToolRunning', 'DiagnosticInfo')
 hl('PygentToolDone', 'DiagnosticOk')
 hl('PygentToolFailed', 'DiagnosticError')
+hl('PygentToolRejected', 'Comment')
 
 local command = vim.api.nvim_create_user_command
 
@@ -42,13 +43,17 @@ command('PygentSessions', function()
 end, { nargs = 0, desc = 'pygent: pick a session and replay it in the chat' })
 
 command('PygentMode', function(opts)
-  require('pygent').set_mode(opts.args)
+  if opts.args == '' then
+    require('pygent').pick_mode()
+  else
+    require('pygent').set_mode(opts.args)
+  end
 end, {
-  nargs = 1,
+  nargs = '?',
   complete = function()
-    return { 'ask', 'auto-edit', 'plan', 'auto' }
+    return require('pygent.client').mode_ids()
   end,
-  desc = 'pygent: set the permission mode (ask, auto-edit, plan, auto)',
+  desc = 'pygent: set the permission mode (no argument: pick one of the modes the server offers)',
 })
 
 command('PygentModel', function(opts)

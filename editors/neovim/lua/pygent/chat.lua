@@ -24,29 +24,70 @@ M.busy = false
 M.muted_session = nil
 ---@type string?
 M.mode = nil
+--- Model of the session (set by :PygentModel; nil = the server's default).
+---@type string?
+M.model = nil
+--- Token usage of the running (or last) turn: `usage_update`, then the prompt result's `usage`.
+---@type { inputTokens: integer?, outputTokens: integer?, totalTokens: integer?, costUsd: number? }?
+M.usage = nil
 
 local STATUS_TEXT = {
   pending = 'pending',
   in_progress = 'running',
   completed = 'done',
   failed = 'failed',
+  rejected = 'rejected',
 }
 local STATUS_HL = {
   pending = 'PygentToolPending',
   in_progress = 'PygentToolRunning',
   completed = 'PygentToolDone',
   failed = 'PygentToolFailed',
+  rejected = 'PygentToolRejected',
 }
 
 local function valid()
   return M.bufnr ~= nil and vim.api.nvim_buf_is_valid(M.bufnr)
 end
 
+--- Display name of mode `id` (the server's `availableModes` name, else the id).
+---@param id string
+---@return string
+function M.mode_name(id)
+  for _, m in ipairs(require('pygent.client').modes) do
+    if m.id == id and type(m.name) == 'string' then
+      return m.name
+    end
+  end
+  return id
+end
+
+--- `12.3k tokens · $0.0123` for a usage table (empty when nothing is known).
+---@param usage table?
+---@return string
+function M.format_usage(usage)
+  if type(usage) ~= 'table' then
+    return ''
+  end
+  local parts = {}
+  local total = tonumber(usage.totalTokens) or ((tonumber(usage.inputTokens) or 0) + (tonumber(usage.outputTokens) or 0))
+  if total > 0 then
+    table.insert(parts, total >= 1000 and ('turn %.1fk tokens'):format(total / 1000) or ('turn %d tokens'):format(total))
+  end
+  local cost = tonumber(usage.costUsd)
+  if cost and cost > 0 then
+    table.insert(parts, ('$%.4f'):format(cost))
+  end
+  return table.concat(parts, ' · ')
+end
+
 local function separator_text()
   local keys = config.options.keymaps.chat
   local hint = M.busy and ('working… %s cancels'):format(keys.cancel or ':PygentCancel')
     or ('%s sends'):format(keys.send or ':PygentSend')
-  return ('%s %s%s ────'):format(M.SEPARATOR, hint, M.mode and (' · mode ' .. M.mode) or '')
+  local usage = M.format_usage(M.usage)
+  return ('%s %s%s%s ────'):format(M.SEPARATOR, hint, M.mode and (' · mode ' .. M.mode_name(M.mode)) or '',
+    usage ~= '' and (' · ' .. usage) or '')
 end
 
 --- Row (0-based) of the separator line.
@@ -84,6 +125,123 @@ local function setup_keymaps(buf)
     require('pygent').cancel()
   end, 'pygent: cancel the running turn')
   map(keys.close, M.close, 'pygent: close the chat window')
+  map(keys.open_file, function()
+    M.goto_file(false)
+  end, 'pygent: open the file named under the cursor in the editing window')
+  map(keys.open_file_at_line, function()
+    M.goto_file(true)
+  end, 'pygent: open the file under the cursor at the line it names (file.py:42)')
+end
+
+--- 'includeexpr' of the chat buffer: a name `gf` did not find as written. Strips `file://` and
+--- percent-escapes (links to files) and git's `a/` / `b/` prefixes (diff headers).
+---@param fname string?
+---@return string
+function M.includeexpr(fname)
+  fname = fname or vim.v.fname
+  fname = fname:gsub('^file:/*', '/')
+  if fname:find('%%%x%x') then
+    fname = fname:gsub('%%(%x%x)', function(hex)
+      return string.char(tonumber(hex, 16))
+    end)
+  end
+  local stripped = fname:match('^[ab]/(.+)$')
+  if stripped and vim.fn.findfile(stripped) ~= '' then
+    return stripped
+  end
+  return fname
+end
+
+--- Point 'path' at the workspace (its root, then anything below it) so `gf`, `gF`, `<C-w>f` and
+--- `:find` resolve the file names pygent writes (`src/app.py:42`, `README.md`, tool titles).
+---@param buf integer
+function M.set_file_options(buf)
+  local client = require('pygent.client')
+  local root = client.root_dir or client.find_root(0)
+  local esc = root:gsub('[, ]', '\\%0')
+  vim.bo[buf].path = ('%s,%s/**,,'):format(esc, esc)
+  vim.bo[buf].includeexpr = "v:lua.require'pygent.chat'.includeexpr()"
+end
+
+--- The editing window to open a file in from the chat: the previous window, else another
+--- normal window of the tab, else a new split next to the chat.
+---@return integer win
+local function editing_window()
+  local chat_win = vim.api.nvim_get_current_win()
+  local function usable(win)
+    return win ~= 0 and vim.api.nvim_win_is_valid(win) and win ~= chat_win
+      and vim.api.nvim_win_get_config(win).relative == ''
+      and vim.api.nvim_win_get_buf(win) ~= M.bufnr
+  end
+  local prev = vim.fn.win_getid(vim.fn.winnr('#'))
+  if usable(prev) then
+    return prev
+  end
+  for _, win in ipairs(vim.api.nvim_tabpage_list_wins(0)) do
+    if usable(win) then
+      return win
+    end
+  end
+  vim.cmd('aboveleft vsplit')
+  return vim.api.nvim_get_current_win()
+end
+
+--- The line number written after `name` in `text` (`name:42`, `name(42)`, `name, line 42`), for the
+--- occurrence of `name` at column `col` (1-based), else the first one.
+---@param text string
+---@param name string
+---@param col integer
+---@return integer?
+function M.line_after(text, name, col)
+  local first, from = nil, 1
+  while true do
+    local s, e = text:find(name, from, true)
+    if not s then
+      break
+    end
+    local rest = text:sub(e + 1)
+    local nr = tonumber(rest:match('^:(%d+)') or rest:match('^%((%d+)%)') or rest:match('^,? line (%d+)'))
+    if col >= s and col <= e then
+      return nr
+    end
+    if first == nil then
+      first = nr or false
+    end
+    from = e + 1
+  end
+  return first or nil
+end
+
+--- `gf` / `gF` in the chat: open the file named under the cursor (resolved like `gf`, through
+--- 'path' and 'includeexpr') in the editing window, at the line it names with `with_line`.
+---@param with_line boolean
+---@return string? path opened
+function M.goto_file(with_line)
+  local cfile = vim.fn.expand('<cfile>')
+  if cfile == '' then
+    vim.notify('pygent: no file name under the cursor', vim.log.levels.WARN)
+    return nil
+  end
+  local found = vim.fn.findfile(cfile)
+  if found == '' then
+    found = vim.fn.findfile(M.includeexpr(cfile))
+  end
+  if found == '' then
+    local client = require('pygent.client')
+    vim.notify(('pygent: %s is not a file under %s'):format(cfile, client.root_dir or vim.fn.getcwd()),
+      vim.log.levels.WARN)
+    return nil
+  end
+  local line_nr = with_line and M.line_after(vim.api.nvim_get_current_line(), cfile,
+    vim.api.nvim_win_get_cursor(0)[2] + 1) or nil
+  local path = vim.fn.fnamemodify(found, ':p')
+  vim.api.nvim_set_current_win(editing_window())
+  vim.cmd.edit(vim.fn.fnameescape(path))
+  if line_nr then
+    pcall(vim.api.nvim_win_set_cursor, 0, { math.min(line_nr, vim.api.nvim_buf_line_count(0)), 0 })
+    vim.cmd('normal! ^')
+  end
+  return path
 end
 
 --- The chat buffer, created on first use.
@@ -101,6 +259,7 @@ function M.ensure_buffer()
   sep_mark = vim.api.nvim_buf_set_extmark(buf, ns, 0, 0, {})
   set_separator()
   vim.bo[buf].filetype = 'pygent'
+  M.set_file_options(buf)
   setup_keymaps(buf)
   tools, last_kind = {}, nil
   return buf
@@ -157,6 +316,7 @@ end
 function M.open(opts)
   opts = opts or {}
   local buf = M.ensure_buffer()
+  M.set_file_options(buf)
   local win = M.window()
   if not win then
     local prev = vim.api.nvim_get_current_win()
@@ -338,6 +498,9 @@ local function on_tool_call(update)
   end
   local row = insert_lines({ '' })
   tools[id] = { title = update.title or id, status = update.status or 'pending' }
+  if vim.tbl_get(update, '_meta', 'pygent', 'outcome') == 'rejected' then
+    tools[id].status = 'rejected'
+  end
   render_tool(id, row, tools[id].title, tools[id].status)
   last_kind = 'tool'
   if update.content then
@@ -358,6 +521,9 @@ function M.on_tool_call_update(update)
   end
   tool.title = update.title or tool.title
   tool.status = update.status or tool.status
+  if vim.tbl_get(update, '_meta', 'pygent', 'outcome') == 'rejected' then
+    tool.status = 'rejected' -- the person said no: not a failure of the tool
+  end
   render_tool(update.toolCallId, row, tool.title, tool.status)
   if update.content then
     local first, last = row + 1, row + 1
@@ -444,8 +610,27 @@ function M.on_update(params)
   elseif kind == 'plan' then
     render_plan(update.entries)
   elseif kind == 'current_mode_update' then
-    M.mode = update.currentModeId or update.modeId or M.mode
+    local mode = update.currentModeId or update.modeId
+    if type(mode) == 'string' and mode ~= M.mode then
+      if M.mode ~= nil then
+        M.note('mode: ' .. M.mode_name(mode))
+      end
+      M.mode = mode
+    end
     set_separator()
+  elseif kind == 'usage_update' then
+    local usage = vim.tbl_get(update, '_meta', 'pygent', 'usage')
+    if type(usage) == 'table' then
+      M.usage = usage
+      set_separator()
+    end
+  elseif kind == 'pygent_notice' then
+    local message = type(update.message) == 'string' and update.message or vim.inspect(update.message)
+    local level = update.level
+    M.note(level == 'error' and ('Error: ' .. message) or level == 'warning' and ('Warning: ' .. message) or message)
+  else
+    -- A kind this plugin does not know yet: show it rather than drop it.
+    M.note(('(update %s)'):format(tostring(kind)))
   end
 end
 
@@ -468,6 +653,10 @@ function M.on_turn_done(err, result)
     vim.notify('pygent: ' .. err, vim.log.levels.ERROR)
   elseif result and result.stopReason and result.stopReason ~= 'end_turn' then
     M.note(('turn ended: %s'):format(result.stopReason))
+  end
+  if result and type(result.usage) == 'table' and valid() then
+    M.usage = result.usage
+    set_separator()
   end
 end
 

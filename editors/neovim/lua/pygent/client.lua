@@ -21,6 +21,10 @@ M.root_dir = nil
 --- Session to continue when the server restarts (it exited, or was stopped, mid-conversation).
 ---@type string?
 M.resume_id = nil
+--- Permission modes the server offers (`session/new` / `load` result `modes.availableModes`):
+--- `{ id, name, description }` each; empty until the first session exists.
+---@type { id: string, name: string?, description: string? }[]
+M.modes = {}
 --- Prompt request in flight: { id = request id, session_id = string }.
 ---@type { id: integer, session_id: string }?
 M.pending = nil
@@ -59,6 +63,37 @@ local function is_stopped(client)
     return client:is_stopped()
   end
   return client.is_stopped() ---@diagnostic disable-line
+end
+
+--- Remember the server's `modes` (from a session/new or session/load result) and show the current one.
+---@param modes table?
+function M.take_modes(modes)
+  if type(modes) ~= 'table' then
+    return
+  end
+  if type(modes.availableModes) == 'table' and #modes.availableModes > 0 then
+    M.modes = modes.availableModes
+  end
+  if type(modes.currentModeId) == 'string' then
+    local chat = require('pygent.chat')
+    chat.mode = modes.currentModeId
+    chat.set_busy(chat.busy)
+  end
+end
+
+--- Used only before the server has sent its own list (no session yet): completion of
+--- `:PygentMode` must offer something. The server's `availableModes` replaces it.
+M.FALLBACK_MODE_IDS = { 'ask', 'auto-edit', 'plan', 'auto' }
+
+--- Ids of the modes the server offers (the fallback list before the first session).
+---@return string[]
+function M.mode_ids()
+  if #M.modes == 0 then
+    return vim.deepcopy(M.FALLBACK_MODE_IDS)
+  end
+  return vim.tbl_map(function(m)
+    return m.id
+  end, M.modes)
 end
 
 local waiting_init = {} ---@type fun(client: vim.lsp.Client?, err: string?)[]
@@ -259,13 +294,14 @@ function M.with_session(cb)
       local chat = require('pygent.chat')
       chat.muted_session = id
       return M.request(client, 'pygent/session/load', { sessionId = id, cwd = M.root_dir, mcpServers = {} },
-        function(rerr)
+        function(rerr, result)
           chat.muted_session = nil
           if rerr then
             chat.note(('could not continue session %s (%s); starting a new one'):format(id, rerr.message or '?'))
             return M.with_session(cb)
           end
           M.session_id = id
+          M.take_modes(type(result) == 'table' and result.modes or nil)
           cb(client, id)
         end)
     end
@@ -274,6 +310,7 @@ function M.with_session(cb)
         return cb(nil, nil, 'could not create a session: ' .. (rerr and rerr.message or vim.inspect(result)))
       end
       M.session_id = result.sessionId
+      M.take_modes(result.modes)
       cb(client, M.session_id)
     end)
   end)

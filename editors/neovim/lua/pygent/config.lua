@@ -5,6 +5,8 @@ local M = {}
 ---@field send string|false Send the prompt area (normal mode). Default `<CR>`.
 ---@field cancel string|false Cancel the running turn. Default `<C-c>`.
 ---@field close string|false Close the chat window. Default `q`.
+---@field open_file string|false Open the file named under the cursor in the editing window. Default `gf`.
+---@field open_file_at_line string|false Same, at the line it names (`app.py:42`). Default `gF`.
 
 ---@class pygent.Keymaps.Review
 ---@field accept string|false Accept every change of the review. Default `ga`.
@@ -19,7 +21,7 @@ local M = {}
 ---@field cmd string[] Command that starts the server. Default `{ "pygent", "serve" }`.
 ---@field cmd_env table<string,string>? Extra environment for the server process.
 ---@field model string? Model for new sessions (litellm name, e.g. `anthropic/claude-sonnet-4-5`); nil = pygent's config.
----@field mode string? Permission mode for new sessions: `ask`, `auto-edit`, `plan`, `auto`; nil = pygent's config.
+---@field mode string? Permission mode for new sessions (an id the server lists, e.g. `ask`; the server warns about an unknown one); nil = pygent's config.
 ---@field init_options table? Extra `initializationOptions` sent to the server.
 ---@field root_markers string[] Files that mark the workspace root (searched upwards from the current buffer).
 ---@field attach_buffers boolean Sync buffers you send as context, so pygent sees unsaved text. Default true.
@@ -39,16 +41,13 @@ M.defaults = {
   chat = { position = 'right', size = 80 },
   review = { write = true },
   keymaps = {
-    chat = { send = '<CR>', cancel = '<C-c>', close = 'q' },
+    chat = { send = '<CR>', cancel = '<C-c>', close = 'q', open_file = 'gf', open_file_at_line = 'gF' },
     review = { accept = 'ga', reject = 'gr', reject_with_reason = 'gR' },
   },
 }
 
 ---@type pygent.Config
 M.options = vim.deepcopy(M.defaults)
-
-local MODES = { ask = true, ['auto-edit'] = true, plan = true, auto = true }
-M.MODES = { 'ask', 'auto-edit', 'plan', 'auto' }
 
 --- Check user options; returns a list of problems (empty when fine).
 ---@param opts table
@@ -76,8 +75,8 @@ function M.validate(opts)
   check('cmd_env', opts.cmd_env, { 'table' })
   check('model', opts.model, { 'string' })
   check('mode', opts.mode, { 'string' })
-  if type(opts.mode) == 'string' and not MODES[opts.mode] then
-    table.insert(problems, ('mode must be one of ask, auto-edit, plan, auto; got %q'):format(opts.mode))
+  if type(opts.mode) == 'string' and not opts.mode:match('^[%w_-]+$') then
+    table.insert(problems, ('mode must be a mode id such as "ask" (:PygentMode lists them); got %q'):format(opts.mode))
   end
   check('init_options', opts.init_options, { 'table' })
   check('keymaps', opts.keymaps, { 'table' })

@@ -3,7 +3,8 @@
 --- Public API (everything the user commands call):
 ---   require('pygent').setup(opts)
 ---   require('pygent').prompt(text, opts)
----   require('pygent').chat() / cancel() / sessions() / load_session(id) / set_mode(mode) / set_model(model)
+---   require('pygent').chat() / cancel() / sessions() / load_session(id) / set_mode(mode) / pick_mode()
+---   require('pygent').set_model(model)
 local config = require('pygent.config')
 
 local M = {}
@@ -126,7 +127,7 @@ function M.load_session(session_id, cb)
     chat.reset()
     chat.open({ focus = false })
     client.request(c, 'pygent/session/load', { sessionId = session_id, cwd = client.root_dir, mcpServers = {} },
-      function(rerr)
+      function(rerr, result)
         if rerr then
           client.session_id = previous
           local msg = 'could not load session ' .. session_id .. ': ' .. (rerr.message or vim.inspect(rerr))
@@ -134,6 +135,7 @@ function M.load_session(session_id, cb)
           vim.notify('pygent: ' .. msg, vim.log.levels.ERROR)
           return cb(msg)
         end
+        client.take_modes(type(result) == 'table' and result.modes or nil)
         chat.note('session ' .. session_id .. ' loaded')
         cb(nil)
       end)
@@ -179,7 +181,37 @@ function M.sessions()
   end)
 end
 
---- Set the permission mode of the current session (`ask`, `auto-edit`, `plan`, `auto`).
+--- Pick one of the server's permission modes with vim.ui.select (names and descriptions from the
+--- server's `availableModes`), then set it.
+---@param cb fun(err: string?)?
+function M.pick_mode(cb)
+  cb = cb or function() end
+  local client = require('pygent.client')
+  client.with_session(function(c, _, err)
+    if not c then
+      vim.notify('pygent: ' .. tostring(err), vim.log.levels.ERROR)
+      return cb(err)
+    end
+    local current = require('pygent.chat').mode
+    vim.ui.select(client.modes, {
+      prompt = 'pygent permission mode',
+      kind = 'pygent_mode',
+      format_item = function(m)
+        local name = (m.name and m.name ~= vim.NIL) and m.name or m.id
+        local desc = (m.description and m.description ~= vim.NIL) and (' — ' .. m.description) or ''
+        return ('%s%s%s'):format(m.id == current and '* ' or '  ', name, desc)
+      end,
+    }, function(choice)
+      if not choice then
+        return cb(nil)
+      end
+      M.set_mode(choice.id, cb)
+    end)
+  end)
+end
+
+--- Set the permission mode of the current session (one of the ids the server lists in
+--- `availableModes`; the server refuses any other with a message naming the valid ones).
 ---@param mode string
 ---@param cb fun(err: string?)?
 function M.set_mode(mode, cb)
@@ -211,6 +243,9 @@ function M.set_model(model, cb)
       vim.notify('pygent: could not set model: ' .. err, vim.log.levels.ERROR)
       return cb(err)
     end
+    local chat = require('pygent.chat')
+    chat.model = model
+    chat.note('model: ' .. model)
     vim.notify('pygent: model ' .. model, vim.log.levels.INFO)
     cb(nil)
   end)

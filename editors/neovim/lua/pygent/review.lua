@@ -130,7 +130,51 @@ local function current_text(path)
   return (data:gsub('\r\n', '\n'))
 end
 
---- Turn a WorkspaceEdit into the documents and operations to show.
+--- Resource operations (create, rename, delete) of a WorkspaceEdit, in order.
+---@param edit table lsp.WorkspaceEdit
+---@return table[]
+function M.operations(edit)
+  local ops = {}
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.kind == 'create' or change.kind == 'rename' or change.kind == 'delete' then
+      table.insert(ops, change)
+    elseif change.kind then
+      error(('unsupported change kind %q'):format(tostring(change.kind)))
+    end
+  end
+  return ops
+end
+
+--- The documents to show from the server's own before/after texts (`_meta.pygent.files` of
+--- `workspace/applyEdit`: `{ uri, oldText, newText }` each, `oldText` null for a new file and
+--- `newText` null for a deleted one). Nil when the request carries none (another server).
+---@param params table lsp.ApplyWorkspaceEditParams
+---@param edit table lsp.WorkspaceEdit
+---@return pygent.ReviewDoc[]? docs, table[]? ops
+function M.prepare_from_meta(params, edit)
+  local files = vim.tbl_get(params, '_meta', 'pygent', 'files')
+  if type(files) ~= 'table' or not vim.islist(files) then
+    return nil
+  end
+  local docs = {}
+  for i, file in ipairs(files) do
+    if type(file) ~= 'table' or type(file.uri) ~= 'string' then
+      error(('_meta.pygent.files[%d] has no uri'):format(i))
+    end
+    local old = type(file.oldText) == 'string' and file.oldText or ''
+    local new = file.newText
+    if type(new) == 'string' then
+      old, new = old:gsub('\r\n', '\n'), new:gsub('\r\n', '\n')
+      table.insert(docs, { path = vim.uri_to_fname(file.uri), uri = file.uri, current = text_to_lines(old),
+        proposed = text_to_lines(new), proposed_text = new, edits = {} })
+    end
+  end
+  return docs, M.operations(edit)
+end
+
+--- Turn a WorkspaceEdit into the documents and operations to show, re-applying its text edits
+--- to the current texts. Only for a server whose `workspace/applyEdit` carries no
+--- `_meta.pygent.files` (pygent's always does; see M.prepare_from_meta).
 ---@param edit table lsp.WorkspaceEdit
 ---@param encoding string
 ---@return pygent.ReviewDoc[] docs, table[] ops
@@ -448,7 +492,10 @@ function M.on_apply_edit(params, ctx)
   if type(edit) ~= 'table' then
     return { applied = false, failureReason = 'workspace/applyEdit without an edit' }
   end
-  local ok, docs, ops = pcall(M.prepare, vim.deepcopy(edit), encoding)
+  local ok, docs, ops = pcall(M.prepare_from_meta, params, edit)
+  if ok and docs == nil then
+    ok, docs, ops = pcall(M.prepare, vim.deepcopy(edit), encoding)
+  end
   if not ok then
     return { applied = false, failureReason = 'pygent.nvim could not read the edit: ' .. tostring(docs) }
   end

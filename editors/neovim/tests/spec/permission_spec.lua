@@ -90,7 +90,10 @@ end)
 
 it(':PygentModel switches the model used for the next request', function()
   vim.cmd('PygentModel openai/other-fake-model')
-  vim.wait(1000)
+  H.wait_for(function()
+    return require('pygent.chat').model == 'openai/other-fake-model'
+  end, 'the setModel answer')
+  H.contains(H.chat_text(), '_model: openai/other-fake-model_', 'the change is shown in the chat')
   vim.cmd('Pygent which model answers')
   H.wait_idle()
   local requests = H.fake_requests(fake)

@@ -10,13 +10,16 @@ it('setup() merges options, lists replace, and bad options fall back with a warn
   vim.notify = function(msg)
     table.insert(notes, msg)
   end
-  local opts = require('pygent.config').setup({ cmd = { 'my-pygent' }, mode = 'yolo', keymaps = { chat = { send = '<C-s>' } } })
+  local opts = require('pygent.config').setup({ cmd = { 'my-pygent' }, mode = 'not a mode!',
+    keymaps = { chat = { send = '<C-s>' } } })
   vim.notify = notify
   H.eq({ 'my-pygent' }, opts.cmd, 'a list replaces the default, not merged by index')
-  H.eq(nil, opts.mode, 'an invalid mode falls back to the default')
+  H.eq(nil, opts.mode, 'a malformed mode falls back to the default')
   H.eq('<C-s>', opts.keymaps.chat.send)
   H.eq('q', opts.keymaps.chat.close, 'other keymaps keep their defaults')
-  H.contains(notes, "mode must be one of ask, auto-edit, plan, auto")
+  H.contains(notes, 'mode must be a mode id such as "ask"')
+  -- Which ids exist is the server's business (it warns about an unknown one): no list here.
+  H.eq('yolo', require('pygent.config').setup({ mode = 'yolo' }).mode)
   config.setup({})
   H.eq({ 'pygent', 'serve' }, config.options.cmd)
 end)
@@ -67,6 +70,49 @@ it('a WorkspaceEdit is prepared into documents and operations (create, rename, d
   H.eq({ 'create c.py', 'rename a.py -> b.py', 'delete gone.py' }, vim.tbl_map(review.describe_op, ops))
 end)
 
+it("a review shows the server's own before/after texts (_meta.pygent.files) and keeps the operations", function()
+  local uri = vim.uri_from_fname(root .. '/a.py')
+  local new_uri = vim.uri_from_fname(root .. '/n.py')
+  -- The WorkspaceEdit's range says line 9: re-applying it would give a different text. The
+  -- texts in _meta are what the server computed, so they are what the review must show.
+  local edit = { documentChanges = {
+    { kind = 'create', uri = new_uri },
+    { textDocument = { uri = new_uri, version = vim.NIL }, edits = {} },
+    { textDocument = { uri = uri, version = 1 }, edits = {
+      { range = { start = { line = 9, character = 0 }, ['end'] = { line = 9, character = 0 } }, newText = 'BOGUS' } } },
+    { kind = 'delete', uri = vim.uri_from_fname(root .. '/gone.py') },
+  } }
+  local params = { label = 'Edit a.py', edit = edit, _meta = { pygent = { toolCallId = 'call_9', files = {
+    { uri = new_uri, oldText = vim.NIL, newText = 'N = 1\n' },
+    { uri = uri, oldText = 'x = 1\r\ny = 2\n', newText = 'x = 1\ny = 200\n' },
+    { uri = vim.uri_from_fname(root .. '/gone.py'), oldText = 'G = 1\n', newText = vim.NIL },
+  } } } }
+  local docs, ops = review.prepare_from_meta(params, edit)
+  H.eq(2, #docs, 'a deleted file has no proposed text: listed as an operation only')
+  H.eq({}, docs[1].current)
+  H.eq({ 'N = 1' }, docs[1].proposed)
+  H.eq({ 'x = 1', 'y = 2' }, docs[2].current, 'CRLF is shown as lines')
+  H.eq({ 'x = 1', 'y = 200' }, docs[2].proposed)
+  H.eq('x = 1\ny = 200\n', docs[2].proposed_text)
+  H.eq({ 'create n.py', 'delete gone.py' }, vim.tbl_map(review.describe_op, ops))
+  H.eq(nil, review.prepare_from_meta({ edit = edit }, edit), 'no _meta: the caller falls back to the edit')
+  local ok, err = pcall(review.prepare_from_meta, { _meta = { pygent = { files = { { oldText = 'x' } } } } }, edit)
+  H.eq(false, ok)
+  H.contains(err, '_meta.pygent.files[1] has no uri')
+end)
+
+it('a malformed _meta.pygent.files is refused with a reason and nothing is applied', function()
+  local before = H.read(root .. '/a.py')
+  local result = review.on_apply_edit({ edit = { changes = { [vim.uri_from_fname(root .. '/a.py')] = {
+    { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 1 } }, newText = 'w' } } } },
+    _meta = { pygent = { files = { { newText = 'w = 1\n' } } } } }, {})
+  H.eq(false, result.applied)
+  H.contains(result.failureReason, 'could not read the edit')
+  H.contains(result.failureReason, 'has no uri')
+  H.eq(before, H.read(root .. '/a.py'), 'the file is untouched')
+  H.eq(0, #review.active, 'no review opened')
+end)
+
 it('a review closed without a decision is a rejection with a reason', function()
   local decision = nil
   local docs = review.prepare({ changes = { [vim.uri_from_fname(root .. '/a.py')] = {
@@ -100,6 +146,18 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   update({ sessionUpdate = 'tool_call_update', toolCallId = 'c1', status = 'completed' })
   update({ sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = 'Done.' } })
   update({ sessionUpdate = 'plan', entries = { { content = 'write tests', status = 'completed', priority = 'high' } } })
+  update({ sessionUpdate = 'tool_call', toolCallId = 'c2', title = 'Edit calc.py', kind = 'edit', status = 'pending' })
+  update({ sessionUpdate = 'tool_call_update', toolCallId = 'c2', status = 'failed',
+    _meta = { pygent = { outcome = 'rejected' } } })
+  update({ sessionUpdate = 'tool_call', toolCallId = 'c3', title = 'Run `false`', kind = 'execute', status = 'pending' })
+  update({ sessionUpdate = 'tool_call_update', toolCallId = 'c3', status = 'failed' })
+  update({ sessionUpdate = 'pygent_notice', level = 'warning', message = 'rate limited, retrying in 4 s' })
+  update({ sessionUpdate = 'pygent_notice', level = 'info', message = 'context compacted' })
+  update({ sessionUpdate = 'usage_update', _meta = { pygent = { usage = { inputTokens = 5230, outputTokens = 210,
+    totalTokens = 5440, costUsd = 0.0123 } } } })
+  chat.mode = 'ask'
+  update({ sessionUpdate = 'current_mode_update', currentModeId = 'plan' })
+  update({ sessionUpdate = 'some_future_kind' })
   update({ sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = 'ignored' } }) -- same session: shown
   chat.on_update({ sessionId = 'OTHER', update = { sessionUpdate = 'agent_message_chunk', content = { type = 'text', text = 'FOREIGN' } } })
   local lines = chat.transcript()
@@ -108,6 +166,23 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   H.contains(text, '▸ Edit util.py [done]')
   H.contains(text, '  │ -b\n  │ +B')
   H.contains(text, '- [x] write tests')
+  H.contains(text, '▸ Edit calc.py [rejected]', 'a discarded edit is rejected, not failed')
+  H.contains(text, '▸ Run `false` [failed]', 'a real failure stays failed')
+  H.contains(text, '_Warning: rate limited, retrying in 4 s_')
+  H.contains(text, '_context compacted_')
+  H.contains(text, '_mode: plan_')
+  H.contains(text, '_(update some_future_kind)_', 'an unknown kind is shown, not dropped')
+  local sep = vim.api.nvim_buf_get_lines(chat.bufnr, chat.separator_row(), chat.separator_row() + 1, false)[1]
+  H.contains(sep, 'mode plan')
+  H.contains(sep, 'turn 5.4k tokens · $0.0123', 'usage is shown on the separator line')
+  local rejected_hl = nil
+  for _, mark in ipairs(vim.api.nvim_buf_get_extmarks(chat.bufnr, -1, 0, -1, { details = true })) do
+    local line = vim.api.nvim_buf_get_lines(chat.bufnr, mark[2], mark[2] + 1, false)[1]
+    if line and line:find('Edit calc.py', 1, true) and mark[4].hl_group then
+      rejected_hl = mark[4].hl_group
+    end
+  end
+  H.eq('PygentToolRejected', rejected_hl, 'a rejected edit has its own (neutral) highlight')
   H.not_contains(text, 'FOREIGN', 'updates of another session are not shown')
   -- The tool line and its details form one fold, closed by default.
   local win = chat.window()
@@ -120,6 +195,66 @@ it('the chat renders recorded updates: streamed text, a tool line with folded de
   vim.api.nvim_win_call(win, function()
     H.eq(tool_lnum, vim.fn.foldclosed(tool_lnum + 1), 'details are folded under the tool line')
   end)
+  client.session_id = nil
+end)
+
+it('gf and gF in the chat open the named workspace file in the editing window, gF at the line', function()
+  H.write(root .. '/src/app.py', 'a = 1\nb = 2\nc = 3\nd = 4\n')
+  H.write(root .. '/pkg/deep/setup.sh', 'echo hi\n')
+  local client = require('pygent.client')
+  client.root_dir = root
+  client.session_id = 'S1'
+  chat.reset()
+  vim.cmd('silent! only')
+  vim.cmd.edit(root .. '/a.py')
+  local editor_win = vim.api.nvim_get_current_win()
+  local win = chat.open()
+  chat.on_update({ sessionId = 'S1', update = { sessionUpdate = 'agent_message_chunk', content = { type = 'text',
+    text = 'See src/app.py:3 and setup.sh, and `b/src/app.py` in the diff.' } } })
+  local function put_cursor_on(needle)
+    vim.api.nvim_set_current_win(win)
+    for i, l in ipairs(vim.api.nvim_buf_get_lines(chat.bufnr, 0, -1, false)) do
+      local col = l:find(needle, 1, true)
+      if col then
+        vim.api.nvim_win_set_cursor(win, { i, col - 1 })
+        return
+      end
+    end
+    error('no line with ' .. needle)
+  end
+  put_cursor_on('src/app.py:3')
+  vim.api.nvim_feedkeys('gF', 'mx', false)
+  H.eq(editor_win, vim.api.nvim_get_current_win(), 'the file opens in the editing window, not the chat')
+  H.eq(root .. '/src/app.py', vim.api.nvim_buf_get_name(0))
+  H.eq(3, vim.api.nvim_win_get_cursor(0)[1], 'gF goes to the line')
+  H.eq(chat.bufnr, vim.api.nvim_win_get_buf(win), 'the chat window keeps the chat')
+  put_cursor_on('setup.sh')
+  vim.api.nvim_feedkeys('gf', 'mx', false)
+  H.eq(root .. '/pkg/deep/setup.sh', vim.api.nvim_buf_get_name(0), "a bare name is found below the root ('path')")
+  put_cursor_on('b/src/app.py')
+  vim.api.nvim_feedkeys('gf', 'mx', false)
+  H.eq(root .. '/src/app.py', vim.api.nvim_buf_get_name(0), "git's b/ prefix is stripped ('includeexpr')")
+  -- Plain Vim commands use the same options: <C-w>f splits to the file.
+  put_cursor_on('setup.sh')
+  vim.api.nvim_feedkeys(vim.keycode('<C-w>f'), 'mx', false)
+  H.eq(root .. '/pkg/deep/setup.sh', vim.api.nvim_buf_get_name(0))
+  vim.cmd('close')
+  H.eq(3, chat.line_after('x src/app.py:3 y', 'src/app.py', 4))
+  H.eq(12, chat.line_after('main.rs(12)', 'main.rs', 1))
+  H.eq(nil, chat.line_after('README.md has no line', 'README.md', 1))
+  local warnings = {}
+  local notify = vim.notify
+  vim.notify = function(msg)
+    table.insert(warnings, msg)
+  end
+  chat.on_update({ sessionId = 'S1', update = { sessionUpdate = 'agent_message_chunk', content = { type = 'text',
+    text = ' Also missing_file.py.' } } })
+  put_cursor_on('missing_file.py')
+  local opened = chat.goto_file(false)
+  vim.notify = notify
+  H.eq(nil, opened)
+  H.contains(warnings, 'missing_file.py is not a file under ' .. root)
+  H.eq(chat.bufnr, vim.api.nvim_get_current_buf(), 'nothing opened for a missing file')
   client.session_id = nil
 end)
 
