@@ -57,6 +57,7 @@ def test_specs_exist() -> None:
         "sessions_spec",
         "health_spec",
         "modes_spec",
+        "replay_spec",
     ):
         assert needed in names, f"missing Lua spec {needed}.lua in {PLUGIN / 'tests' / 'spec'}"
 

@@ -17,7 +17,6 @@ local M = {}
 ---@field current string[] lines now (buffer if loaded, else disk; {} for a new file)
 ---@field proposed string[] lines after the edit
 ---@field proposed_text string
----@field edits table[]
 
 ---@class pygent.Review
 ---@field label string
@@ -31,71 +30,6 @@ local M = {}
 ---@type pygent.Review[]
 M.active = {}
 
---- Byte index of LSP `character` (in `encoding` units) within `line`, clamped to the line.
-local function byte_index(line, character, encoding)
-  if character <= 0 then
-    return 0
-  end
-  if encoding == 'utf-8' then
-    return math.min(character, #line)
-  end
-  local ok, idx
-  if vim.fn.has('nvim-0.11') == 1 then
-    ok, idx = pcall(vim.str_byteindex, line, encoding, character, false)
-  else
-    ok, idx = pcall(vim.str_byteindex, line, character, encoding == 'utf-16')
-  end
-  if not ok or not idx then
-    return #line
-  end
-  return math.min(idx, #line)
-end
-
---- Apply LSP text edits to a string (the reference result; used for the diff and to check the buffer).
----@param text string
----@param edits table[]
----@param encoding string
----@return string
-function M.apply_to_text(text, edits, encoding)
-  local starts, lines = {}, {}
-  local pos = 1
-  while true do
-    local nl = text:find('\n', pos, true)
-    table.insert(starts, pos - 1)
-    if not nl then
-      table.insert(lines, text:sub(pos))
-      break
-    end
-    table.insert(lines, text:sub(pos, nl - 1))
-    pos = nl + 1
-  end
-  local function offset(p)
-    local l = p.line + 1
-    if l > #lines then
-      return #text
-    end
-    return starts[l] + byte_index(lines[l], p.character, encoding)
-  end
-  local list = {}
-  for i, e in ipairs(edits) do
-    local s, f = offset(e.range.start), offset(e.range['end'])
-    if f < s then
-      s, f = f, s
-    end
-    table.insert(list, { s = s, f = f, i = i, text = (e.newText or ''):gsub('\r\n?', '\n') })
-  end
-  table.sort(list, function(a, b)
-    if a.s ~= b.s then
-      return a.s > b.s
-    end
-    return a.i > b.i
-  end)
-  for _, e in ipairs(list) do
-    text = text:sub(1, e.s) .. e.text .. text:sub(e.f + 1)
-  end
-  return text
-end
-
 ---@param text string
 ---@return string[]
 local function text_to_lines(text)
@@ -107,27 +41,6 @@ local function text_to_lines(text)
     table.remove(lines)
   end
   return lines
-end
-
---- Current text of `path`: the loaded buffer's, else the file on disk, else nil.
----@param path string
----@return string?
-local function current_text(path)
-  local buf = vim.fn.bufnr(path)
-  if buf ~= -1 and vim.api.nvim_buf_is_loaded(buf) then
-    local lines = vim.api.nvim_buf_get_lines(buf, 0, -1, false)
-    if #lines == 1 and lines[1] == '' then
-      return ''
-    end
-    return table.concat(lines, '\n') .. ((vim.bo[buf].eol or vim.bo[buf].fixeol) and '\n' or '')
-  end
-  local f = io.open(path, 'rb')
-  if not f then
-    return nil
-  end
-  local data = f:read('*a') or ''
-  f:close()
-  return (data:gsub('\r\n', '\n'))
 end
 
 --- Resource operations (create, rename, delete) of a WorkspaceEdit, in order.
@@ -145,92 +58,40 @@ function M.operations(edit)
   return ops
 end
 
---- The documents to show from the server's own before/after texts (`_meta.pygent.files` of
---- `workspace/applyEdit`: `{ uri, oldText, newText }` each, `oldText` null for a new file and
---- `newText` null for a deleted one). Nil when the request carries none (another server).
+--- The documents to show, from the server's own before/after texts: `_meta.pygent.files` of
+--- `workspace/applyEdit`, `{ uri, oldText, newText }` each (`oldText` null for a new file, `newText`
+--- null for a deleted one; a rename adds `oldUri` and the same text on both sides). Nothing is
+--- re-derived from the WorkspaceEdit's ranges. Errors (raised) name what is malformed.
 ---@param params table lsp.ApplyWorkspaceEditParams
 ---@param edit table lsp.WorkspaceEdit
----@return pygent.ReviewDoc[]? docs, table[]? ops
-function M.prepare_from_meta(params, edit)
+---@return pygent.ReviewDoc[] docs, table[] ops
+function M.prepare(params, edit)
   local files = vim.tbl_get(params, '_meta', 'pygent', 'files')
   if type(files) ~= 'table' or not vim.islist(files) then
-    return nil
+    error('the request has no _meta.pygent.files (is the server an older pygent? update it so both '
+      .. 'come from the same release)', 0)
   end
-  local docs = {}
+  local docs, by_uri = {}, {} ---@type pygent.ReviewDoc[], table<string, pygent.ReviewDoc>
   for i, file in ipairs(files) do
     if type(file) ~= 'table' or type(file.uri) ~= 'string' then
-      error(('_meta.pygent.files[%d] has no uri'):format(i))
+      error(('_meta.pygent.files[%d] has no uri'):format(i), 0)
     end
-    local old = type(file.oldText) == 'string' and file.oldText or ''
-    local new = file.newText
-    if type(new) == 'string' then
-      old, new = old:gsub('\r\n', '\n'), new:gsub('\r\n', '\n')
-      table.insert(docs, { path = vim.uri_to_fname(file.uri), uri = file.uri, current = text_to_lines(old),
-        proposed = text_to_lines(new), proposed_text = new, edits = {} })
+    local old = type(file.oldText) == 'string' and file.oldText:gsub('\r\n', '\n') or ''
+    local new = type(file.newText) == 'string' and file.newText:gsub('\r\n', '\n') or nil
+    local moved_only = type(file.oldUri) == 'string' and new == old
+    if new ~= nil and not moved_only then
+      local doc = by_uri[file.uri]
+      if doc then -- a later change of the same file: the review shows first-before vs last-after
+        doc.proposed, doc.proposed_text = text_to_lines(new), new
+      else
+        doc = { path = vim.uri_to_fname(file.uri), uri = file.uri, current = text_to_lines(old),
+          proposed = text_to_lines(new), proposed_text = new }
+        by_uri[file.uri] = doc
+        table.insert(docs, doc)
+      end
     end
   end
   return docs, M.operations(edit)
-end
-
---- Turn a WorkspaceEdit into the documents and operations to show, re-applying its text edits
---- to the current texts. Only for a server whose `workspace/applyEdit` carries no
---- `_meta.pygent.files` (pygent's always does; see M.prepare_from_meta).
----@param edit table lsp.WorkspaceEdit
----@param encoding string
----@return pygent.ReviewDoc[] docs, table[] ops
-function M.prepare(edit, encoding)
-  local docs, ops = {}, {}
-  local by_path = {} ---@type table<string, pygent.ReviewDoc>
-  local virtual = {} ---@type table<string, string|false> text of files created/renamed/deleted earlier in the edit
-  local function text_of(path)
-    if virtual[path] ~= nil then
-      return virtual[path] or nil
-    end
-    return current_text(path)
-  end
-  local function add_text_edit(uri, edits)
-    local path = vim.uri_to_fname(uri)
-    local doc = by_path[path]
-    if not doc then
-      local text = text_of(path) or ''
-      doc = { path = path, uri = uri, current = text_to_lines(text), proposed_text = text, edits = {} }
-      by_path[path] = doc
-      table.insert(docs, doc)
-    end
-    doc.proposed_text = M.apply_to_text(doc.proposed_text, edits, encoding)
-    doc.proposed = text_to_lines(doc.proposed_text)
-    vim.list_extend(doc.edits, edits)
-    virtual[path] = doc.proposed_text
-  end
-  if edit.documentChanges then
-    for _, change in ipairs(edit.documentChanges) do
-      if change.kind == 'create' then
-        table.insert(ops, change)
-        local path = vim.uri_to_fname(change.uri)
-        local opts = change.options or {}
-        if text_of(path) == nil or opts.overwrite then
-          virtual[path] = ''
-        end
-      elseif change.kind == 'rename' then
-        table.insert(ops, change)
-        local old, new = vim.uri_to_fname(change.oldUri), vim.uri_to_fname(change.newUri)
-        virtual[new] = text_of(old) or ''
-        virtual[old] = false
-      elseif change.kind == 'delete' then
-        table.insert(ops, change)
-        virtual[vim.uri_to_fname(change.uri)] = false
-      elseif change.kind then
-        error(('unsupported change kind %q'):format(tostring(change.kind)))
-      else
-        add_text_edit(change.textDocument.uri, change.edits or {})
-      end
-    end
-  elseif edit.changes then
-    for uri, edits in pairs(edit.changes) do
-      add_text_edit(uri, edits)
-    end
-  end
-  return docs, ops
 end
 
 local function relpath(path)
@@ -457,7 +318,10 @@ function M.apply(edit, encoding, docs, client_id)
   -- compare against its own changedtick and silently skip the edit.
   for _, change in ipairs(edit.documentChanges or {}) do
     local td = change.textDocument
-    if td and td.version ~= nil and td.version ~= vim.NIL then
+    if td and td.version == vim.NIL then
+      td.version = nil -- JSON null decoded without luanil
+    end
+    if td and td.version ~= nil then
       local buf = vim.fn.bufnr(vim.uri_to_fname(td.uri))
       local synced = buf ~= -1 and client_id and vim.lsp.buf_is_attached(buf, client_id)
       if synced and vim.lsp.util.buf_versions[buf] > td.version then
@@ -492,10 +356,7 @@ function M.on_apply_edit(params, ctx)
   if type(edit) ~= 'table' then
     return { applied = false, failureReason = 'workspace/applyEdit without an edit' }
   end
-  local ok, docs, ops = pcall(M.prepare_from_meta, params, edit)
-  if ok and docs == nil then
-    ok, docs, ops = pcall(M.prepare, vim.deepcopy(edit), encoding)
-  end
+  local ok, docs, ops = pcall(M.prepare, params, edit)
   if not ok then
     return { applied = false, failureReason = 'pygent.nvim could not read the edit: ' .. tostring(docs) }
   end

@@ -49,7 +49,7 @@ it('denying a shell command does not run it', function()
   H.wait_idle()
   H.eq(2, #seen, 'a second permission prompt')
   H.eq(nil, vim.uv.fs_stat(root .. '/out2.txt'), 'the command did not run')
-  H.contains(H.chat_text(), '[failed]')
+  H.contains(H.chat_text(), '[rejected]', 'turned down by the person: rejected, not failed')
 end)
 
 it('dismissing the prompt (no choice) answers cancelled and does not run it', function()

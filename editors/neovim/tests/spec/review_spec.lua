@@ -97,7 +97,7 @@ it('an edit rejected with a reason leaves the file alone and the model is told w
   H.wait_idle()
   H.eq('def mul(a, b):\n    return a * b\n', H.read(root .. '/calc.py'), 'file unchanged')
   H.eq({ 'def mul(a, b):', '    return a * b' }, vim.api.nvim_buf_get_lines(buf, 0, -1, false), 'buffer unchanged')
-  H.contains(H.chat_text(), '[failed]')
+  H.contains(H.chat_text(), '[rejected]', 'turned down by the person: rejected, not failed')
   H.contains(tool_results(H.fake_requests(fake)), 'use Google style names', 'the reason reaches the model')
   H.contains(H.chat_text(), 'Understood: Google style it is.')
 end)

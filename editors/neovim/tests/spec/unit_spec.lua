@@ -36,40 +36,6 @@ it('context: the buffer is a resource_link, a range adds a resource with the lin
   H.eq({}, require('pygent').context_blocks(vim.api.nvim_create_buf(false, true)), 'no context from a scratch buffer')
 end)
 
-it('text edits apply with UTF-16 positions, in any order, at the end of the file', function()
-  local text = 'héllo 😀 world\nsecond\n'
-  local edits = {
-    { range = { start = { line = 0, character = 9 }, ['end'] = { line = 0, character = 14 } }, newText = 'there' },
-    { range = { start = { line = 2, character = 0 }, ['end'] = { line = 2, character = 0 } }, newText = 'third\n' },
-    { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 1 } }, newText = 'H' },
-  }
-  H.eq('Héllo 😀 there\nsecond\nthird\n', review.apply_to_text(text, edits, 'utf-16'))
-  H.eq('abc', review.apply_to_text('', { { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } }, newText = 'abc' } }, 'utf-16'))
-end)
-
-it('a WorkspaceEdit is prepared into documents and operations (create, rename, delete)', function()
-  local uri = vim.uri_from_fname(root .. '/a.py')
-  local new_uri = vim.uri_from_fname(root .. '/b.py')
-  local docs, ops = review.prepare({
-    documentChanges = {
-      { kind = 'create', uri = vim.uri_from_fname(root .. '/c.py') },
-      { textDocument = { uri = vim.uri_from_fname(root .. '/c.py'), version = vim.NIL }, edits = {
-        { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 0 } }, newText = 'C = 1\n' } } },
-      { textDocument = { uri = uri, version = 1 }, edits = {
-        { range = { start = { line = 1, character = 4 }, ['end'] = { line = 1, character = 5 } }, newText = '20', annotationId = 'a' } } },
-      { kind = 'rename', oldUri = uri, newUri = new_uri },
-      { kind = 'delete', uri = vim.uri_from_fname(root .. '/gone.py') },
-    },
-    changeAnnotations = { a = { label = 'x', needsConfirmation = true } },
-  }, 'utf-16')
-  H.eq(2, #docs)
-  H.eq({}, docs[1].current)
-  H.eq({ 'C = 1' }, docs[1].proposed)
-  H.eq({ 'x = 1', 'y = 2', 'z = 3' }, docs[2].current)
-  H.eq({ 'x = 1', 'y = 20', 'z = 3' }, docs[2].proposed)
-  H.eq({ 'create c.py', 'rename a.py -> b.py', 'delete gone.py' }, vim.tbl_map(review.describe_op, ops))
-end)
-
 it("a review shows the server's own before/after texts (_meta.pygent.files) and keeps the operations", function()
   local uri = vim.uri_from_fname(root .. '/a.py')
   local new_uri = vim.uri_from_fname(root .. '/n.py')
@@ -81,42 +47,49 @@ it("a review shows the server's own before/after texts (_meta.pygent.files) and 
     { textDocument = { uri = uri, version = 1 }, edits = {
       { range = { start = { line = 9, character = 0 }, ['end'] = { line = 9, character = 0 } }, newText = 'BOGUS' } } },
     { kind = 'delete', uri = vim.uri_from_fname(root .. '/gone.py') },
+    { kind = 'rename', oldUri = vim.uri_from_fname(root .. '/old.py'), newUri = vim.uri_from_fname(root .. '/moved.py') },
   } }
   local params = { label = 'Edit a.py', edit = edit, _meta = { pygent = { toolCallId = 'call_9', files = {
     { uri = new_uri, oldText = vim.NIL, newText = 'N = 1\n' },
     { uri = uri, oldText = 'x = 1\r\ny = 2\n', newText = 'x = 1\ny = 200\n' },
     { uri = vim.uri_from_fname(root .. '/gone.py'), oldText = 'G = 1\n', newText = vim.NIL },
+    { uri = vim.uri_from_fname(root .. '/moved.py'), oldUri = vim.uri_from_fname(root .. '/old.py'),
+      oldText = 'M = 1\n', newText = 'M = 1\n' },
+    { uri = uri, oldText = 'x = 1\ny = 200\n', newText = 'x = 1\ny = 300\n' },
   } } } }
-  local docs, ops = review.prepare_from_meta(params, edit)
-  H.eq(2, #docs, 'a deleted file has no proposed text: listed as an operation only')
+  local docs, ops = review.prepare(params, edit)
+  H.eq(2, #docs, 'a deleted or merely moved file has no text diff: listed as an operation only')
   H.eq({}, docs[1].current)
   H.eq({ 'N = 1' }, docs[1].proposed)
   H.eq({ 'x = 1', 'y = 2' }, docs[2].current, 'CRLF is shown as lines')
-  H.eq({ 'x = 1', 'y = 200' }, docs[2].proposed)
-  H.eq('x = 1\ny = 200\n', docs[2].proposed_text)
-  H.eq({ 'create n.py', 'delete gone.py' }, vim.tbl_map(review.describe_op, ops))
-  H.eq(nil, review.prepare_from_meta({ edit = edit }, edit), 'no _meta: the caller falls back to the edit')
-  local ok, err = pcall(review.prepare_from_meta, { _meta = { pygent = { files = { { oldText = 'x' } } } } }, edit)
+  H.eq({ 'x = 1', 'y = 300' }, docs[2].proposed, 'two changes of one file: first before, last after')
+  H.eq('x = 1\ny = 300\n', docs[2].proposed_text)
+  H.eq({ 'create n.py', 'delete gone.py', 'rename old.py -> moved.py' }, vim.tbl_map(review.describe_op, ops))
+  local ok, err = pcall(review.prepare, { _meta = { pygent = { files = { { oldText = 'x' } } } } }, edit)
   H.eq(false, ok)
   H.contains(err, '_meta.pygent.files[1] has no uri')
 end)
 
-it('a malformed _meta.pygent.files is refused with a reason and nothing is applied', function()
+it('an edit without (or with a malformed) _meta.pygent.files is refused with a reason and nothing is applied', function()
   local before = H.read(root .. '/a.py')
-  local result = review.on_apply_edit({ edit = { changes = { [vim.uri_from_fname(root .. '/a.py')] = {
-    { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 1 } }, newText = 'w' } } } },
-    _meta = { pygent = { files = { { newText = 'w = 1\n' } } } } }, {})
+  local edit = { changes = { [vim.uri_from_fname(root .. '/a.py')] = {
+    { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 1 } }, newText = 'w' } } } }
+  local result = review.on_apply_edit({ edit = edit, _meta = { pygent = { files = { { newText = 'w = 1\n' } } } } }, {})
   H.eq(false, result.applied)
   H.contains(result.failureReason, 'could not read the edit')
   H.contains(result.failureReason, 'has no uri')
+  result = review.on_apply_edit({ edit = edit }, {})
+  H.eq(false, result.applied)
+  H.contains(result.failureReason, 'no _meta.pygent.files')
+  H.contains(result.failureReason, 'update it')
   H.eq(before, H.read(root .. '/a.py'), 'the file is untouched')
   H.eq(0, #review.active, 'no review opened')
 end)
 
 it('a review closed without a decision is a rejection with a reason', function()
   local decision = nil
-  local docs = review.prepare({ changes = { [vim.uri_from_fname(root .. '/a.py')] = {
-    { range = { start = { line = 0, character = 0 }, ['end'] = { line = 0, character = 1 } }, newText = 'w' } } } }, 'utf-16')
+  local docs = review.prepare({ _meta = { pygent = { files = {
+    { uri = vim.uri_from_fname(root .. '/a.py'), oldText = 'x = 1\n', newText = 'w = 1\n' } } } } }, {})
   review.open(docs, {}, 'test', function(d)
     decision = d
   end)
