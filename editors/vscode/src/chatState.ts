@@ -19,6 +19,7 @@ import type {
   ToolLocation,
   ToolStatus,
   ToWebview,
+  Usage,
 } from './protocol';
 
 export interface UserItem {
@@ -45,6 +46,8 @@ export interface ToolItem {
   rawOutput?: unknown;
   content: ToolCallContent[];
   locations: ToolLocation[];
+  /** 'rejected': the person turned the call down (an edit discarded, a permission refused). */
+  outcome?: 'rejected';
 }
 
 export interface PermissionItem {
@@ -83,6 +86,8 @@ export interface ChatState {
   model?: string;
   modeId?: ModeId;
   modes: ModeInfo[];
+  /** Token usage of the running (or last) turn. */
+  usage?: Usage;
   items: ChatItem[];
   busy: boolean;
   draft: string;
@@ -214,6 +219,7 @@ export function applyUpdate(state: ChatState, update: SessionUpdate): string[] {
       if (update.rawInput !== undefined) item.rawInput = update.rawInput;
       if (update.content) item.content = update.content;
       if (update.locations) item.locations = update.locations;
+      if (update._meta?.pygent?.outcome === 'rejected') item.outcome = 'rejected';
       if (!existing) state.items.push(item);
       return [item.id];
     }
@@ -240,6 +246,7 @@ export function applyUpdate(state: ChatState, update: SessionUpdate): string[] {
       if (update.rawOutput !== undefined) item.rawOutput = update.rawOutput;
       if (update.content) item.content = update.content;
       if (update.locations) item.locations = update.locations;
+      if (update._meta?.pygent?.outcome === 'rejected') item.outcome = 'rejected';
       return [item.id];
     }
     case 'plan': {
@@ -253,16 +260,38 @@ export function applyUpdate(state: ChatState, update: SessionUpdate): string[] {
       state.items.push({ kind: 'plan', id, entries: update.entries });
       return [id];
     }
-    case 'current_mode_update':
+    case 'current_mode_update': {
+      const before = state.modeId;
       state.modeId = update.currentModeId;
-      return ['header'];
+      if (before === undefined || before === update.currentModeId) return ['header'];
+      return ['header', addNotice(state, 'info', `Mode: ${modeName(state, update.currentModeId)}`)];
+    }
     case 'pygent_notice':
       return [addNotice(state, update.level, update.message)];
-    case 'usage_update':
-      return [];
+    case 'usage_update': {
+      const usage = update._meta?.pygent?.usage;
+      if (!usage) return [];
+      state.usage = usage;
+      return ['header'];
+    }
     default:
       return [];
   }
+}
+
+/** The server's name of mode `id` (the id when the server sent no list). */
+export function modeName(state: ChatState, id: string | undefined): string {
+  return state.modes.find((m) => m.id === id)?.name ?? id ?? '';
+}
+
+/** `turn 7.2k tokens · $0.0123` (empty when nothing is known). */
+export function formatUsage(usage: Usage | undefined): string {
+  if (!usage) return '';
+  const parts: string[] = [];
+  const total = usage.totalTokens ?? (usage.inputTokens ?? 0) + (usage.outputTokens ?? 0);
+  if (total > 0) parts.push(total >= 1000 ? `turn ${(total / 1000).toFixed(1)}k tokens` : `turn ${total} tokens`);
+  if (typeof usage.costUsd === 'number' && usage.costUsd > 0) parts.push(`$${usage.costUsd.toFixed(4)}`);
+  return parts.join(' · ');
 }
 
 export function addNotice(
@@ -344,6 +373,7 @@ export function reduce(state: ChatState, msg: ToWebview): string[] {
     }
     case 'turnEnded': {
       state.busy = false;
+      if (msg.usage) state.usage = msg.usage;
       const touched = ['header'];
       if (state.openItem) touched.push(state.openItem);
       state.openItem = undefined;
@@ -420,9 +450,12 @@ export function reduce(state: ChatState, msg: ToWebview): string[] {
     case 'mode':
       state.modeId = msg.modeId;
       return ['header'];
-    case 'model':
+    case 'model': {
+      const before = state.model;
       state.model = msg.model;
-      return ['header'];
+      if (!before || !msg.model || before === msg.model) return ['header'];
+      return ['header', addNotice(state, 'info', `Model: ${msg.model}`)];
+    }
     case 'clear':
       state.items = [];
       state.openItem = undefined;

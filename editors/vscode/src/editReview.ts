@@ -56,9 +56,22 @@ export interface WorkspaceEdit {
   changeAnnotations?: Record<string, { label: string; needsConfirmation?: boolean; description?: string }>;
 }
 
+/** One file of `_meta.pygent.files`: its whole text before and after the change. */
+export interface EditFileMeta {
+  uri: string;
+  /** Set for a rename: where the file was. */
+  oldUri?: string;
+  /** null for a file the change creates. */
+  oldText: string | null;
+  /** null for a file the change deletes. */
+  newText: string | null;
+}
+
 export interface ApplyWorkspaceEditParams {
   label?: string;
   edit: WorkspaceEdit;
+  /** pygent's server always sends these: the review shows them instead of replaying `edit`. */
+  _meta?: { pygent?: { toolCallId?: string; files?: EditFileMeta[] } };
 }
 
 export interface ApplyWorkspaceEditResult {
@@ -82,47 +95,10 @@ export interface FileProposal {
 export type Decision = { verdict: 'accept' } | { verdict: 'reject'; reason?: string };
 
 export interface ReviewUi {
-  /** Current text of a file (open buffer if any, else disk); undefined when it does not exist. */
-  readText(uri: string): Promise<string | undefined>;
   /** Shows one proposal and waits for the user's decision. */
   review(proposal: FileProposal, index: number, total: number): Promise<Decision>;
   /** Applies the whole edit once every file was accepted; false when VS Code could not. */
   apply(params: ApplyWorkspaceEditParams): Promise<boolean>;
-}
-
-/** UTF-16 offset of an LSP position in `text` (clamped to the text, like VS Code does). */
-export function offsetAt(text: string, pos: Position): number {
-  let line = 0;
-  let offset = 0;
-  while (line < pos.line) {
-    const next = text.indexOf('\n', offset);
-    if (next === -1) {
-      return text.length;
-    }
-    offset = next + 1;
-    line++;
-  }
-  let lineEnd = text.indexOf('\n', offset);
-  if (lineEnd === -1) lineEnd = text.length;
-  if (lineEnd > offset && text[lineEnd - 1] === '\r') lineEnd--;
-  return Math.min(offset + Math.max(0, pos.character), lineEnd);
-}
-
-/** Applies LSP text edits (non-overlapping, positions in the original text) to `text`. */
-export function applyTextEdits(text: string, edits: TextEdit[]): string {
-  const spans = edits
-    .map((e, i) => ({ start: offsetAt(text, e.range.start), end: offsetAt(text, e.range.end), newText: e.newText, i }))
-    .sort((a, b) => a.start - b.start || a.end - b.end || a.i - b.i);
-  let out = '';
-  let cursor = 0;
-  for (const span of spans) {
-    if (span.start < cursor) {
-      throw new Error('overlapping edits');
-    }
-    out += text.slice(cursor, span.start) + span.newText;
-    cursor = span.end;
-  }
-  return out + text.slice(cursor);
 }
 
 function baseName(uri: string): string {
@@ -130,82 +106,59 @@ function baseName(uri: string): string {
   return decodeURIComponent(path.substring(path.lastIndexOf('/') + 1));
 }
 
-function isTextDocumentEdit(change: DocumentChange): change is TextDocumentEdit {
-  return (change as TextDocumentEdit).textDocument !== undefined;
-}
-
-/** The per-file proposals of a workspace edit, in order (edits to one file are merged). */
-export async function proposalsFor(
-  edit: WorkspaceEdit,
-  readText: (uri: string) => Promise<string | undefined>,
-): Promise<FileProposal[]> {
-  const out: FileProposal[] = [];
-  // Text of each file as the earlier changes of this same edit leave it.
-  const pending = new Map<string, FileProposal>();
-  const current = async (uri: string): Promise<string | undefined> => {
-    const p = pending.get(uri);
-    if (p) return p.kind === 'delete' ? undefined : p.proposed;
-    return readText(uri);
-  };
-  const changes: DocumentChange[] = edit.documentChanges
-    ? edit.documentChanges
-    : Object.entries(edit.changes ?? {}).map(([uri, edits]) => ({ textDocument: { uri }, edits }));
-  for (const change of changes) {
-    if (isTextDocumentEdit(change)) {
-      const uri = change.textDocument.uri;
-      const before = (await current(uri)) ?? '';
-      const proposed = applyTextEdits(before, change.edits);
-      const existing = pending.get(uri);
-      if (existing) {
-        existing.proposed = proposed;
-      } else {
-        const p: FileProposal = {
-          kind: 'edit',
-          uri,
-          original: before,
-          proposed,
-          title: `pygent: ${baseName(uri)} (current ↔ proposed)`,
-        };
-        pending.set(uri, p);
-        out.push(p);
-      }
-    } else if (change.kind === 'create') {
-      const before = await current(change.uri);
-      const p: FileProposal = {
-        kind: 'create',
-        uri: change.uri,
-        original: before ?? '',
-        proposed: '',
-        title: `pygent: create ${baseName(change.uri)}`,
-      };
-      pending.set(change.uri, p);
-      out.push(p);
-    } else if (change.kind === 'delete') {
-      const before = (await current(change.uri)) ?? '';
-      const p: FileProposal = {
-        kind: 'delete',
-        uri: change.uri,
-        original: before,
-        proposed: '',
-        title: `pygent: delete ${baseName(change.uri)}`,
-      };
-      pending.set(change.uri, p);
-      out.push(p);
-    } else if (change.kind === 'rename') {
-      const before = (await current(change.oldUri)) ?? '';
-      const p: FileProposal = {
-        kind: 'rename',
-        uri: change.oldUri,
-        newUri: change.newUri,
-        original: before,
-        proposed: before,
-        title: `pygent: rename ${baseName(change.oldUri)} → ${baseName(change.newUri)}`,
-      };
-      pending.delete(change.oldUri);
-      pending.set(change.newUri, p);
-      out.push(p);
-    }
+/**
+ * The per-file proposals of an applyEdit request, from the server's own before/after texts
+ * (`_meta.pygent.files`); nothing is re-derived from the WorkspaceEdit's ranges. Several changes
+ * of one file show as one proposal (first text before, last text after). Throws, naming what is
+ * wrong, when the request carries no (or malformed) `_meta.pygent.files`.
+ */
+export function proposalsFromMeta(params: ApplyWorkspaceEditParams): FileProposal[] {
+  const files = params._meta?.pygent?.files;
+  if (!Array.isArray(files)) {
+    throw new Error(
+      'the request has no _meta.pygent.files (is the server an older pygent? update it so the extension and the server come from the same release)',
+    );
   }
+  const out: FileProposal[] = [];
+  const byUri = new Map<string, FileProposal>();
+  files.forEach((file, i) => {
+    if (!file || typeof file !== 'object' || typeof file.uri !== 'string') {
+      throw new Error(`_meta.pygent.files[${i}] has no uri`);
+    }
+    const oldText = typeof file.oldText === 'string' ? file.oldText : null;
+    const newText = typeof file.newText === 'string' ? file.newText : null;
+    const existing = byUri.get(file.uri);
+    if (existing) {
+      existing.proposed = newText ?? '';
+      if (newText === null) existing.kind = 'delete';
+      return;
+    }
+    let p: FileProposal;
+    if (typeof file.oldUri === 'string') {
+      p = {
+        kind: 'rename',
+        uri: file.oldUri,
+        newUri: file.uri,
+        original: oldText ?? '',
+        proposed: newText ?? '',
+        title: `pygent: rename ${baseName(file.oldUri)} → ${baseName(file.uri)}`,
+      };
+    } else if (oldText === null && newText !== null) {
+      p = { kind: 'create', uri: file.uri, original: '', proposed: newText, title: `pygent: create ${baseName(file.uri)}` };
+    } else if (newText === null) {
+      p = { kind: 'delete', uri: file.uri, original: oldText ?? '', proposed: '', title: `pygent: delete ${baseName(file.uri)}` };
+    } else {
+      p = {
+        kind: 'edit',
+        uri: file.uri,
+        original: oldText ?? '',
+        proposed: newText,
+        title: `pygent: ${baseName(file.uri)} (current ↔ proposed)`,
+      };
+    }
+    byUri.set(file.uri, p);
+    out.push(p);
+  });
   return out;
 }
 
@@ -219,7 +172,7 @@ export function createDiffReviewHandler(ui: ReviewUi) {
   return async (params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> => {
     let proposals: FileProposal[];
     try {
-      proposals = await proposalsFor(params.edit, (uri) => ui.readText(uri));
+      proposals = proposalsFromMeta(params);
     } catch (err) {
       return { applied: false, failureReason: `The edit could not be shown for review: ${errorMessage(err)}` };
     }

@@ -26,21 +26,22 @@ import { DiffReviewUi } from './diffReviewUi';
 import {
   createDiffReviewHandler,
   previewResult,
-  proposalsFor,
+  proposalsFromMeta,
   verifyPreviewApply,
+  type FileProposal,
   type ApplyWorkspaceEditParams,
   type ApplyWorkspaceEditResult,
 } from './editReview';
 import { candidates, describeCommand, DOCS_URL, findPygent, PygentNotFound, type PygentCommand } from './findPygent';
 import {
   Methods,
-  MODE_IDS,
   type Attachment,
   type ContentBlock,
   type FromWebview,
   type ListSessionsResult,
   type LoadSessionResult,
   type ModeId,
+  type ModeInfo,
   type NewSessionResult,
   type PermissionOption,
   type PromptResult,
@@ -84,6 +85,8 @@ class PygentController implements vscode.Disposable {
   private sessionId: string | undefined;
   private model = '';
   private modeId: ModeId | undefined;
+  /** The modes the server offers (session/new and session/load results); empty before a session. */
+  private modes: ModeInfo[] = [];
   private turn: CancellationTokenSource | undefined;
   private stopping = false;
   private suppressUpdatesFor: string | undefined;
@@ -284,12 +287,22 @@ class PygentController implements vscode.Disposable {
       const result = await this.client.sendRequest<NewSessionResult>(Methods.sessionNew, this.cwdParams());
       this.sessionId = result.sessionId;
       this.model = result.models?.currentModelId ?? this.model;
-      this.modeId = result.modes?.currentModeId ?? this.modeId;
+      this.takeModes(result.modes);
       this.updateStatus();
       this.view.post({ type: 'session', sessionId: result.sessionId, modes: result.modes, model: this.model });
     } catch (err) {
       this.reportError('Could not start a session', err);
     }
+  }
+
+  private takeModes(modes: NewSessionResult['modes']): void {
+    if (!modes) return;
+    if (Array.isArray(modes.availableModes) && modes.availableModes.length) this.modes = modes.availableModes;
+    this.modeId = modes.currentModeId ?? this.modeId;
+  }
+
+  private modeName(id: ModeId | undefined): string {
+    return this.modes.find((m) => m.id === id)?.name ?? id ?? '';
   }
 
   private cwdParams(): { cwd?: string } {
@@ -312,7 +325,7 @@ class PygentController implements vscode.Disposable {
       });
       this.sessionId = sessionId;
       this.model = result.models?.currentModelId ?? this.model;
-      this.modeId = result.modes?.currentModeId ?? this.modeId;
+      this.takeModes(result.modes);
       this.updateStatus();
       this.view.post({ type: 'session', sessionId, modes: result.modes, model: this.model });
     } catch (err) {
@@ -348,15 +361,21 @@ class PygentController implements vscode.Disposable {
   }
 
   async setMode(modeId?: ModeId): Promise<void> {
+    if (!this.sessionId) await this.newSession();
     if (!modeId) {
+      // The server's modes, with its names and descriptions (there is no list of our own).
       const pick = await vscode.window.showQuickPick(
-        MODE_IDS.map((id) => ({ label: id, picked: id === this.modeId })),
-        { title: 'pygent permission mode' },
+        this.modes.map((m) => ({
+          label: m.name || m.id,
+          description: m.id === this.modeId ? `${m.id} · current` : m.id,
+          detail: m.description,
+          id: m.id,
+        })),
+        { title: 'pygent permission mode', placeHolder: 'What pygent may do without asking' },
       );
       if (!pick) return;
-      modeId = pick.label as ModeId;
+      modeId = pick.id;
     }
-    if (!this.sessionId) await this.newSession();
     if (!this.client || !this.sessionId) return;
     try {
       await this.client.sendRequest(Methods.sessionSetMode, { sessionId: this.sessionId, modeId });
@@ -419,7 +438,7 @@ class PygentController implements vscode.Disposable {
         { sessionId, prompt, workDoneToken: token },
         source.token,
       );
-      this.view.post({ type: 'turnEnded', sessionId, stopReason: result.stopReason });
+      this.view.post({ type: 'turnEnded', sessionId, stopReason: result.stopReason, usage: result.usage });
     } catch (err) {
       if (client === this.client && client.state === State.Running) {
         if (source.token.isCancellationRequested) {
@@ -487,8 +506,13 @@ class PygentController implements vscode.Disposable {
       return this.diffReview(params);
     }
     try {
-      // What the edit should produce, computed before VS Code applies it (for partial applies).
-      const proposals = await proposalsFor(params.edit, (uri) => this.diffUi.readText(uri)).catch(() => undefined);
+      // What the edit should produce (the server's texts), to detect a partial apply afterwards.
+      let proposals: FileProposal[] | undefined;
+      try {
+        proposals = proposalsFromMeta(params);
+      } catch (err) {
+        this.log.warn(`workspace/applyEdit: ${errorText(err)}; cannot check for a partial apply`);
+      }
       const result = previewResult(await this.applyInVsCode(params));
       if (!result.applied || !proposals) return result;
       return await verifyPreviewApply(
@@ -569,14 +593,9 @@ class PygentController implements vscode.Disposable {
       case 'restartServer':
         await this.restart(message.resume);
         break;
-      case 'openFile': {
-        const line = Math.max(0, (message.line ?? 1) - 1);
-        await vscode.window.showTextDocument(vscode.Uri.file(message.path), {
-          selection: new vscode.Range(line, 0, line, 0),
-          preview: true,
-        });
+      case 'openFile':
+        await this.openFile(message.path, message.line);
         break;
-      }
       case 'copy':
         await vscode.env.clipboard.writeText(message.text);
         break;
@@ -584,6 +603,52 @@ class PygentController implements vscode.Disposable {
         this.log[message.level](`webview: ${message.message}`);
         break;
     }
+  }
+
+  /**
+   * Opens a file the chat names (a tool location, or a file name in an answer such as
+   * `src/app.py:42`) in the editor, at the line when one is given. A relative name is looked up
+   * under the workspace root, then anywhere in the workspace (`app.py` for `src/app.py`).
+   */
+  async openFile(name: string, line?: number): Promise<void> {
+    const uri = await this.resolveWorkspaceFile(name);
+    if (!uri) {
+      void vscode.window.showWarningMessage(`pygent: ${name} is not a file in this workspace.`);
+      return;
+    }
+    const at = Math.max(0, (line ?? 1) - 1);
+    try {
+      await vscode.window.showTextDocument(uri, { selection: new vscode.Range(at, 0, at, 0), preview: true });
+    } catch (err) {
+      void vscode.window.showWarningMessage(`pygent: could not open ${name}: ${errorText(err)}`);
+    }
+  }
+
+  private async resolveWorkspaceFile(name: string): Promise<vscode.Uri | undefined> {
+    const isFile = async (uri: vscode.Uri): Promise<boolean> => {
+      try {
+        return ((await vscode.workspace.fs.stat(uri)).type & vscode.FileType.File) !== 0;
+      } catch {
+        return false;
+      }
+    };
+    if (name.startsWith('file:')) {
+      const uri = vscode.Uri.parse(name);
+      return (await isFile(uri)) ? uri : undefined;
+    }
+    if (path.isAbsolute(name)) {
+      const uri = vscode.Uri.file(name);
+      return (await isFile(uri)) ? uri : undefined;
+    }
+    const clean = name.replace(/^\.\//, '').replace(/\\/g, '/');
+    for (const folder of vscode.workspace.workspaceFolders ?? []) {
+      const uri = vscode.Uri.joinPath(folder.uri, clean);
+      if (await isFile(uri)) return uri;
+    }
+    if (clean.includes('..')) return undefined;
+    const glob = `**/${clean.replace(/[[\]{}?*]/g, '?')}`;
+    const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.git,.venv,__pycache__}/**', 2);
+    return found[0];
   }
 
   async attachFile(): Promise<void> {
@@ -637,7 +702,7 @@ class PygentController implements vscode.Disposable {
 
   private updateStatus(activity?: string): void {
     const model = this.model || 'pygent';
-    const mode = this.modeId ?? '';
+    const mode = this.modeName(this.modeId);
     if (this.turn && activity !== undefined) {
       this.statusBar.text = `$(sync~spin) pygent: ${activity}`;
     } else if (this.turn) {

@@ -21,8 +21,11 @@ export const Methods = {
   sessionRequestPermission: 'pygent/session/requestPermission',
 } as const;
 
-export type ModeId = 'ask' | 'auto-edit' | 'plan' | 'auto';
-export const MODE_IDS: readonly ModeId[] = ['ask', 'auto-edit', 'plan', 'auto'];
+/**
+ * A permission mode id. The list of modes (ids, names, descriptions) comes from the server
+ * (`modes.availableModes` of session/new and session/load); the extension has no copy of it.
+ */
+export type ModeId = string;
 
 // -- content blocks ----------------------------------------------------------------------------
 
@@ -93,6 +96,7 @@ export interface ToolCall {
   locations?: ToolLocation[];
   rawInput?: unknown;
   content?: ToolCallContent[];
+  _meta?: { pygent?: { outcome?: 'rejected' } };
 }
 
 export interface ToolCallUpdate {
@@ -105,6 +109,8 @@ export interface ToolCallUpdate {
   rawInput?: unknown;
   rawOutput?: unknown;
   content?: ToolCallContent[];
+  /** `outcome: 'rejected'`: the person turned the call down (status stays `failed`). */
+  _meta?: { pygent?: { outcome?: 'rejected' } };
 }
 
 export interface MessageChunk {
@@ -133,6 +139,7 @@ export interface Usage {
   outputTokens?: number;
   cachedReadTokens?: number;
   totalTokens?: number;
+  costUsd?: number | null;
 }
 
 export interface UsageUpdate {
@@ -165,6 +172,7 @@ export interface SessionUpdateParams {
 export interface ModeInfo {
   id: ModeId;
   name: string;
+  description?: string;
 }
 
 export interface SessionModes {
@@ -270,7 +278,7 @@ export type ToWebview =
   | { type: 'update'; sessionId: string; update: SessionUpdate }
   | { type: 'session'; sessionId: string; title?: string; modes?: SessionModes; model?: string; replay?: boolean }
   | { type: 'turnStarted'; sessionId: string; prompt: ContentBlock[] }
-  | { type: 'turnEnded'; sessionId: string; stopReason: StopReason | 'error'; error?: string }
+  | { type: 'turnEnded'; sessionId: string; stopReason: StopReason | 'error'; error?: string; usage?: Usage }
   | { type: 'permission'; requestId: string; params: RequestPermissionParams }
   | { type: 'permissionResolved'; requestId: string; optionId: string | null }
   | { type: 'attach'; attachment: Attachment }

@@ -3,7 +3,7 @@
  * or with missing fields, is ignored and the reason logged (never thrown).
  */
 
-import { FROM_WEBVIEW_TYPES, MODE_IDS, type FromWebview } from './protocol';
+import { FROM_WEBVIEW_TYPES, type FromWebview } from './protocol';
 
 export type Parsed = { ok: true; message: FromWebview } | { ok: false; reason: string };
 
@@ -38,13 +38,17 @@ export function parseWebviewMessage(raw: unknown): Parsed {
       if (raw.optionId !== null && typeof raw.optionId !== 'string') return bad('optionId must be a string or null');
       break;
     case 'setMode':
-      if (!(MODE_IDS as readonly unknown[]).includes(raw.modeId)) return bad(`modeId must be one of ${MODE_IDS.join(', ')}`);
+      // Which ids exist is the server's business (it answers an unknown one with the valid list).
+      if (typeof raw.modeId !== 'string' || !/^[\w-]+$/.test(raw.modeId)) return bad('modeId must be a mode id such as "ask"');
       break;
     case 'restartServer':
       if (typeof raw.resume !== 'boolean') return bad('resume must be true or false');
       break;
     case 'openFile':
-      if (typeof raw.path !== 'string') return bad('path must be a string');
+      if (typeof raw.path !== 'string' || raw.path === '') return bad('path must be a non-empty string');
+      if (raw.line !== undefined && (typeof raw.line !== 'number' || !Number.isInteger(raw.line) || raw.line < 1)) {
+        return bad('line must be a positive whole number');
+      }
       break;
     case 'copy':
       if (typeof raw.text !== 'string') return bad('text must be a string');

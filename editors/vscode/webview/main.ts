@@ -6,6 +6,7 @@
 
 import {
   addNotice,
+  formatUsage,
   reduce,
   restoreState,
   type AgentItem,
@@ -66,6 +67,7 @@ const STATUS_TEXT: Record<string, string> = {
   in_progress: 'running',
   completed: 'done',
   failed: 'failed',
+  rejected: 'rejected',
 };
 
 const vscode = acquireVsCodeApi();
@@ -109,6 +111,7 @@ const sessionsBtn = el('button', {
 });
 const modeSelect = el('select', { 'aria-label': 'Permission mode', title: 'Permission mode' });
 const modelBtn = el('button', { class: 'secondary model', 'aria-label': 'Model', title: 'Change the model' });
+const usageEl = el('span', { class: 'usage', 'aria-label': 'Token usage of the turn' });
 const serverEl = el('span', { class: 'server-state', role: 'status' });
 const toolbar = el(
   'div',
@@ -117,6 +120,7 @@ const toolbar = el(
   sessionsBtn,
   modeSelect,
   modelBtn,
+  usageEl,
   el('span', { class: 'spacer' }),
   titleEl,
   serverEl,
@@ -296,7 +300,7 @@ function renderAgent(item: AgentItem, node: HTMLElement, force = false): boolean
     });
     pre.append(btn);
   }
-  for (const a of node.querySelectorAll('a')) {
+  for (const a of node.querySelectorAll('a:not(.file-link)')) {
     a.setAttribute('title', a.getAttribute('href') ?? '');
   }
   if (!streaming && item.text) {
@@ -337,8 +341,10 @@ function json(value: unknown): string {
 
 function renderTool(item: ToolItem, existing: HTMLElement | undefined): HTMLElement {
   const open = existing instanceof HTMLDetailsElement ? existing.open : false;
-  const status = STATUS_TEXT[item.status] ?? item.status;
-  const details = el('details', { class: `tool ${item.status}`, 'aria-label': `Tool ${item.title}: ${status}` });
+  // A call the person turned down is "rejected" (neutral), not "failed" (red).
+  const shown = item.outcome === 'rejected' ? 'rejected' : item.status;
+  const status = STATUS_TEXT[shown] ?? shown;
+  const details = el('details', { class: `tool ${shown}`, 'aria-label': `Tool ${item.title}: ${status}` });
   details.open = open;
   details.append(
     el(
@@ -346,7 +352,7 @@ function renderTool(item: ToolItem, existing: HTMLElement | undefined): HTMLElem
       {},
       el('span', { class: 'icon', 'aria-hidden': 'true', text: KIND_ICONS[item.toolKind] ?? KIND_ICONS.other }),
       el('span', { class: 'tool-title', text: item.title }),
-      el('span', { class: `status ${item.status}`, text: status }),
+      el('span', { class: `status ${shown}`, text: status }),
     ),
   );
   const body = el('div', { class: 'tool-body' });
@@ -436,13 +442,24 @@ function renderPlan(item: PlanItem): HTMLElement {
 
 function renderHeader(): void {
   titleEl.textContent = state.title ?? '';
-  const modes = state.modes.length
-    ? state.modes
-    : (['ask', 'auto-edit', 'plan', 'auto'] as ModeId[]).map((id) => ({ id, name: id }));
-  if (modeSelect.options.length !== modes.length) {
-    modeSelect.replaceChildren(...modes.map((m) => el('option', { value: m.id, text: m.name })));
+  // The modes are the server's (session/new's availableModes); none until a session exists.
+  const modes = state.modes;
+  const key = modes.map((m) => m.id).join('\n');
+  if (modeSelect.dataset.modes !== key) {
+    modeSelect.dataset.modes = key;
+    modeSelect.replaceChildren(
+      ...(modes.length
+        ? modes.map((m) => el('option', { value: m.id, text: m.name || m.id, title: m.description ?? '' }))
+        : [el('option', { value: '', text: 'mode…' })]),
+    );
   }
+  modeSelect.disabled = !modes.length;
   if (state.modeId) modeSelect.value = state.modeId;
+  const current = modes.find((m) => m.id === state.modeId);
+  modeSelect.title = current?.description ? `Permission mode: ${current.description}` : 'Permission mode';
+  const usage = formatUsage(state.usage);
+  usageEl.textContent = usage;
+  usageEl.hidden = !usage;
   modelBtn.textContent = state.model || 'model';
   modelBtn.setAttribute('aria-label', `Model: ${state.model || 'default'}. Change the model`);
   serverEl.textContent =
@@ -507,7 +524,19 @@ selectionBtn.addEventListener('click', () => post({ type: 'addSelection' }));
 newChatBtn.addEventListener('click', () => post({ type: 'newChat' }));
 sessionsBtn.addEventListener('click', () => post({ type: 'pickSession' }));
 modelBtn.addEventListener('click', () => post({ type: 'pickModel' }));
-modeSelect.addEventListener('change', () => post({ type: 'setMode', modeId: modeSelect.value as ModeId }));
+modeSelect.addEventListener('change', () => {
+  if (modeSelect.value) post({ type: 'setMode', modeId: modeSelect.value as ModeId });
+});
+// File names in answers (a.file-link, see markdown.ts) open the workspace file, at the line.
+transcript.addEventListener('click', (e) => {
+  const link = (e.target as Element | null)?.closest?.('a.file-link');
+  if (!(link instanceof HTMLAnchorElement)) return;
+  e.preventDefault();
+  const path = link.dataset.path;
+  if (!path) return;
+  const line = link.dataset.line ? Number(link.dataset.line) : undefined;
+  post(line ? { type: 'openFile', path, line } : { type: 'openFile', path });
+});
 
 // -- messages from the extension -------------------------------------------------------------
 

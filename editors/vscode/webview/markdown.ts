@@ -46,9 +46,158 @@ const md: MarkdownIt = new MarkdownIt({
   },
 });
 
-// Only http(s), mailto and file links; markdown-it already refuses javascript: URLs.
+// Only http(s), mailto and file links, and relative paths (shown as workspace file links below);
+// markdown-it already refuses javascript: URLs.
 const defaultValidate = md.validateLink.bind(md);
-md.validateLink = (url: string): boolean => defaultValidate(url) && /^(https?:|mailto:|file:|#)/i.test(url.trim());
+md.validateLink = (url: string): boolean => {
+  const u = url.trim();
+  return defaultValidate(u) && (/^(https?:|mailto:|file:|#)/i.test(u) || isRelativePath(u));
+};
+
+/** File extensions that make a word a file name (`app.py`, `README.md`, `main.rs`, `setup.sh`). */
+const FILE_EXTENSIONS = [
+  'py', 'pyi', 'pyx', 'ipynb', 'md', 'markdown', 'rst', 'txt', 'toml', 'yaml', 'yml', 'json', 'jsonc', 'json5',
+  'cfg', 'ini', 'conf', 'lock', 'env', 'rs', 'go', 'mod', 'c', 'h', 'cc', 'cpp', 'cxx', 'hpp', 'hh', 'java', 'kt', 'kts',
+  'scala', 'swift', 'm', 'mm', 'cs', 'fs', 'rb', 'php', 'pl', 'pm', 'lua', 'vim', 'sh', 'bash', 'zsh', 'fish',
+  'ps1', 'bat', 'cmd', 'js', 'mjs', 'cjs', 'jsx', 'ts', 'tsx', 'mts', 'cts', 'vue', 'svelte', 'html', 'htm', 'css',
+  'scss', 'sass', 'less', 'xml', 'svg', 'sql', 'graphql', 'proto', 'gradle', 'mk', 'cmake', 'tf', 'hcl', 'nix',
+  'ex', 'exs', 'erl', 'hrl', 'hs', 'ml', 'mli', 'clj', 'cljs', 'dart', 'r', 'jl', 'zig', 'nim', 'log', 'csv', 'tsv',
+  'diff', 'patch', 'dockerfile', 'gitignore', 'editorconfig', 'cfg', 'service', 'pem', 'crt',
+];
+const EXT = FILE_EXTENSIONS.join('|');
+/** A file name, optionally with a directory and a `:line` (`:line:col`) suffix. */
+const FILE_RE = new RegExp(
+  `(?<![\\w/.@:-])((?:\\.{1,2}/|/)?(?:[\\w.-]+/)*(?:[\\w-][\\w.-]*\\.(?:${EXT})|Makefile|Dockerfile))(?::(\\d+)(?::\\d+)?)?(?![\\w/-])`,
+  'gi',
+);
+/** Library names that look like files in prose. */
+const NOT_FILES = /^(node|next|nuxt|vue|react|express|three|d3|chart|moment|ember|backbone|angular|alpine|solid)\.js$/i;
+
+/** `https:`, `mailto:`… but not `util.py:2` (a colon before a digit is a line number). */
+const SCHEME = /^[a-z][a-z0-9+.-]*:(?!\d)/i;
+
+function isRelativePath(url: string): boolean {
+  return !SCHEME.test(url) && !url.startsWith('//') && !url.startsWith('#') && url.length > 0;
+}
+
+/** The file names (with their line) in `text`, as [start, end, path, line] spans. */
+export function findFileRefs(text: string): { start: number; end: number; path: string; line?: number }[] {
+  const out: { start: number; end: number; path: string; line?: number }[] = [];
+  FILE_RE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = FILE_RE.exec(text)) !== null) {
+    if (NOT_FILES.test(m[1])) continue;
+    out.push({ start: m.index, end: m.index + m[0].length, path: m[1], line: m[2] ? Number(m[2]) : undefined });
+  }
+  return out;
+}
+
+type Token = ReturnType<MarkdownIt['parseInline']>[number];
+type TokenCtor = new (type: string, tag: string, nesting: -1 | 0 | 1) => Token;
+
+function fileLinkTokens(Ctor: TokenCtor, inner: Token[], path: string, line?: number): Token[] {
+  const open = new Ctor('link_open', 'a', 1);
+  open.attrs = [
+    ['href', '#'],
+    ['class', 'file-link'],
+    ['data-path', path],
+    ['title', `Open ${path}${line ? `:${line}` : ''} in the editor`],
+  ];
+  if (line) open.attrs.push(['data-line', String(line)]);
+  const close = new Ctor('link_close', 'a', -1);
+  return [open, ...inner, close];
+}
+
+function textToken(Ctor: TokenCtor, content: string): Token {
+  const t = new Ctor('text', '', 0);
+  t.content = content;
+  return t;
+}
+
+/** `src/x.py:42` or `src/x.py#L42` (a relative link's target) as a path and a line. */
+function splitLine(target: string): { path: string; line?: number } {
+  const m = /^(.*?)(?:#L(\d+)(?:-L?\d+)?|:(\d+)(?::\d+)?)$/.exec(target);
+  if (m) return { path: m[1], line: Number(m[2] ?? m[3]) };
+  return { path: target };
+}
+
+/**
+ * Workspace file links. linkify's fuzzy links took `app.py`, `README.md`, `main.rs` and `setup.sh`
+ * for web sites (`http://app.py`): a link linkify guessed without a scheme (no `www.`, not an
+ * email) is undone; file names in text and in inline code, and relative Markdown links, become
+ * `a.file-link` with `data-path` (and `data-line`), which the webview opens in the editor.
+ * Links with a scheme (`https://…`) stay web links.
+ */
+md.core.ruler.after('linkify', 'pygent_file_links', (state) => {
+  const Ctor = state.Token as unknown as TokenCtor;
+  for (const block of state.tokens) {
+    if (block.type !== 'inline' || !block.children) continue;
+    const out: Token[] = [];
+    const kids = block.children;
+    for (let i = 0; i < kids.length; i++) {
+      const tok = kids[i];
+      if (tok.type === 'link_open') {
+        // Find the matching close and the link's own text.
+        let j = i + 1;
+        while (j < kids.length && kids[j].type !== 'link_close') j++;
+        const inner = kids.slice(i + 1, j);
+        const label = inner.map((t) => t.content).join('');
+        const href = tok.attrGet('href') ?? '';
+        if (tok.markup === 'linkify') {
+          const guessed = !SCHEME.test(label) && !/^www\./i.test(label) && !label.includes('@');
+          if (guessed) {
+            const refs = findFileRefs(label);
+            if (refs.length === 1 && refs[0].start === 0 && refs[0].end === label.length) {
+              out.push(...fileLinkTokens(Ctor, inner, refs[0].path, refs[0].line));
+            } else {
+              out.push(...inner);
+            }
+            i = j;
+            continue;
+          }
+        } else if (isRelativePath(href)) {
+          let target = href;
+          try {
+            target = decodeURI(href);
+          } catch {
+            /* a malformed escape: keep the href as written */
+          }
+          const { path, line } = splitLine(target);
+          out.push(...fileLinkTokens(Ctor, inner, path, line));
+          i = j;
+          continue;
+        }
+        out.push(...kids.slice(i, j + 1));
+        i = j;
+        continue;
+      }
+      if (tok.type === 'text') {
+        const refs = findFileRefs(tok.content);
+        if (!refs.length) {
+          out.push(tok);
+          continue;
+        }
+        let at = 0;
+        for (const ref of refs) {
+          if (ref.start > at) out.push(textToken(Ctor, tok.content.slice(at, ref.start)));
+          out.push(...fileLinkTokens(Ctor, [textToken(Ctor, tok.content.slice(ref.start, ref.end))], ref.path, ref.line));
+          at = ref.end;
+        }
+        if (at < tok.content.length) out.push(textToken(Ctor, tok.content.slice(at)));
+        continue;
+      }
+      if (tok.type === 'code_inline') {
+        const refs = findFileRefs(tok.content);
+        if (refs.length === 1 && refs[0].start === 0 && refs[0].end === tok.content.length) {
+          out.push(...fileLinkTokens(Ctor, [tok], refs[0].path, refs[0].line));
+          continue;
+        }
+      }
+      out.push(tok);
+    }
+    block.children = out;
+  }
+});
 
 export function renderMarkdown(text: string): string {
   return md.render(text);

@@ -1,6 +1,15 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { initialState, reduce, restoreState, type AgentItem, type PermissionItem, type ToolItem } from '../../src/chatState';
+import {
+  formatUsage,
+  initialState,
+  reduce,
+  restoreState,
+  type AgentItem,
+  type NoticeItem,
+  type PermissionItem,
+  type ToolItem,
+} from '../../src/chatState';
 import type { ToWebview } from '../../src/protocol';
 
 const S = 'sess-1';
@@ -157,6 +166,61 @@ describe('chat state', () => {
     reduce(state, { type: 'attach', attachment });
     reduce(state, { type: 'attach', attachment });
     assert.equal(state.attachments.length, 1, 'the same attachment is added once');
+  });
+
+  it("mode and model changes are told in the transcript with the server's names; the first value is not", () => {
+    const state = initialState();
+    reduce(state, {
+      type: 'session',
+      sessionId: S,
+      model: 'openai/a',
+      modes: { currentModeId: 'ask', availableModes: [{ id: 'ask', name: 'Ask' }, { id: 'auto-edit', name: 'Auto-edit' }] },
+    });
+    assert.equal(state.items.length, 0);
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'current_mode_update', currentModeId: 'auto-edit' } });
+    reduce(state, { type: 'mode', modeId: 'auto-edit' });
+    reduce(state, { type: 'model', model: 'openai/a' });
+    reduce(state, { type: 'model', model: 'openai/b' });
+    const notices = state.items.filter((i) => i.kind === 'notice').map((i) => (i as NoticeItem).message);
+    assert.deepEqual(notices, ['Mode: Auto-edit', 'Model: openai/b'], 'one notice per real change');
+  });
+
+  it('usage from usage_update and from the end of the turn', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    const touched = reduce(state, {
+      type: 'update',
+      sessionId: S,
+      update: { sessionUpdate: 'usage_update', _meta: { pygent: { usage: { inputTokens: 1200, outputTokens: 40, totalTokens: 1240 } } } },
+    });
+    assert.deepEqual(touched, ['header']);
+    assert.equal(formatUsage(state.usage), 'turn 1.2k tokens');
+    reduce(state, { type: 'turnEnded', sessionId: S, stopReason: 'end_turn', usage: { totalTokens: 7170, costUsd: 0.0123 } });
+    assert.equal(formatUsage(state.usage), 'turn 7.2k tokens · $0.0123');
+    assert.equal(formatUsage({ totalTokens: 0, costUsd: null }), '');
+    assert.equal(formatUsage(undefined), '');
+  });
+
+  it('a call the person turned down is marked rejected; a real failure is not', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    for (const id of ['c1', 'c2']) {
+      reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call', toolCallId: id, title: id, kind: 'edit' } });
+    }
+    reduce(state, {
+      type: 'update',
+      sessionId: S,
+      update: { sessionUpdate: 'tool_call_update', toolCallId: 'c1', status: 'failed', _meta: { pygent: { outcome: 'rejected' } } },
+    });
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call_update', toolCallId: 'c2', status: 'failed' } });
+    const tools = state.items.filter((i) => i.kind === 'tool') as ToolItem[];
+    assert.deepEqual(
+      tools.map((t) => [t.toolCallId, t.status, t.outcome]),
+      [
+        ['c1', 'failed', 'rejected'],
+        ['c2', 'failed', undefined],
+      ],
+    );
   });
 
   it('restores a saved state, and starts fresh from garbage', () => {

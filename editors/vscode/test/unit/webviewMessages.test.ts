@@ -13,6 +13,8 @@ describe('webview messages', () => {
       { type: 'setMode', modeId: 'plan' },
       { type: 'restartServer', resume: true },
       { type: 'openFile', path: '/x.py', line: 3 },
+      { type: 'openFile', path: 'src/app.py' },
+      { type: 'setMode', modeId: 'a-mode-only-a-newer-server-knows' },
     ]) {
       assert.equal(parseWebviewMessage(msg).ok, true, JSON.stringify(msg));
     }
@@ -33,7 +35,11 @@ describe('webview messages', () => {
       {},
       { type: 'send', text: 5, attachments: [] },
       { type: 'send', text: 'x', attachments: [{}] },
-      { type: 'setMode', modeId: 'yolo' },
+      { type: 'setMode', modeId: 'not a mode!' },
+      { type: 'setMode', modeId: 3 },
+      { type: 'openFile', path: '' },
+      { type: 'openFile', path: 'a.py', line: 0 },
+      { type: 'openFile', path: 'a.py', line: '4' },
       { type: 'permissionAnswer', optionId: 'allow_once' },
       { type: 'restartServer' },
     ];

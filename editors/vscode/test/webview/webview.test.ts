@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chatHtml, makeNonce } from '../../src/html';
+import { formatUsage } from '../../src/chatState';
 import type { ToWebview } from '../../src/protocol';
 
 const ROOT = join(__dirname, '..', '..', '..');
+const FIXTURE = join(ROOT, '..', '..', 'tests', 'fixtures', 'recorded_turn.json');
 const ARTIFACTS = process.env.PYGENT_ARTIFACTS || join(ROOT, 'test-artifacts');
 const ORIGIN = 'http://pygent.test';
 const S = 'sess-1';
@@ -308,6 +310,142 @@ describe('chat webview', () => {
     assert.equal(await again.locator('.msg.user').innerText(), 'remember me');
     assert.equal(await again.getByRole('textbox', { name: 'Message pygent' }).inputValue(), 'a draft');
     await again.close();
+  });
+
+  it('file names in an answer open the workspace file (at the line); real URLs stay web links', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'which files?' }] });
+    await deliver(
+      page,
+      chunk('Edit app.py, README.md, main.rs and setup.sh; the bug is in src/x.py:42. '),
+      chunk('See https://peps.python.org/pep-0257/ for docstrings.'),
+      { type: 'turnEnded', sessionId: S, stopReason: 'end_turn' },
+    );
+    const agent = page.locator('.msg.agent');
+    await agent.locator('a.file-link', { hasText: 'src/x.py:42' }).waitFor();
+    const hrefs = await agent.locator('a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(!hrefs.some((h) => h?.startsWith('http://')), `no file name became a web link: ${hrefs.join(' ')}`);
+    for (const name of ['app.py', 'README.md', 'main.rs', 'setup.sh']) {
+      const link = agent.locator('a.file-link', { hasText: name });
+      assert.equal(await link.count(), 1, name);
+      await link.click();
+      const open = await waitPosted(page, (m) => m.type === 'openFile' && m.path === name, `openFile ${name}`);
+      assert.deepEqual(open, { type: 'openFile', path: name }, 'no line when the answer names none');
+    }
+    await agent.locator('a.file-link', { hasText: 'src/x.py:42' }).click();
+    const atLine = await waitPosted(page, (m) => m.type === 'openFile' && m.path === 'src/x.py', 'openFile src/x.py');
+    assert.deepEqual(atLine, { type: 'openFile', path: 'src/x.py', line: 42 });
+    const url = agent.locator('a', { hasText: 'https://peps.python.org/pep-0257/' });
+    assert.equal(await url.getAttribute('href'), 'https://peps.python.org/pep-0257/');
+    assert.equal(await url.getAttribute('class'), null, 'a URL is not a file link');
+    await shot(page, 'file-links');
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
+    await page.close();
+  });
+
+  it('replays the recorded turn: every update kind in it is shown', async () => {
+    interface Recorded {
+      from: 'client' | 'server';
+      message: { id?: string | number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown> };
+    }
+    const fixture = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { messages: Recorded[] };
+    const requests = new Map<string | number, string>();
+    const toView: ToWebview[] = [];
+    const kinds = new Set<string>();
+    let lastUsage: unknown;
+    let promptResult: Record<string, unknown> | undefined;
+    let sessionId = '';
+    for (const { from, message } of fixture.messages) {
+      if (from === 'client') {
+        if (message.method && message.id !== undefined) requests.set(message.id, message.method);
+        if (message.method === 'pygent/session/prompt') {
+          toView.push({ type: 'turnStarted', sessionId, prompt: message.params?.prompt } as ToWebview);
+        }
+        if (message.result && requests.get(message.id!) === undefined) {
+          // The client's answer to a server request (a permission: what the person chose).
+          const outcome = (message.result as { outcome?: { optionId?: string } }).outcome;
+          if (outcome) toView.push({ type: 'permissionResolved', requestId: String(message.id), optionId: outcome.optionId ?? null });
+        }
+        continue;
+      }
+      if (message.method === 'pygent/session/update') {
+        const update = message.params!.update as { sessionUpdate: string; _meta?: { pygent?: { usage?: unknown } } };
+        kinds.add(update.sessionUpdate);
+        if (update.sessionUpdate === 'usage_update') lastUsage = update._meta?.pygent?.usage;
+        toView.push({ type: 'update', sessionId: String(message.params!.sessionId), update } as ToWebview);
+      } else if (message.method === 'pygent/session/requestPermission') {
+        toView.push({ type: 'permission', requestId: String(message.id), params: message.params } as unknown as ToWebview);
+      } else if (message.method === undefined && requests.get(message.id!) === 'pygent/session/new') {
+        sessionId = String(message.result!.sessionId);
+        toView.push({ type: 'session', sessionId, modes: message.result!.modes, model: 'openai/fake-model' } as ToWebview);
+      } else if (message.method === undefined && requests.get(message.id!) === 'pygent/session/prompt') {
+        promptResult = message.result;
+      }
+    }
+    const checked = ['agent_message_chunk', 'agent_thought_chunk', 'tool_call', 'tool_call_update', 'plan', 'current_mode_update', 'usage_update', 'pygent_notice'];
+    for (const kind of kinds) assert.ok(checked.includes(kind), `the recording has an update kind this suite does not check: ${kind}`);
+    for (const kind of checked) assert.ok(kinds.has(kind), `the recording has no ${kind}: this test would prove less than it says`);
+    assert.ok(promptResult, 'the recording has the prompt result');
+
+    const page = await openView();
+    await deliver(page, { type: 'server', status: { state: 'running' } }, ...toView);
+    // usage_update: the toolbar shows the turn's usage so far.
+    await page.locator('.toolbar .usage', { hasText: formatUsage(lastUsage as never) }).waitFor();
+    await deliver(page, {
+      type: 'turnEnded',
+      sessionId,
+      stopReason: promptResult.stopReason,
+      usage: promptResult.usage,
+    } as ToWebview);
+    await page.locator('.toolbar .usage', { hasText: formatUsage(promptResult.usage as never) }).waitFor();
+    // pygent_notice
+    await page.locator('.notice', { hasText: 'rate limited, retrying' }).waitFor();
+    // agent_thought_chunk and agent_message_chunk
+    await page.locator('.msg.thought', { hasText: 'Three steps' }).waitFor();
+    await page.locator('.msg.agent', { hasText: "I'll plan this first." }).waitFor();
+    const answer = page.locator('.msg.agent', { hasText: 'Done:' });
+    await answer.waitFor();
+    assert.equal(await answer.locator('a.file-link[data-path="util.py"][data-line="2"]').count(), 1, 'util.py:2 is a file link');
+    assert.equal(await answer.locator('a[href="https://peps.python.org/pep-0257/"]').count(), 1);
+    // plan
+    assert.deepEqual(await page.locator('ol.plan li').allInnerTexts(), ['… Add a docstring to add()', 'Write NOTES.md', 'Remove build.log']);
+    // current_mode_update: the select and a notice, with the server's name of the mode.
+    assert.equal(await page.getByRole('combobox', { name: 'Permission mode' }).inputValue(), 'auto-edit');
+    await page.locator('.notice', { hasText: 'Mode: Auto-edit' }).waitFor();
+    assert.match((await page.locator('select option[value="plan"]').getAttribute('title')) ?? '', /Read-only/);
+    // tool_call and tool_call_update: one card each, the turned-down ones rejected (not failed).
+    const status = async (title: string) => page.locator('details.tool', { hasText: title }).locator('.status').innerText();
+    assert.equal(await page.locator('details.tool').count(), 4);
+    assert.equal(await status('Update plan'), 'done');
+    assert.equal(await status('Edit util.py'), 'done');
+    assert.equal(await status('Create NOTES.md'), 'rejected');
+    assert.equal(await status('Run `rm -f build.log`'), 'rejected');
+    assert.equal(await page.locator('details.tool .status.failed').count(), 0, 'nothing shows as failed');
+    // The colours come from the VS Code theme: set the two it uses as a dark theme would.
+    await page.evaluate(() => {
+      document.documentElement.style.setProperty('--vscode-errorForeground', 'rgb(241, 76, 76)');
+      document.documentElement.style.setProperty('--vscode-descriptionForeground', 'rgb(160, 160, 160)');
+    });
+    const rejectedColor = await page.locator('details.tool .status.rejected').first().evaluate((e) => getComputedStyle(e).color);
+    assert.equal(rejectedColor, 'rgb(160, 160, 160)', 'rejected uses the neutral description colour');
+    const failedColor = await page.evaluate(() => {
+      const probe = document.createElement('span');
+      probe.className = 'status failed';
+      const card = document.createElement('details');
+      card.className = 'tool';
+      card.append(probe);
+      document.body.append(card);
+      const color = getComputedStyle(probe).color;
+      card.remove();
+      return color;
+    });
+    assert.equal(failedColor, 'rgb(241, 76, 76)');
+    assert.notEqual(rejectedColor, failedColor, 'rejected does not look like failed');
+    // The permission question and its recorded answer.
+    await page.getByRole('group', { name: 'Permission request: Run `rm -f build.log`' }).locator('text=Answered: Reject once').waitFor();
+    await shot(page, 'recorded-turn');
+    assert.deepEqual((page as unknown as { errors: string[] }).errors, []);
+    await page.close();
   });
 
   it('stays responsive while a huge answer streams', async () => {
