@@ -103,7 +103,8 @@ know asks: NAME=value before a command, env/xargs/timeout/sudo/exec wrappers, op
 programs (find -exec, fd -x, git grep -O, sort --compress-program, rg --pre), $VAR, ${VAR},
 $(...), ~user, cd -, redirections into files and here-documents.
 
-Modes (permissions.mode, PYGENT_PERMISSION_MODE, --mode, or switched during a session):
+Modes (permissions.mode, PYGENT_PERMISSION_MODE, --mode, or switched during a session;
+editors list the server's modes: `:PygentMode` in Neovim, the mode drop-down in VS Code):
   ask        default: READ runs, everything else asks
   auto-edit  READ and WRITE run; shell and network ask
   plan       read-only: anything above READ is refused (the model is told why)
@@ -130,7 +131,8 @@ Answering "Allow always" (or "Reject always") adds an allow (deny) rule for the 
 and saves it to the project's .pygent/config.toml. It saves the narrowest rule: the exact
 command, or its program and options with * for workspace paths (rm a.txt -> shell(rm *)),
 and pygent says which rule it saved. Edits reviewed in your editor's diff
-view are approved by that review (never asked twice). `pygent run` cannot ask: anything
+view are approved by that review (never asked twice); an edit or a command you turn down
+shows as "rejected" in the editors, not "failed". `pygent run` cannot ask: anything
 that would ask is rejected, so choose --mode or rules for it.
 
 The sandbox ([sandbox] mode, PYGENT_SANDBOX, --sandbox; Linux Landlock, macOS Seatbelt):

@@ -80,7 +80,7 @@ const SCRIPT = [
   },
   { tool_calls: [{ name: 'edit_file', arguments: { path: 'b.py', old_string: 'y = 1', new_string: 'y = 2' } }] },
   { tool_calls: [{ name: 'shell', arguments: { command: 'echo ran > ran.txt' } }] },
-  { text: 'All **done**: a.py edited, b.py left alone.' },
+  { text: 'All **done**: a.py:1 edited, b.py left alone.' },
   // The second prompt streams slowly: the test kills `pygent serve` in the middle of it.
   { text: 'Streaming slowly. '.repeat(60), delay: 0.25 },
   { text: 'Back after the restart.' },
@@ -233,8 +233,13 @@ describe('pygent in a real VS Code', () => {
     const cards = await view.locator('details.tool summary').allInnerTexts();
     assert.equal(cards.length, 3, cards.join(' | '));
     assert.match(cards[0], /done/);
-    assert.match(cards[1], /failed/);
+    assert.match(cards[1], /rejected/, 'the discarded edit is rejected, not failed');
+    assert.doesNotMatch(cards[1], /failed/);
     assert.match(await view.locator('.msg.user').first().innerText(), /set x to 2/);
+    // A file name in the answer opens the workspace file in an editor (not http://a.py).
+    await view.locator('a.file-link', { hasText: 'a.py:1' }).click();
+    await page.locator('.tabs-container .tab', { hasText: 'a.py' }).first().waitFor({ timeout: 60_000 });
+    await shot(page, '4b-file-link');
   });
   it('keeps the text when pygent serve dies mid-turn; restart and resume continues the session', async (t) => {
     t.after(async () => {
