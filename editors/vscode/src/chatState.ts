@@ -48,6 +48,8 @@ export interface ToolItem {
   locations: ToolLocation[];
   /** 'rejected': the person turned the call down (an edit discarded, a permission refused). */
   outcome?: 'rejected';
+  /** Its edit is open for review; cleared by the next update with a status. */
+  reviewing?: boolean;
 }
 
 export interface PermissionItem {
@@ -241,7 +243,10 @@ export function applyUpdate(state: ChatState, update: SessionUpdate): string[] {
       }
       if (update.title) item.title = update.title;
       if (update.kind) item.toolKind = update.kind;
-      if (update.status) item.status = update.status;
+      if (update.status) {
+        item.status = update.status;
+        delete item.reviewing;
+      }
       if (update.rawInput !== undefined) item.rawInput = update.rawInput;
       if (update.rawOutput !== undefined) item.rawOutput = update.rawOutput;
       if (update.content) item.content = update.content;
@@ -410,6 +415,13 @@ export function reduce(state: ChatState, msg: ToWebview): string[] {
         options: msg.params.options,
       });
       return [id];
+    }
+    case 'reviewing': {
+      if (state.sessionId !== undefined && msg.sessionId !== state.sessionId) return [];
+      const item = findTool(state, msg.toolCallId);
+      if (!item) return [];
+      item.reviewing = true;
+      return [item.id];
     }
     case 'permissionResolved': {
       for (const item of state.items) {

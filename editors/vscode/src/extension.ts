@@ -501,6 +501,8 @@ class PygentController implements vscode.Disposable {
   }
 
   private async handleApplyEdit(params: ApplyWorkspaceEditParams): Promise<ApplyWorkspaceEditResult> {
+    const toolCallId = params._meta?.pygent?.toolCallId;
+    if (toolCallId && this.sessionId) this.view.post({ type: 'reviewing', sessionId: this.sessionId, toolCallId });
     const mode = this.config().get<string>('editReview', 'refactorPreview');
     if (mode === 'diffEditor') {
       return this.diffReview(params);

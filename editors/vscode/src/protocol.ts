@@ -281,6 +281,8 @@ export type ToWebview =
   | { type: 'turnEnded'; sessionId: string; stopReason: StopReason | 'error'; error?: string; usage?: Usage }
   | { type: 'permission'; requestId: string; params: RequestPermissionParams }
   | { type: 'permissionResolved'; requestId: string; optionId: string | null }
+  /** The edit of tool call `toolCallId` is open for review (`_meta.pygent.toolCallId` of applyEdit). */
+  | { type: 'reviewing'; sessionId: string; toolCallId: string }
   | { type: 'attach'; attachment: Attachment }
   | { type: 'server'; status: ServerStatus }
   | { type: 'serverDied'; message: string; sessionId?: string }

@@ -36,6 +36,7 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'turnEnded',
   'permission',
   'permissionResolved',
+  'reviewing',
   'attach',
   'server',
   'serverDied',
@@ -68,6 +69,7 @@ const STATUS_TEXT: Record<string, string> = {
   completed: 'done',
   failed: 'failed',
   rejected: 'rejected',
+  reviewing: 'in review',
 };
 
 const vscode = acquireVsCodeApi();
@@ -342,7 +344,7 @@ function json(value: unknown): string {
 function renderTool(item: ToolItem, existing: HTMLElement | undefined): HTMLElement {
   const open = existing instanceof HTMLDetailsElement ? existing.open : false;
   // A call the person turned down is "rejected" (neutral), not "failed" (red).
-  const shown = item.outcome === 'rejected' ? 'rejected' : item.status;
+  const shown = item.outcome === 'rejected' ? 'rejected' : item.reviewing ? 'reviewing' : item.status;
   const status = STATUS_TEXT[shown] ?? shown;
   const details = el('details', { class: `tool ${shown}`, 'aria-label': `Tool ${item.title}: ${status}` });
   details.open = open;

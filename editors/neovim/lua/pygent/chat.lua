@@ -37,6 +37,7 @@ local STATUS_TEXT = {
   completed = 'done',
   failed = 'failed',
   rejected = 'rejected',
+  reviewing = 'in review',
 }
 local STATUS_HL = {
   pending = 'PygentToolPending',
@@ -44,6 +45,7 @@ local STATUS_HL = {
   completed = 'PygentToolDone',
   failed = 'PygentToolFailed',
   rejected = 'PygentToolRejected',
+  reviewing = 'PygentToolRunning',
 }
 
 local function valid()
@@ -535,6 +537,21 @@ function M.on_tool_call_update(update)
       last = last + 1
     end
     vim.api.nvim_buf_set_lines(M.bufnr, first, last, false, detail_lines(update.content))
+  end
+end
+
+--- Mark tool call `id` as waiting for your review (its edit is open in a review tab); the next
+--- tool_call_update with a status replaces it.
+---@param id string
+function M.mark_reviewing(id)
+  local tool = valid() and tools[id]
+  if not tool then
+    return
+  end
+  local row = vim.api.nvim_buf_get_extmark_by_id(M.bufnr, ns, tool.mark, {})[1]
+  if row then
+    tool.status = 'reviewing'
+    render_tool(id, row, tool.title, tool.status)
   end
 end
 

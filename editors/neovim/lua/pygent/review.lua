@@ -363,6 +363,10 @@ function M.on_apply_edit(params, ctx)
   if #docs == 0 and #ops == 0 then
     return { applied = true }
   end
+  local call_id = vim.tbl_get(params, '_meta', 'pygent', 'toolCallId')
+  if type(call_id) == 'string' then
+    require('pygent.chat').mark_reviewing(call_id)
+  end
   local decision = require('pygent.client').await(function(resolve)
     M.open(docs, ops, params.label, resolve)
   end)

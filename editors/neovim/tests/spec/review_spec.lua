@@ -59,6 +59,7 @@ it('an accepted edit changes the open buffer and the file, and undo reverts it',
   local buf = vim.api.nvim_get_current_buf()
   vim.cmd('Pygent add a docstring to add')
   local r = wait_review()
+  H.contains(H.chat_text(), '▸ Edit util.py [in review]', 'the tool line says the edit waits for the review')
   -- The review tab: current vs proposed, both in diff mode.
   local wins = vim.api.nvim_tabpage_list_wins(0)
   H.eq(2, #wins, 'two windows in the review tab')

@@ -223,6 +223,21 @@ describe('chat state', () => {
     );
   });
 
+  it('a tool call whose edit is open for review says so until its next status', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call', toolCallId: 'c1', title: 'Edit a.py', kind: 'edit' } });
+    const tool = state.items[0] as ToolItem;
+    assert.deepEqual(reduce(state, { type: 'reviewing', sessionId: S, toolCallId: 'c1' }), [tool.id]);
+    assert.equal(tool.reviewing, true);
+    assert.deepEqual(reduce(state, { type: 'reviewing', sessionId: S, toolCallId: 'unknown' }), [], 'an unknown call changes nothing');
+    assert.deepEqual(reduce(state, { type: 'reviewing', sessionId: 'other', toolCallId: 'c1' }), [], 'another session changes nothing');
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call_update', toolCallId: 'c1', content: [] } });
+    assert.equal(tool.reviewing, true, 'an update without a status keeps it');
+    reduce(state, { type: 'update', sessionId: S, update: { sessionUpdate: 'tool_call_update', toolCallId: 'c1', status: 'completed' } });
+    assert.equal(tool.reviewing, undefined);
+  });
+
   it('restores a saved state, and starts fresh from garbage', () => {
     const state = initialState();
     reduce(state, { type: 'turnStarted', sessionId: S, prompt: [{ type: 'text', text: 'q' }] });

@@ -158,6 +158,8 @@ describe('chat webview', () => {
     const card = page.locator('details.tool');
     await card.waitFor();
     assert.match(await card.locator('summary').innerText(), /Edit util\.py[\s\S]*pending/);
+    await deliver(page, { type: 'reviewing', sessionId: S, toolCallId: 'call_1' });
+    await card.locator('.status.reviewing', { hasText: 'in review' }).waitFor();
     await deliver(page, {
       type: 'update',
       sessionId: S,
