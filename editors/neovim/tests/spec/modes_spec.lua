@@ -23,7 +23,7 @@ it("an unknown mode in setup() is named by the server's warning and the session 
 end)
 
 it("the server's modes (with names and descriptions) drive completion, the picker and the separator", function()
-  H.eq({ 'ask', 'auto-edit', 'plan', 'auto' }, client.mode_ids())
+  H.eq(client.FALLBACK_MODE_IDS, client.mode_ids(), "the pre-session fallback list matches the server's list")
   for _, m in ipairs(client.modes) do
     H.truthy(type(m.name) == 'string' and m.name ~= '', 'mode ' .. m.id .. ' has a name')
     H.truthy(type(m.description) == 'string' and #m.description > 10, 'mode ' .. m.id .. ' has a description')
