@@ -54,6 +54,27 @@ md.validateLink = (url: string): boolean => {
   return defaultValidate(u) && (/^(https?:|mailto:|file:|#)/i.test(u) || isRelativePath(u));
 };
 
+// Fuzzy links (no scheme) would turn `app.py`, `README.md`, `main.rs`, `setup.sh` into web sites
+// (`.py`, `.md`, `.rs`, `.sh` are country domains): only `www.` addresses are linked without a
+// scheme (and emails); file names become workspace file links below.
+md.linkify.set({ fuzzyLink: false });
+md.linkify.add('www.', {
+  validate(text: string, pos: number, self: unknown): number {
+    const re = (self as { re: Record<string, string | RegExp | undefined> }).re;
+    if (!(re.pygent_www instanceof RegExp)) {
+      re.pygent_www = new RegExp(
+        `^(?:(?:${String(re.src_domain)})\\.)+${String(re.src_domain_root)}${String(re.src_port)}${String(re.src_host_terminator)}${String(re.src_path)}`,
+        'i',
+      );
+    }
+    const m = re.pygent_www.exec(text.slice(pos));
+    return m ? m[0].length : 0;
+  },
+  normalize(match: { url: string }): void {
+    match.url = `http://${match.url}`;
+  },
+});
+
 /** File extensions that make a word a file name (`app.py`, `README.md`, `main.rs`, `setup.sh`). */
 const FILE_EXTENSIONS = [
   'py', 'pyi', 'pyx', 'ipynb', 'md', 'markdown', 'rst', 'txt', 'toml', 'yaml', 'yml', 'json', 'jsonc', 'json5',
@@ -65,10 +86,12 @@ const FILE_EXTENSIONS = [
   'diff', 'patch', 'dockerfile', 'gitignore', 'editorconfig', 'cfg', 'service', 'pem', 'crt',
 ];
 const EXT = FILE_EXTENSIONS.join('|');
-/** A file name, optionally with a directory and a `:line` (`:line:col`) suffix. */
-const FILE_RE = new RegExp(
-  `(?<![\\w/.@:-])((?:\\.{1,2}/|/)?(?:[\\w.-]+/)*(?:[\\w-][\\w.-]*\\.(?:${EXT})|Makefile|Dockerfile))(?::(\\d+)(?::\\d+)?)?(?![\\w/-])`,
-  'gi',
+/** Runs of path characters (and a `:line[:col]` suffix): the only places a file name can be. */
+const CANDIDATE = /[\w./-]+(?::\d+(?::\d+)?)?/g;
+/** A whole candidate that is a file name, optionally with a directory and a `:line` suffix. */
+const FILE_NAME = new RegExp(
+  `^((?:\\.{1,2}/|/)?(?:[\\w.-]+/)*(?:[\\w-][\\w.-]*\\.(?:${EXT})|Makefile|Dockerfile))(?::(\\d+)(?::\\d+)?)?$`,
+  'i',
 );
 /** Library names that look like files in prose. */
 const NOT_FILES = /^(node|next|nuxt|vue|react|express|three|d3|chart|moment|ember|backbone|angular|alpine|solid)\.js$/i;
@@ -83,11 +106,16 @@ function isRelativePath(url: string): boolean {
 /** The file names (with their line) in `text`, as [start, end, path, line] spans. */
 export function findFileRefs(text: string): { start: number; end: number; path: string; line?: number }[] {
   const out: { start: number; end: number; path: string; line?: number }[] = [];
-  FILE_RE.lastIndex = 0;
+  CANDIDATE.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = FILE_RE.exec(text)) !== null) {
-    if (NOT_FILES.test(m[1])) continue;
-    out.push({ start: m.index, end: m.index + m[0].length, path: m[1], line: m[2] ? Number(m[2]) : undefined });
+  while ((m = CANDIDATE.exec(text)) !== null) {
+    const before = m.index > 0 ? text[m.index - 1] : '';
+    if (before === '@' || before === ':') continue; // an email or the rest of a URL
+    // A sentence's full stop (or a dash) after the name is not part of it.
+    const word = m[0].replace(/[.-]+$/, '');
+    const f = FILE_NAME.exec(word);
+    if (!f || NOT_FILES.test(f[1])) continue;
+    out.push({ start: m.index, end: m.index + word.length, path: f[1], line: f[2] ? Number(f[2]) : undefined });
   }
   return out;
 }
@@ -122,11 +150,9 @@ function splitLine(target: string): { path: string; line?: number } {
 }
 
 /**
- * Workspace file links. linkify's fuzzy links took `app.py`, `README.md`, `main.rs` and `setup.sh`
- * for web sites (`http://app.py`): a link linkify guessed without a scheme (no `www.`, not an
- * email) is undone; file names in text and in inline code, and relative Markdown links, become
- * `a.file-link` with `data-path` (and `data-line`), which the webview opens in the editor.
- * Links with a scheme (`https://…`) stay web links.
+ * Workspace file links: file names in text and in inline code, and relative Markdown links,
+ * become `a.file-link` with `data-path` (and `data-line`), which the webview opens in the
+ * editor. Links with a scheme (`https://…`, `mailto:`) and `www.` addresses stay web links.
  */
 md.core.ruler.after('linkify', 'pygent_file_links', (state) => {
   const Ctor = state.Token as unknown as TokenCtor;
@@ -141,21 +167,8 @@ md.core.ruler.after('linkify', 'pygent_file_links', (state) => {
         let j = i + 1;
         while (j < kids.length && kids[j].type !== 'link_close') j++;
         const inner = kids.slice(i + 1, j);
-        const label = inner.map((t) => t.content).join('');
         const href = tok.attrGet('href') ?? '';
-        if (tok.markup === 'linkify') {
-          const guessed = !SCHEME.test(label) && !/^www\./i.test(label) && !label.includes('@');
-          if (guessed) {
-            const refs = findFileRefs(label);
-            if (refs.length === 1 && refs[0].start === 0 && refs[0].end === label.length) {
-              out.push(...fileLinkTokens(Ctor, inner, refs[0].path, refs[0].line));
-            } else {
-              out.push(...inner);
-            }
-            i = j;
-            continue;
-          }
-        } else if (isRelativePath(href)) {
+        if (tok.markup !== 'linkify' && isRelativePath(href)) {
           let target = href;
           try {
             target = decodeURI(href);
