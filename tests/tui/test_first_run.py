@@ -33,7 +33,7 @@ async def test_first_run_tests_the_connection_and_writes_the_config(
         # The local provider asks for a base URL.
         assert not screen.query_one("#base-url").display
         await pilot.click("#provider-4")
-        await wait_for(pilot, lambda: screen.query_one("#base-url").display, 5, "base URL field")
+        await wait_for(pilot, lambda: screen.query_one("#base-url").display, what="base URL field")
 
         # Bad input first: an invalid base URL is explained, nothing is written.
         screen.query_one("#base-url", Input).value = "localhost:1234"
@@ -59,7 +59,7 @@ async def test_first_run_tests_the_connection_and_writes_the_config(
         assert len(fake_llm.requests) == 2
 
         await pilot.click("#save")
-        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), 10, "main screen")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), what="main screen")
         text = config.read_text(encoding="utf-8")
         assert 'model = "openai/fake-model"' in text
         assert fake_llm.base_url in text
@@ -88,7 +88,7 @@ async def test_env_var_choice_stores_no_key(
         assert not config.exists()
         screen.query_one("#api-key", Input).value = "$OPENAI_API_KEY"
         await pilot.click("#save")
-        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), 10, "main screen")
+        await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), what="main screen")
     text = config.read_text(encoding="utf-8")
     assert 'model = "openai/gpt-4.1"' in text
     assert "api_key" not in text

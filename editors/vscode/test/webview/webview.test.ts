@@ -355,6 +355,8 @@ describe('chat webview', () => {
     const toView: ToWebview[] = [];
     const kinds = new Set<string>();
     let lastUsage: unknown;
+    let lastMode = '';
+    const modeNames = new Map<string, string>();
     let promptResult: Record<string, unknown> | undefined;
     let sessionId = '';
     for (const { from, message } of fixture.messages) {
@@ -374,11 +376,14 @@ describe('chat webview', () => {
         const update = message.params!.update as { sessionUpdate: string; _meta?: { pygent?: { usage?: unknown } } };
         kinds.add(update.sessionUpdate);
         if (update.sessionUpdate === 'usage_update') lastUsage = update._meta?.pygent?.usage;
+        if (update.sessionUpdate === 'current_mode_update') lastMode = String((update as { currentModeId?: string }).currentModeId);
         toView.push({ type: 'update', sessionId: String(message.params!.sessionId), update } as ToWebview);
       } else if (message.method === 'pygent/session/requestPermission') {
         toView.push({ type: 'permission', requestId: String(message.id), params: message.params } as unknown as ToWebview);
       } else if (message.method === undefined && requests.get(message.id!) === 'pygent/session/new') {
         sessionId = String(message.result!.sessionId);
+        const modes = (message.result!.modes as { availableModes?: { id: string; name: string }[] }).availableModes ?? [];
+        for (const mode of modes) modeNames.set(mode.id, mode.name);
         toView.push({ type: 'session', sessionId, modes: message.result!.modes, model: 'openai/fake-model' } as ToWebview);
       } else if (message.method === undefined && requests.get(message.id!) === 'pygent/session/prompt') {
         promptResult = message.result;
@@ -412,8 +417,10 @@ describe('chat webview', () => {
     // plan
     assert.deepEqual(await page.locator('ol.plan li').allInnerTexts(), ['… Add a docstring to add()', 'Write NOTES.md', 'Remove build.log']);
     // current_mode_update: the select and a notice, with the server's name of the mode.
-    assert.equal(await page.getByRole('combobox', { name: 'Permission mode' }).inputValue(), 'auto-edit');
-    await page.locator('.notice', { hasText: 'Mode: Auto-edit' }).waitFor();
+    const modeName = modeNames.get(lastMode);
+    assert.ok(modeName, `the recording changes to a mode the server listed (${lastMode})`);
+    assert.equal(await page.getByRole('combobox', { name: 'Permission mode' }).inputValue(), lastMode);
+    await page.locator('.notice', { hasText: `Mode: ${modeName}` }).waitFor();
     assert.match((await page.locator('select option[value="plan"]').getAttribute('title')) ?? '', /Read-only/);
     // tool_call and tool_call_update: one card each, the turned-down ones rejected (not failed).
     const status = async (title: string) => page.locator('details.tool', { hasText: title }).locator('.status').innerText();
