@@ -21,6 +21,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "settings": {"agent", "server", "client", "tui", "cli", "acp"},
     "sandbox": {"agent", "server", "client", "tui", "cli", "acp", "tools", "permissions"},
     "tui": {"agent", "server", "tools", "cli", "acp"},
+    "mcp": {"agent", "server", "client", "tui", "cli", "acp"},
 }
 #: The protocol package is a leaf: it may import nothing of pygent but ``errors``.
 PROTOCOL_ALLOWED = {"protocol", "errors"}

@@ -408,6 +408,7 @@ class Agent:
         self.workspace = workspace
         self.port = port
         self.registry = registry if registry is not None else _default_registry(settings)
+        self._base_registry: ToolRegistry | None = None  # the registry before MCP tools joined
         self.gate = gate
         self.system_prompt = system_prompt
         self._context_window = context_window
@@ -498,6 +499,7 @@ class Agent:
 
         for text in plugins.take_failure_notices():  # once per process, in the first turn
             turn.emit(updates.notice(text, "warning"))
+        await self._attach_mcp_tools(turn)
         system = self.build_system_prompt()
         session.append(user)
         turn._user_appended = True
@@ -616,6 +618,21 @@ class Agent:
         turn._settle("", reason)
 
     # -- tools ------------------------------------------------------------------------------
+
+    async def _attach_mcp_tools(self, turn: Turn) -> None:
+        """Add the configured MCP servers' tools (servers start on the first turn that needs them)."""
+        from pygent import mcp
+
+        if self._base_registry is None:
+            if not mcp.has_servers(self.settings):
+                return
+            self._base_registry = self.registry
+        self.registry, notices = await mcp.session_tools(
+            self.settings, self.workspace.root, self._base_registry
+        )
+        for text in notices:  # each failure once per process
+            turn.emit(updates.notice(text, "warning"))
+
 
     async def _run_tools(
         self,

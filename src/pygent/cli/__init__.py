@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "setup": ("pygent.cli.setup", "setup", "First-run wizard: choose a provider, model and key."),
     "report": ("pygent.cli.report", "report", "Bundle recent logs (redacted) for a bug report."),
     "plugins": ("pygent.cli.plugins", "plugins", "Installed plugins: loaded, failed or disabled."),
+    "mcp": ("pygent.cli.mcp", "mcp", "MCP servers as tool sources: list, add, remove, trust."),
     "telemetry": (
         "pygent.cli.telemetry",
         "telemetry",

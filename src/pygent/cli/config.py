@@ -42,7 +42,22 @@ def _toml_value(value: Any) -> str:
         return repr(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items() if v is not None]
+        return "{ " + ", ".join(items) + " }" if items else "{}"
     return json.dumps(str(value), ensure_ascii=False)
+
+
+def _toml_key(key: Any) -> str:
+    text = str(key)
+    return text if text and all(c.isalnum() or c in "-_" for c in text) else json.dumps(text)
+
+
+def _masked_servers(servers: dict[str, Any]) -> dict[str, Any]:
+    """MCP server tables with env and header values hidden, except ``${VAR}`` references."""
+    from pygent.mcp.config import mask_secrets
+
+    return {name: mask_secrets(table) for name, table in servers.items()}
 
 
 def render_settings_toml(
@@ -94,6 +109,8 @@ def render_settings_toml(
                     names = " or ".join(provider_env_vars(settings.llm.model)) or "none needed"
                     lines.append(f"# api_key: unset, and no provider variable set ({names})")
                 continue
+            if dotted == "mcp.servers":
+                value = _masked_servers(value)
             if value is None:
                 lines.append(f"# {leaf} = (unset)  # {source}")
             else:

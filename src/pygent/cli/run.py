@@ -188,6 +188,9 @@ async def _run_turn(
             printer.update(update)
     finally:
         restore()
+        from pygent import mcp
+
+        await mcp.shutdown()  # the MCP servers this turn started end with the process
     printer.finish()
     stop_reason = turn.stop_reason or ("cancelled" if cancelled else "end_turn")
     return stop_reason, turn.usage

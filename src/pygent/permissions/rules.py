@@ -30,6 +30,7 @@ line or any one command matches.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -59,7 +60,9 @@ RuleEffect = Literal["allow", "deny"]
 SESSION_ORIGIN = "session"
 SETTINGS_ORIGIN = "settings"
 
-_RULE = re.compile(r"^\s*([A-Za-z_][\w.-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+_RULE = re.compile(r"^\s*([A-Za-z_][\w.*-]*)\s*(?:\((.*)\))?\s*$", re.DOTALL)
+#: Tool names with wildcards are allowed for MCP tools only: ``mcp__github__*``, ``mcp__*``.
+_MCP_PREFIX = "mcp__"
 _EDIT_KINDS = frozenset({"edit", "delete", "move"})
 _EDIT_NAMES = frozenset({"create_file", "copy_file"})
 _WILDCARDS = "*?["
@@ -103,6 +106,8 @@ class Rule:
         """True when the rule's tool (or alias) covers ``spec``."""
         if self.tool == spec.name:
             return True
+        if "*" in self.tool:  # mcp__server__* (parse_rule allows wildcards for MCP names only)
+            return spec.name.startswith(_MCP_PREFIX) and fnmatch.fnmatchcase(spec.name, self.tool)
         if self.tool in ("bash", "shell"):
             return spec.name in ("shell", "bash")
         if self.tool == "edit":
@@ -181,6 +186,12 @@ def parse_rule(text: str, effect: RuleEffect, origin: str = SETTINGS_ORIGIN) -> 
             "Write rules as `tool` or `tool(pattern)`, e.g. `shell(pytest*)` or `edit(src/**)`.",
         )
     tool, pattern = match.group(1), match.group(2)
+    if "*" in tool and not tool.startswith(_MCP_PREFIX):
+        raise ConfigError(
+            f"Invalid permission rule {text!r} in permissions.{effect} ({where}): only MCP tool "
+            "names may hold `*`.",
+            "Name the tool exactly, or match MCP tools with `mcp__SERVER__*`.",
+        )
     if pattern is not None:
         pattern = pattern.strip()
         if len(pattern) >= 2 and pattern[0] == pattern[-1] and pattern[0] in "\"'":

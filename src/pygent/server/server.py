@@ -370,6 +370,9 @@ class PygentServer:
 
         pump.redirect(deliver)
         await self._stopped.wait()
+        from pygent import mcp
+
+        await mcp.shutdown()  # the MCP servers of this process end with it
         for state in self.sessions.sessions.values():
             state.port.flush()
         return self._exit_code if self._exit_code is not None else 0

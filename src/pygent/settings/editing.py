@@ -347,3 +347,59 @@ def ensure_private(path: Path) -> None:
     """Give ``path`` mode 0600 (no-op where chmod is not supported)."""
     with contextlib.suppress(OSError):
         os.chmod(path, 0o600)
+
+
+def set_table(path: Path, keys: tuple[str, ...], values: dict[str, Any]) -> None:
+    """Write the table at ``keys`` (e.g. ``("mcp", "servers", "github")``), replacing it.
+
+    The file is created if missing; the rest keeps its comments and order. The result is
+    validated before anything is written.
+
+    Raises:
+        ConfigError: The table would make the file invalid (naming the key), or the file is
+            unreadable or broken. The file is left unchanged.
+    """
+    import tomlkit
+
+    doc = _load_document(path)
+    parent: Any = doc
+    for key in keys[:-1]:
+        if key not in parent:
+            parent.add(key, tomlkit.table(is_super_table=True))
+        parent = parent[key]
+        if not isinstance(parent, dict):
+            raise ConfigError(
+                f"[{'.'.join(keys[: keys.index(key) + 1])}] in {path} is not a table.",
+                "Fix the file first (e.g. with `pygent config edit`).",
+            )
+    table = tomlkit.table()
+    for key, value in values.items():
+        if isinstance(value, dict):
+            inline = tomlkit.inline_table()
+            inline.update({k: _plain(v) for k, v in value.items()})
+            table[key] = inline
+        elif value is not None:
+            table[key] = _plain(value)
+    parent[keys[-1]] = table
+    _save_document(path, doc)
+
+
+def remove_table(path: Path, keys: tuple[str, ...]) -> bool:
+    """Remove the table at ``keys`` from the file; True if it was there.
+
+    Raises:
+        ConfigError: The file is unreadable or broken (it is left unchanged).
+    """
+    if read_config_text(path) is None:
+        return False
+    doc = _load_document(path)
+    parent: Any = doc
+    for key in keys[:-1]:
+        parent = parent.get(key) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):
+            return False
+    if keys[-1] not in parent:
+        return False
+    del parent[keys[-1]]
+    _save_document(path, doc)
+    return True

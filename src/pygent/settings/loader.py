@@ -214,6 +214,8 @@ def describe_type(annotation: Any) -> str:
         if len(parts) == 1:
             return describe_type(parts[0])
         return " or ".join(describe_type(p) for p in parts)
+    if origin is dict:
+        return "a table"
     if origin is list:
         (item,) = get_args(annotation) or (Any,)
         return f"a list of {describe_type(item).removeprefix('a ').removeprefix('an ')}s"
@@ -459,9 +461,21 @@ def _annotation_for(loc: tuple[Any, ...]) -> Any:
     info = model.model_fields.get(str(loc[1]))
     if info is None:
         return Any
-    if len(loc) == 3:  # an item of a list
+    if len(loc) == 3:  # an item of a list, or a table of a dict of tables ([mcp.servers.X])
         args = get_args(info.annotation)
-        return args[0] if args else Any
+        return args[-1] if args else Any
+    if len(loc) >= 4:  # a key inside a table of a dict of tables: mcp.servers.NAME.KEY
+        args = get_args(info.annotation)
+        inner = args[-1] if args else None
+        if isinstance(inner, type) and issubclass(inner, BaseModel):
+            leaf = inner.model_fields.get(str(loc[3]))
+            if leaf is None:
+                return Any
+            if len(loc) == 5:
+                items = get_args(leaf.annotation)
+                return items[-1] if items else Any
+            return leaf.annotation
+        return Any
     return info.annotation
 
 
@@ -499,7 +513,15 @@ def validate_layer(
         value = error.get("input")
         name = (key_names or {}).get(dotted, dotted)
         where = _where(source, text, ".".join(str(part) for part in loc[:2]))
-        if error["type"] in _TYPE_ERRORS:
+        if error["type"] == "extra_forbidden":
+            message = f"{_where(source, text, dotted)}: unknown key {dotted!r}."
+            valid = _annotation_for(loc[:-1])
+            if isinstance(valid, type) and issubclass(valid, BaseModel):
+                message += " Valid keys: " + ", ".join(valid.model_fields) + "."
+        elif error["type"] == "value_error":
+            detail = str(error["msg"]).removeprefix("Value error, ")
+            message = f"{where}: {name} is invalid: {detail}."
+        elif error["type"] in _TYPE_ERRORS:
             expected = describe_type(_annotation_for(loc))
             message = (
                 f"{where}: {name} must be {expected}, but found {value!r} ({_toml_type(value)})."
@@ -594,7 +616,11 @@ def _merge(layers: list[Layer]) -> tuple[dict[str, Any], dict[str, str]]:
             if layer.name == "env" and dotted in layer.origins:
                 label = f"env ({layer.origins[dotted]})"
             current = merged.get(section, {}).get(leaf)
-            if isinstance(value, list) and isinstance(current, list):
+            if dotted == "mcp.servers" and isinstance(value, dict) and isinstance(current, dict):
+                # Servers add up across layers; a later layer's table replaces one of the same name.
+                _set_dotted(merged, dotted, {**current, **value})
+                sources[dotted] = f"{sources[dotted]}+{label}"
+            elif isinstance(value, list) and isinstance(current, list):
                 # Rule lists add up across layers (a project adds to the user's allow/deny).
                 combined = list(current) + [item for item in value if item not in current]
                 _set_dotted(merged, dotted, combined)

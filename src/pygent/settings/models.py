@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from pygent.protocol.modes import PermissionMode
 
@@ -160,6 +168,83 @@ class PluginSettings(_Section):
         return self
 
 
+_SERVER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]*(_[A-Za-z0-9-]+)*$"
+
+
+class McpServerSettings(_Section):
+    """One MCP server: a command started over stdio, or a streamable-HTTP ``url``."""
+
+    command: str | None = Field(
+        default=None,
+        description="Program that starts the server over stdio (e.g. `npx`, `uvx`, `docker`). Set this or `url`.",
+    )
+    args: list[str] = Field(default_factory=list, description="Arguments of `command`.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra environment variables of the server process; `${VAR}` is taken from pygent's environment.",
+    )
+    cwd: str | None = Field(
+        default=None,
+        description="Working directory of the server process (default: the workspace root).",
+    )
+    url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="Streamable-HTTP endpoint of a running server (e.g. `http://127.0.0.1:8000/mcp`). Set this or `command`.",
+    )
+    headers: dict[str, str] = Field(
+        default_factory=dict,
+        description="HTTP headers sent to `url` (e.g. `Authorization = \"Bearer ${TOKEN}\"`).",
+    )
+    enabled: bool = Field(default=True, description="Start this server at all.")
+    risk: Literal["read", "write", "execute", "network"] = Field(
+        default="execute",
+        description="Risk tier of every tool of this server: decides what the permission mode lets run without asking.",
+    )
+    allowed_tools: list[str] | None = Field(
+        default=None,
+        description="Expose only these tools of the server (their names as the server gives them); unset: all.",
+    )
+    timeout: float = Field(
+        default=60.0, gt=0, description="Seconds one tool call may take before it fails."
+    )
+    startup_timeout: float = Field(
+        default=30.0, gt=0, description="Seconds the server may take to start and list its tools."
+    )
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if self.command is None and self.url is None:
+            raise ValueError("set `command` (a stdio server) or `url` (a streamable-HTTP server)")
+        if self.command is not None and self.url is not None:
+            raise ValueError("set either `command` or `url`, not both")
+        if self.command is not None and not self.command.strip():
+            raise ValueError("`command` is empty")
+        return self
+
+
+class McpSettings(_Section):
+    """MCP servers whose tools the agent may use (``[mcp.servers.NAME]`` tables)."""
+
+    servers: dict[str, McpServerSettings] = Field(
+        default_factory=dict,
+        description="One `[mcp.servers.NAME]` table per server; its tools appear as `mcp__NAME__TOOL`.",
+    )
+
+    @field_validator("servers", mode="before")
+    @classmethod
+    def _names(cls, servers: Any) -> Any:
+        import re
+
+        if isinstance(servers, dict):
+            for name in servers:
+                if not re.match(_SERVER_NAME, str(name)) or "__" in str(name):
+                    raise ValueError(
+                        f"the server name {name!r} may hold only letters, digits, `-` and single `_`"
+                    )
+        return servers
+
+
 class ToolSettings(_Section):
     """Limits of the built-in tools."""
 
@@ -255,6 +340,10 @@ class Settings(_Section):
     plugins: PluginSettings = Field(
         default_factory=PluginSettings,
         description="Installed plugins: which to skip, and each plugin's own [plugins.NAME] table.",
+    )
+    mcp: McpSettings = Field(
+        default_factory=McpSettings,
+        description="MCP servers as tool sources: one [mcp.servers.NAME] table per server.",
     )
 
     # Set by pygent.settings.loader: the validated raw dict of each layer ("user", "project",

@@ -598,6 +598,8 @@ async def dispatch(
         return ToolResult(call_id, name, format_validation_error(name, exc), True)
     # Field values as validated (nested models stay models; no dump/re-validate round trip).
     values = {key: getattr(validated, key) for key in type(validated).model_fields}
+    if validated.model_extra:  # tools whose schema comes from elsewhere (MCP) take any argument
+        values.update(validated.model_extra)
     note = ""
     if gate is not None:
         ctx.gate = gate

@@ -1,0 +1,47 @@
+"""MCP client: tools of configured MCP servers join the agent's tools as ``mcp__NAME__TOOL``.
+
+Servers are configured in ``[mcp.servers.NAME]`` tables (:class:`pygent.settings.models.McpServerSettings`):
+a ``command`` started over stdio, or a streamable-HTTP ``url``. Project-layer servers start only
+after ``pygent mcp trust`` (:mod:`pygent.mcp.trust`). The SDK (``mcp``) is imported only when a
+server starts: this package's top level is cheap.
+
+Hooks:
+
+* :func:`session_tools` - called by the agent loop before each turn when servers are configured.
+* :func:`shutdown` - called when ``pygent run`` or ``pygent serve`` ends.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pygent.settings.models import Settings
+    from pygent.tools.base import ToolRegistry
+
+__all__ = ["has_servers", "session_tools", "shutdown"]
+
+
+def has_servers(settings: Settings) -> bool:
+    """True when any MCP server is configured and enabled (no SDK import)."""
+    return any(s.enabled for s in settings.mcp.servers.values())
+
+
+async def session_tools(
+    settings: Settings, root: Path, base: ToolRegistry
+) -> tuple[ToolRegistry, list[str]]:
+    """``base`` plus the MCP servers' tools, and notices to show once (see :mod:`pygent.mcp.manager`)."""
+    from pygent.mcp.manager import session_tools as tools
+
+    return await tools(settings, root, base)
+
+
+async def shutdown() -> None:
+    """Stop the MCP servers this process started (nothing to do when none was)."""
+    import sys
+
+    manager = sys.modules.get("pygent.mcp.manager")
+    if manager is not None:
+        await manager.shutdown()
