@@ -633,7 +633,6 @@ class Agent:
         for text in notices:  # each failure once per process
             turn.emit(updates.notice(text, "warning"))
 
-
     async def _run_tools(
         self,
         turn: Turn,

@@ -63,7 +63,9 @@ def _pairs(values: tuple[str, ...], option: str) -> dict[str, str]:
     help="Risk tier of its tools (default: execute, i.e. asks in ask and auto-edit modes).",
 )
 @click.option("--timeout", type=float, default=None, help="Seconds one tool call may take.")
-@click.option("--project", is_flag=True, help="Write .pygent/config.toml instead of the user config.")
+@click.option(
+    "--project", is_flag=True, help="Write .pygent/config.toml instead of the user config."
+)
 @click.option("--replace", is_flag=True, help="Replace a server of the same name.")
 @friendly_errors
 def add(
@@ -95,7 +97,7 @@ def add(
     if headers and not url:
         fail("--header applies to --url servers only.")
     path = _config_file(project)
-    existing = {}
+    existing: dict[str, Any] = {}
     if path.exists():
         existing = (read_toml_file(path).get("mcp") or {}).get("servers") or {}
     if name in existing and not replace:
@@ -119,7 +121,9 @@ def add(
     click.echo(f"Added the MCP server {name!r} to {path}.")
     if project:
         click.echo("Project servers start only after `pygent mcp trust` in this workspace.")
-    click.echo(f"Its tools appear as mcp__{name}__TOOL; `pygent mcp list` starts it and lists them.")
+    click.echo(
+        f"Its tools appear as mcp__{name}__TOOL; `pygent mcp list` starts it and lists them."
+    )
 
 
 @mcp.command("remove")
@@ -211,7 +215,9 @@ def list_servers(no_start: bool) -> None:
         click.echo("Add one with `pygent mcp add NAME -- COMMAND ARGS...` or `--url URL`.")
         return
     untrusted = {c.name for c in untrusted_servers(settings)}
-    found: dict[str, tuple[str, str, list[str], list[str]]] = {}  # name -> state, error, tools, skipped
+    found: dict[
+        str, tuple[str, str, list[str], list[str]]
+    ] = {}  # name -> state, error, tools, skipped
     if not no_start:
         root = find_project_root(cwd)
 
@@ -223,7 +229,9 @@ def list_servers(no_start: bool) -> None:
             try:
                 started, _ = await manager().connect(settings, root)
                 for conn in started:
-                    specs, problems = build_specs(conn, set()) if conn.state == "running" else ([], [])
+                    specs, problems = (
+                        build_specs(conn, set()) if conn.state == "running" else ([], [])
+                    )
                     found[conn.name] = (conn.state, conn.error, [x.name for x in specs], problems)
             finally:
                 await mcp_api.shutdown()

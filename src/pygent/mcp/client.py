@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import traceback
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal, TextIO
 
 import mcp_types
 from mcp import Client, StdioServerParameters
@@ -63,7 +63,7 @@ class ServerConnection:
         self._client: Client | None = None
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
-        self._errlog: IO[str] | None = None
+        self._errlog: TextIO | None = None
 
     @property
     def name(self) -> str:
@@ -85,7 +85,9 @@ class ServerConnection:
             await self.stop()
             raise
         except asyncio.TimeoutError:
-            self._fail(f"it did not start within {timeout:g} s (mcp.servers.{self.name}.startup_timeout)")
+            self._fail(
+                f"it did not start within {timeout:g} s (mcp.servers.{self.name}.startup_timeout)"
+            )
             await self.stop()
         except Exception as exc:
             self._fail(self._with_stderr(describe_error(exc)))
@@ -206,7 +208,7 @@ class ServerConnection:
         finally:
             self._client = None
 
-    def _open_errlog(self) -> IO[str]:
+    def _open_errlog(self) -> TextIO:
         """The server's stderr goes to its log file (the SDK's default would be our stderr)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._errlog = open(self.log_path, "a", encoding="utf-8")  # noqa: SIM115 - closed in stop()

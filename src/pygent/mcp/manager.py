@@ -83,7 +83,9 @@ class McpManager:
                 )
         return conns, notices
 
-    async def tools(self, settings: Settings, root: Path, taken: set[str]) -> tuple[list[ToolSpec], list[str]]:
+    async def tools(
+        self, settings: Settings, root: Path, taken: set[str]
+    ) -> tuple[list[ToolSpec], list[str]]:
         """The tools of every running server for these settings, and new notices."""
         from pygent.mcp.tools import build_specs
 
@@ -103,7 +105,9 @@ class McpManager:
                     from loguru import logger
 
                     logger.warning("{}", problem)
-                    self._once("problem:" + problem, problem[0].upper() + problem[1:] + ".", notices)
+                    self._once(
+                        "problem:" + problem, problem[0].upper() + problem[1:] + ".", notices
+                    )
             for spec in self._specs[key]:
                 if spec.name not in taken:
                     taken.add(spec.name)

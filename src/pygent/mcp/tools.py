@@ -66,9 +66,7 @@ def _args_model(name: str, required: list[str]) -> type[BaseModel]:
     return model
 
 
-def build_specs(
-    conn: ServerConnection, taken: set[str]
-) -> tuple[list[ToolSpec], list[str]]:
+def build_specs(conn: ServerConnection, taken: set[str]) -> tuple[list[ToolSpec], list[str]]:
     """The connection's tools as specs, and one problem line per tool that was skipped.
 
     Args:
@@ -88,7 +86,9 @@ def build_specs(
         if problem is None and name in taken:
             problem = f"its name {name!r} is already used by another tool"
         if problem is not None:
-            problems.append(f"tool {tool.name!r} of MCP server {conn.name!r} was skipped: {problem}")
+            problems.append(
+                f"tool {tool.name!r} of MCP server {conn.name!r} was skipped: {problem}"
+            )
             continue
         taken.add(name)
         schema = _clean_schema(tool.input_schema)
@@ -179,7 +179,9 @@ def result_output(result: mcp_types.CallToolResult) -> ToolOutput:
         elif kind in ("image", "audio"):
             data = str(getattr(item, "data", ""))
             size = len(data) * 3 // 4
-            parts.append(f"[{kind}: {getattr(item, 'mime_type', '') or 'unknown type'}, ~{size} bytes]")
+            parts.append(
+                f"[{kind}: {getattr(item, 'mime_type', '') or 'unknown type'}, ~{size} bytes]"
+            )
         elif kind == "resource":
             resource = getattr(item, "resource", None)
             uri = str(getattr(resource, "uri", ""))

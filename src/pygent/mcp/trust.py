@@ -49,9 +49,7 @@ def workspace_of(settings: Settings) -> Path | None:
 
 def project_servers(settings: Settings) -> list[ServerConfig]:
     """The enabled servers defined by the project layer (those that need trust)."""
-    return [
-        c for c in configured_servers(settings) if c.layer == "project" and c.settings.enabled
-    ]
+    return [c for c in configured_servers(settings) if c.layer == "project" and c.settings.enabled]
 
 
 def _read() -> dict[str, Any]:

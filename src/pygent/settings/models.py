@@ -194,7 +194,7 @@ class McpServerSettings(_Section):
     )
     headers: dict[str, str] = Field(
         default_factory=dict,
-        description="HTTP headers sent to `url` (e.g. `Authorization = \"Bearer ${TOKEN}\"`).",
+        description='HTTP headers sent to `url` (e.g. `Authorization = "Bearer ${TOKEN}"`).',
     )
     enabled: bool = Field(default=True, description="Start this server at all.")
     risk: Literal["read", "write", "execute", "network"] = Field(

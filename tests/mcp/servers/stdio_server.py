@@ -2,7 +2,8 @@
 
 Tools: ``echo`` and ``add`` (plain results), ``picture`` (an image), ``readme`` (an embedded
 text resource), ``fail`` (a tool error), ``crash`` (the process dies mid-call), ``hang`` (never
-answers), and ``malformed`` whose input schema is not an object when ``--bad-schema`` is given.
+answers), and ``malformed`` whose input schema is broken when ``--bad-schema`` is given.
+With ``STARTED_FILE`` in its environment, it appends its process id to that file on start.
 Run: ``python stdio_server.py [--bad-schema]``.
 """
 
@@ -27,7 +28,9 @@ class TestServer(MCPServer):
         tools = await super().list_tools()
         if BAD_SCHEMA:
             tools = [
-                t.model_copy(update={"input_schema": {"type": "object", "properties": {"value": "a string"}}})
+                t.model_copy(
+                    update={"input_schema": {"type": "object", "properties": {"value": "a string"}}}
+                )
                 if t.name == "malformed"
                 else t
                 for t in tools
@@ -102,4 +105,7 @@ def malformed(value: str) -> str:
 
 if __name__ == "__main__":
     sys.stderr.write("pygent-test-stdio: starting\n")
+    if os.environ.get("STARTED_FILE"):  # lets a test prove whether the server was started
+        with open(os.environ["STARTED_FILE"], "a", encoding="utf-8") as started:
+            started.write(f"{os.getpid()}\n")
     server.run("stdio")
