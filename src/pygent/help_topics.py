@@ -268,6 +268,32 @@ Errors carry a stable data.code; pygent's own use their own numbers:
 The protocol is documented in docs/protocol.md.
 """
 
+_MCP = """\
+MCP servers (tools from Model Context Protocol servers)
+
+  [mcp.servers.github]                       a stdio server: command, args, env, cwd
+  command = "npx"
+  args = ["-y", "@modelcontextprotocol/server-github"]
+  env = { GITHUB_TOKEN = "${GITHUB_TOKEN}" }  ${VAR} comes from pygent's environment
+  risk = "network"                           read | write | execute (default) | network
+
+  [mcp.servers.docs]                         a streamable-HTTP server: url, headers
+  url = "http://127.0.0.1:8000/mcp"
+  allowed_tools = ["search"]                 expose only these; timeout = seconds per call
+
+Tools appear as mcp__NAME__TOOL and go through the permission engine: the server's risk
+decides when pygent asks; rules may use mcp__NAME__* (allow = ["mcp__docs__*"]).
+Servers start on the first turn that needs them; one that fails is reported once and
+left out. Servers from a project's .pygent/config.toml start only after you trust that
+exact list in that workspace (`pygent mcp trust`); any change needs trust again.
+MCP servers run as you, outside pygent's sandbox.
+
+  pygent mcp list [--no-start]              servers, layer, trust, state and tools
+  pygent mcp add NAME [--project] -- CMD ARGS...   or  pygent mcp add NAME --url URL
+  pygent mcp remove NAME [--project]
+  pygent mcp trust [--yes]
+"""
+
 #: Topic name -> text. Later features add or extend topics here.
 TOPICS: dict[str, str] = {
     "tools": _TOOLS,
@@ -278,6 +304,7 @@ TOPICS: dict[str, str] = {
     "shortcuts": _SHORTCUTS,
     "acp": _ACP,
     "server": _SERVER,
+    "mcp": _MCP,
 }
 
 
