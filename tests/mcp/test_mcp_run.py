@@ -34,7 +34,12 @@ def test_stdio_server_tools_run_in_a_turn_with_text_image_and_resource_results(
     tmp_path: Path, fake_llm: FakeLLMThread
 ) -> None:
     repo = make_repo(tmp_path / "repo")
-    user_config(toml_table("demo", stdio_table(env={"MARKER": "${DEMO_MARKER}"})))
+    started = tmp_path / "started"
+    user_config(
+        toml_table(
+            "demo", stdio_table(env={"MARKER": "${DEMO_MARKER}", "STARTED_FILE": str(started)})
+        )
+    )
     fake_llm.script(
         [
             {
@@ -70,6 +75,9 @@ def test_stdio_server_tools_run_in_a_turn_with_text_image_and_resource_results(
     assert readme == "[resource file:///demo/README.md]\n# Demo readme"
     assert missing == "Invalid arguments for mcp__demo__add: missing required argument 'b'."
     assert "m-42" not in proc.stderr  # an expanded value is never shown
+    # One server process for the whole turn, shut down cleanly when pygent ended.
+    pid, end = started.read_text(encoding="utf-8").splitlines()
+    assert pid.isdigit() and end == "exited"
 
 
 def test_streamable_http_server_gets_headers_with_expanded_secrets(

@@ -3,7 +3,8 @@
 Tools: ``echo`` and ``add`` (plain results), ``picture`` (an image), ``readme`` (an embedded
 text resource), ``fail`` (a tool error), ``crash`` (the process dies mid-call), ``hang`` (never
 answers), and ``malformed`` whose input schema is broken when ``--bad-schema`` is given.
-With ``STARTED_FILE`` in its environment, it appends its process id to that file on start.
+With ``STARTED_FILE`` in its environment, it appends its process id to that file on start and
+``exited`` when its client closed the connection (a clean shutdown).
 Run: ``python stdio_server.py [--bad-schema]``.
 """
 
@@ -109,3 +110,6 @@ if __name__ == "__main__":
         with open(os.environ["STARTED_FILE"], "a", encoding="utf-8") as started:
             started.write(f"{os.getpid()}\n")
     server.run("stdio")
+    if os.environ.get("STARTED_FILE"):  # stdin closed: the client shut the server down cleanly
+        with open(os.environ["STARTED_FILE"], "a", encoding="utf-8") as started:
+            started.write("exited\n")
