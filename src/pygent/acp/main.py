@@ -44,7 +44,12 @@ def run_stdio(overrides: dict[str, Any] | None = None) -> int:
             loop.call_soon_threadsafe(agent.stop, "the client stopped reading stdout")
 
         writer._on_closed = closed
-        return await agent.run(pump.redirect)
+        try:
+            return await agent.run(pump.redirect)
+        finally:
+            from pygent import mcp
+
+            await mcp.shutdown()  # the MCP servers of this process end with it
 
     pump.start()
     try:
