@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from mcp_helpers import stdio_table, toml_table, user_config
 
-from conftest import stdio_table, toml_table, user_config
 from pygent.errors import ConfigError
 from pygent.mcp.config import (
     McpConfigError,

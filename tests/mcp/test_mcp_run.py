@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from mcp_helpers import stdio_table, toml_table, user_config
 from run_helpers import call, make_repo, pygent_env, run_pygent, tool_messages
 
-from conftest import stdio_table, toml_table, user_config
 from pygent.testing.fake_llm import FakeLLMThread
 
 pytestmark = pytest.mark.slow  # real `pygent run` processes and MCP servers
