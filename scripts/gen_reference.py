@@ -15,7 +15,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "reference"
@@ -120,7 +120,7 @@ def _type_name(annotation: Any) -> str:
     text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
     if text is None:
         text = str(annotation).replace("typing.", "").replace("pydantic.types.", "")
-    return text
+    return text.replace("pygent.settings.models.", "")
 
 
 def config_page() -> str:
@@ -144,11 +144,24 @@ def config_page() -> str:
         + ".",
         "",
     ]
+    tables: list[tuple[str, Any]] = [(section, f) for section, f in Settings.model_fields.items()]
     for section, field in Settings.model_fields.items():
-        model = field.annotation
-        lines += [f"## `[{section}]`", "", _cell(field.description or ""), ""]
+        for leaf, info in field.annotation.model_fields.items():  # type: ignore[union-attr]
+            inner = get_args(info.annotation)
+            if get_origin(info.annotation) is dict and isinstance(inner[-1], type):
+                # A table of tables, such as [mcp.servers.NAME]: its keys get their own section.
+                tables.append((f"{section}.{leaf}.NAME", inner[-1]))
+    for section, field in tables:
+        model = getattr(field, "annotation", field)
+        description = getattr(field, "description", None) or (model.__doc__ or "").strip()
+        lines += [
+            f"## `[{section}]`",
+            "",
+            _cell(description.splitlines()[0] if description else ""),
+            "",
+        ]
         lines += ["| key | type | default | env | description |", "|---|---|---|---|---|"]
-        for leaf, info in model.model_fields.items():  # type: ignore[union-attr]
+        for leaf, info in model.model_fields.items():
             key = f"{section}.{leaf}"
             if info.default is not PydanticUndefined:
                 default = info.default

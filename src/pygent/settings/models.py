@@ -172,7 +172,7 @@ _SERVER_NAME = r"^[A-Za-z0-9][A-Za-z0-9-]*(_[A-Za-z0-9-]+)*$"
 
 
 class McpServerSettings(_Section):
-    """One MCP server: a command started over stdio, or a streamable-HTTP ``url``."""
+    """One MCP server: a command started over stdio, or a streamable-HTTP `url`."""
 
     command: str | None = Field(
         default=None,
@@ -224,7 +224,7 @@ class McpServerSettings(_Section):
 
 
 class McpSettings(_Section):
-    """MCP servers whose tools the agent may use (``[mcp.servers.NAME]`` tables)."""
+    """MCP servers whose tools the agent may use (`[mcp.servers.NAME]` tables)."""
 
     servers: dict[str, McpServerSettings] = Field(
         default_factory=dict,
