@@ -206,6 +206,14 @@ def test_server_failing_to_start_is_reported_once_and_the_others_work(
     user_config(
         toml_table("broken", broken)
         + toml_table("ghost", {"command": "pygent-no-such-mcp-server"})
+        + toml_table(
+            "mute",  # starts but never answers the handshake
+            {
+                "command": sys.executable,
+                "args": ["-c", "import time; time.sleep(120)"],
+                "startup_timeout": 1,
+            },
+        )
         + toml_table("demo", stdio_table())
     )
     fake_llm.script(
@@ -219,6 +227,7 @@ def test_server_failing_to_start_is_reported_once_and_the_others_work(
     assert proc.stderr.count("The MCP server 'broken' is not available") == 1
     assert "boom: no token" in proc.stderr  # its stderr says why
     assert "The MCP server 'ghost' is not available: command not found" in proc.stderr
+    assert "The MCP server 'mute' is not available: it did not start within 1 s" in proc.stderr
     added, unknown = results(fake_llm)
     assert added == "7"
     assert unknown.startswith("Unknown tool 'mcp__broken__x'")

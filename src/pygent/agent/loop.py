@@ -627,9 +627,16 @@ class Agent:
             if not mcp.has_servers(self.settings):
                 return
             self._base_registry = self.registry
-        self.registry, notices = await mcp.session_tools(
-            self.settings, self.workspace.root, self._base_registry
-        )
+        try:
+            self.registry, notices = await mcp.session_tools(
+                self.settings, self.workspace.root, self._base_registry
+            )
+        except Exception as exc:  # a bug there must not cost the turn: go on without MCP tools
+            from loguru import logger
+
+            logger.opt(exception=exc).error("MCP tools could not be attached")
+            self.registry = self._base_registry
+            notices = [f"MCP servers are unavailable in this turn: {type(exc).__name__}: {exc}."]
         for text in notices:  # each failure once per process
             turn.emit(updates.notice(text, "warning"))
 

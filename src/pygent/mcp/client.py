@@ -82,16 +82,19 @@ class ServerConnection:
         try:
             await asyncio.wait_for(asyncio.shield(ready), timeout)
         except asyncio.CancelledError:
-            await self.stop()
+            await self.stop(wait=False)
             raise
         except asyncio.TimeoutError:
             self._fail(
-                f"it did not start within {timeout:g} s (mcp.servers.{self.name}.startup_timeout)"
+                self._with_stderr(
+                    f"it did not start within {timeout:g} s "
+                    f"(mcp.servers.{self.name}.startup_timeout)"
+                )
             )
-            await self.stop()
+            await self.stop(wait=False)
         except Exception as exc:
             self._fail(self._with_stderr(describe_error(exc)))
-            await self.stop()
+            await self.stop(wait=False)
         else:
             self.state = "running"
 
@@ -109,13 +112,18 @@ class ServerConnection:
         if self.state == "running":
             self._fail(self._with_stderr(reason))
 
-    async def stop(self) -> None:
-        """Close the connection (and end a stdio server's process); safe to call twice."""
+    async def stop(self, *, wait: bool = True) -> None:
+        """Close the connection (and end a stdio server's process); safe to call twice.
+
+        Args:
+            wait: Give a connected server up to 10 s to shut down cleanly (stdin closed, then
+                terminated by the SDK); without it, a server still starting is cut off at once.
+        """
         self._stop.set()
         task = self._task
         if task is not None and not task.done():
             try:
-                await asyncio.wait_for(asyncio.shield(task), 10)
+                await asyncio.wait_for(asyncio.shield(task), 10 if wait else 0.5)
             except Exception:
                 task.cancel()
                 with contextlib.suppress(BaseException):
