@@ -114,7 +114,10 @@ def test_execute_risk_mcp_tool_asks_in_ask_mode_and_allow_rule_lets_it_run(
     started = tmp_path / "started"
     table = toml_table("demo", stdio_table(env={"STARTED_FILE": str(started)}))
     user_config(table)
-    script = [{"tool_calls": [call("mcp__demo__echo", text="x")]}, {"text": "end"}]
+    script: list[dict[str, Any]] = [
+        {"tool_calls": [call("mcp__demo__echo", text="x")]},
+        {"text": "end"},
+    ]
     fake_llm.script(list(script))
     proc = run_pygent("--mode", "ask", "echo", cwd=repo, env=pygent_env(fake_llm.base_url))
     assert proc.returncode == 0, proc.stderr
