@@ -77,6 +77,19 @@ async def test_unknown_method_gets_method_not_found_naming_the_supported_ones(
     await _still_serving(agent, workspace)
 
 
+async def test_a_key_echoed_in_an_error_is_redacted_on_the_acp_wire(
+    make_raw: Start, workspace: Path
+) -> None:
+    key = "sk-proj-" + "Zq7xW2" * 8  # key-shaped: the one redaction choke point must catch it
+    agent = await make_raw()
+    await agent.initialize()
+    error = await agent.request(key, {}, 4)  # an unknown method name is echoed in the message
+    assert error["error"]["code"] == -32601
+    assert key not in json.dumps(error)
+    assert "[REDACTED]" in error["error"]["message"]
+    await _still_serving(agent, workspace)
+
+
 async def test_wrong_params_get_invalid_params_naming_the_field(
     make_raw: Start, workspace: Path
 ) -> None:

@@ -141,9 +141,12 @@ class AcpAgent:
     def _error(
         self, msg_id: Any, code: int, message: str, data: dict[str, Any] | None = None
     ) -> None:
-        error: dict[str, Any] = {"code": code, "message": message}
+        from pygent.redact import redact, redact_value
+
+        # The one choke point for errors on the ACP wire, as rpc.respond_error is for serve's.
+        error: dict[str, Any] = {"code": code, "message": redact(message)}
         if data:
-            error["data"] = data
+            error["data"] = redact_value(data)
         self.send({"jsonrpc": "2.0", "id": msg_id, "error": error})
 
     def _pygent_error(self, msg_id: Any, exc: PygentError) -> None:
