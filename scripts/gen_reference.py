@@ -117,7 +117,11 @@ def cli_page() -> str:
 
 
 def _type_name(annotation: Any) -> str:
-    text = getattr(annotation, "__name__", None) if isinstance(annotation, type) else None
+    import typing
+
+    # (On Python 3.10, list[str] passes isinstance(..., type): only plain classes use __name__.)
+    plain = isinstance(annotation, type) and typing.get_origin(annotation) is None
+    text = getattr(annotation, "__name__", None) if plain else None
     if text is None:
         text = str(annotation).replace("typing.", "").replace("pydantic.types.", "")
     return text.replace("pygent.settings.models.", "")
