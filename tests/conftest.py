@@ -63,3 +63,16 @@ def isolated_home(
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     monkeypatch.setenv("NO_COLOR", "1")
     yield home
+
+
+@pytest.fixture(autouse=True)
+def _forget_registered_secrets() -> Iterator[None]:
+    """Each test starts with the secrets pygent.redact knows now (a test may register more)."""
+    from pygent import redact
+
+    with redact._lock:
+        before = set(redact._extra_secrets)
+    yield
+    with redact._lock:
+        redact._extra_secrets.clear()
+        redact._extra_secrets.update(before)

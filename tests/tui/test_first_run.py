@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 from tui_helpers import wait_for
 
 from pygent.cli.chat import needs_first_run
@@ -43,18 +43,18 @@ async def test_first_run_tests_the_connection_and_writes_the_config(
         assert not config.exists()
         screen.query_one("#model", Input).value = "  "
         screen.query_one("#base-url", Input).value = fake_llm.base_url
-        await pilot.click("#test")
+        screen.query_one("#test", Button).press()
         await pilot.pause(0.1)
         assert "Enter a model name" in _result(screen)
 
         screen.query_one("#model", Input).value = "fake-model"
         screen.query_one("#api-key", Input).value = "sk-fake-test"
         # The server rejects the key: the friendly error is shown.
-        await pilot.click("#test")
+        screen.query_one("#test", Button).press()
         await wait_for(pilot, lambda: "Connection failed" in _result(screen), what="the failure")
         assert "API key" in _result(screen) or "auth" in _result(screen).lower()
         # Then it works.
-        await pilot.click("#test")
+        screen.query_one("#test", Button).press()
         await wait_for(pilot, lambda: "Connected to openai/fake-model" in _result(screen))
         assert len(fake_llm.requests) == 2
 
