@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Input, RadioButton, Static
 from tui_helpers import wait_for
 
 from pygent.cli.chat import needs_first_run
@@ -32,12 +32,12 @@ async def test_first_run_tests_the_connection_and_writes_the_config(
         screen = await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen)
         # The local provider asks for a base URL.
         assert not screen.query_one("#base-url").display
-        await pilot.click("#provider-4")
+        screen.query_one("#provider-4", RadioButton).value = True
         await wait_for(pilot, lambda: screen.query_one("#base-url").display, what="base URL field")
 
         # Bad input first: an invalid base URL is explained, nothing is written.
         screen.query_one("#base-url", Input).value = "localhost:1234"
-        await pilot.click("#save")
+        screen.query_one("#save", Button).press()
         await pilot.pause(0.1)
         assert "must start with http://" in _result(screen)
         assert not config.exists()
@@ -58,7 +58,7 @@ async def test_first_run_tests_the_connection_and_writes_the_config(
         await wait_for(pilot, lambda: "Connected to openai/fake-model" in _result(screen))
         assert len(fake_llm.requests) == 2
 
-        await pilot.click("#save")
+        screen.query_one("#save", Button).press()
         await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), what="main screen")
         text = config.read_text(encoding="utf-8")
         assert 'model = "openai/fake-model"' in text
@@ -78,16 +78,16 @@ async def test_env_var_choice_stores_no_key(
     app = PygentApp(tmp_path, first_run=True, config_file=config, connect=False)
     async with app.run_test(size=SIZE) as pilot:
         screen = await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen)
-        await pilot.click("#provider-1")  # OpenAI
+        screen.query_one("#provider-1", RadioButton).value = True  # OpenAI
         await pilot.pause(0.1)
         assert screen.query_one("#model", Input).value == "gpt-4.1"
         screen.query_one("#api-key", Input).value = "MY_OWN_VAR"
-        await pilot.click("#save")
+        screen.query_one("#save", Button).press()
         await pilot.pause(0.1)
         assert "OPENAI_API_KEY" in _result(screen)
         assert not config.exists()
         screen.query_one("#api-key", Input).value = "$OPENAI_API_KEY"
-        await pilot.click("#save")
+        screen.query_one("#save", Button).press()
         await wait_for(pilot, lambda: not isinstance(app.screen, WelcomeScreen), what="main screen")
     text = config.read_text(encoding="utf-8")
     assert 'model = "openai/gpt-4.1"' in text
