@@ -61,10 +61,11 @@ def _env(site: Path, base_url: str | None = None) -> dict[str, str]:
     return env
 
 
-def test_plugins_list_shows_the_installed_plugin(site: Path, tmp_path: Path) -> None:
+def _plugins_list(site: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``pygent plugins list`` in ``cwd`` with the example plugin installed (must exit 0)."""
     result = subprocess.run(
         [sys.executable, "-m", "pygent", "plugins", "list"],
-        cwd=tmp_path,
+        cwd=cwd,
         env=_env(site),
         capture_output=True,
         text=True,
@@ -72,6 +73,11 @@ def test_plugins_list_shows_the_installed_plugin(site: Path, tmp_path: Path) -> 
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_plugins_list_shows_the_installed_plugin(site: Path, tmp_path: Path) -> None:
+    result = _plugins_list(site, tmp_path)
     assert (
         "wordcount  loaded  pygent_wordcount:WordCountPlugin (pygent-wordcount 0.1.0)"
         in result.stdout
@@ -83,16 +89,7 @@ def test_plugins_list_shows_the_installed_plugin(site: Path, tmp_path: Path) -> 
 def test_disabled_in_config_it_is_listed_as_disabled(site: Path, tmp_path: Path) -> None:
     (tmp_path / ".pygent").mkdir()
     (tmp_path / ".pygent" / "config.toml").write_text('[plugins]\ndisabled = ["wordcount"]\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "pygent", "plugins", "list"],
-        cwd=tmp_path,
-        env=_env(site),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _plugins_list(site, tmp_path)
     assert "wordcount  disabled" in result.stdout
 
 
@@ -122,16 +119,7 @@ def test_a_bad_settings_table_skips_the_plugin_with_a_clear_message(
 ) -> None:
     (tmp_path / ".pygent").mkdir()
     (tmp_path / ".pygent" / "config.toml").write_text('[plugins.wordcount]\nmin_length = "many"\n')
-    result = subprocess.run(
-        [sys.executable, "-m", "pygent", "plugins", "list"],
-        cwd=tmp_path,
-        env=_env(site),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
+    result = _plugins_list(site, tmp_path)
     assert "wordcount  FAILED" in result.stdout
     assert "plugins.wordcount.min_length is invalid" in result.stdout
 
