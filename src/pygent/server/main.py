@@ -208,6 +208,9 @@ def run_stdio(overrides: dict[str, Any] | None = None, max_message_bytes: int | 
             from pygent.server import server
 
             imported["module"] = server
+            # What the first session/new needs next: the settings (pydantic) and the store.
+            import pygent.agent.session.store
+            import pygent.settings.loader  # noqa: F401
         except BaseException as exc:  # reported below, on the main thread
             imported["error"] = exc
 

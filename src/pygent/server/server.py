@@ -3,16 +3,16 @@ JSON-RPC layer (:mod:`~pygent.server.rpc`), the sessions (:mod:`~pygent.server.s
 turns (:mod:`~pygent.server.turns`) and the command adapter (:mod:`~pygent.server.commands`).
 
 ``initialize`` was answered by :mod:`pygent.server.main` while this module was imported in a
-background thread (lsprotocol's types, ~0.5 s, load here, off the ``initialize`` path and never on
-the event loop); the server takes over from the first message after it. Open documents are kept by pygls'
-public document model (``pygls.workspace.Workspace``: incremental changes in the negotiated
-position encoding) and mirrored into the tools' overlay.
+background thread; the server takes over from the first message after it. Open documents are kept
+by :mod:`pygent.server.documents` (pygls' document model, loaded on the first ``textDocument/did*``
+so that lsprotocol's types stay off the ``session/new`` path).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import sys
@@ -22,9 +22,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from loguru import logger
-from lsprotocol import types
-from lsprotocol.converters import get_converter
-from pygls.workspace import Workspace as DocumentStore
 
 from pygent.errors import PygentError
 from pygent.protocol import methods
@@ -32,12 +29,16 @@ from pygent.redact import redact
 from pygent.server import llm_check
 from pygent.server import protocol as wire
 from pygent.server.commands import CommandAdapter
+from pygent.server.documents import METHODS as DOCUMENT_METHODS
+from pygent.server.documents import OpenDocuments
 from pygent.server.protocol import ClientFeatures
 from pygent.server.rpc import JsonRpc, RequestId
 from pygent.server.sessions import SessionRegistry, resolve
 from pygent.server.stdio import Frame, FrameWriter
 from pygent.server.turns import SHUTDOWN_GRACE_SECONDS, TurnRunner
 
+#: How long the warm-up imports wait for the first session to be answered.
+WARM_UP_WAIT_SECONDS = 0.25
 #: Seconds after the warm-up imports before ACP's models are loaded in the background.
 SCHEMA_WARM_DELAY_SECONDS = 2.0
 
@@ -77,8 +78,11 @@ class PygentServer:
         self._settings: Settings | None = None
         self._settings_error: PygentError | None = None
         self._warm: asyncio.Future[None] | None = None
+        self._settings_loading: asyncio.Future[None] | None = None
         self._workspace: Workspace | None = None
-        self._documents: DocumentStore | None = None
+        self.documents = OpenDocuments(
+            self.root, self.features.position_encoding, self._mirror_text, self._close_text
+        )
         self._shutdown = False
         self._exit_code: int | None = None
         self._stopped = asyncio.Event()
@@ -92,7 +96,7 @@ class PygentServer:
             self._validate,
             follow_agent=self.options.follow_agent,
         )
-        self.turns = TurnRunner(self, self.sessions, self.ready, self._validate)
+        self.turns = TurnRunner(self, self.sessions, self._turn_ready, self._validate)
         self.commands = CommandAdapter(self, self.sessions, self.turns)
         self._register()
 
@@ -118,9 +122,8 @@ class PygentServer:
         rpc.on_notification("$/cancelRequest", self._on_cancel_request)
         rpc.on_notification(methods.SESSION_CANCEL, self.turns.on_session_cancel)
         rpc.on_notification("window/workDoneProgress/cancel", self.turns.on_progress_cancel)
-        rpc.on_notification("textDocument/didOpen", self._did_open)
-        rpc.on_notification("textDocument/didChange", self._did_change)
-        rpc.on_notification("textDocument/didClose", self._did_close)
+        for method in DOCUMENT_METHODS:
+            rpc.on_notification(method, functools.partial(self.documents.handle, method))
 
     # -- Connection (for the ports) ----------------------------------------------------------
 
@@ -174,61 +177,17 @@ class PygentServer:
             self._workspace = Workspace(self.roots)
         return self._workspace
 
-    def _document_store(self) -> DocumentStore:
-        if self._documents is None:
-            self._documents = DocumentStore(
-                self.root.as_uri(), position_encoding=self.features.position_encoding
-            )
-        return self._documents
+    def _mirror_text(self, path: Path, text: str, version: int | None) -> None:
+        self.workspace.open_document(resolve(path), text, version)
 
-    def _structure(self, params: Any, cls: type[Any]) -> Any:
-        try:
-            return get_converter().structure(params, cls)
-        except Exception as exc:  # a notification: log it, there is nobody to answer
-            logger.warning("ignored malformed {}: {}", cls.__name__, exc)
-            return None
-
-    def _did_open(self, params: Any) -> None:
-        checked = self._structure(params, types.DidOpenTextDocumentParams)
-        if checked is None:
-            return
-        self._document_store().put_text_document(checked.text_document)
-        self._mirror_document(checked.text_document.uri)
-
-    def _did_change(self, params: Any) -> None:
-        checked = self._structure(params, types.DidChangeTextDocumentParams)
-        if checked is None:
-            return
-        store = self._document_store()
-        try:
-            for change in checked.content_changes:
-                store.update_text_document(checked.text_document, change)
-        except Exception as exc:  # a change to a document never opened, a bad range, ...
-            logger.warning("cannot apply a change to {}: {}", checked.text_document.uri, exc)
-            return
-        self._mirror_document(checked.text_document.uri)
-
-    def _did_close(self, params: Any) -> None:
-        checked = self._structure(params, types.DidCloseTextDocumentParams)
-        if checked is None:
-            return
-        uri = checked.text_document.uri
-        with contextlib.suppress(Exception):
-            self._document_store().remove_text_document(uri)
-        path = wire.uri_to_path(uri)
-        if path is not None and self._workspace is not None:
+    def _close_text(self, path: Path) -> None:
+        if self._workspace is not None:
             self._workspace.close_document(resolve(path))
 
-    def _mirror_document(self, uri: str) -> None:
-        """Copy the document model's view of an open document into the tools' overlay."""
-        path = wire.uri_to_path(uri)
-        if path is None:
-            return
-        try:
-            doc = self._document_store().get_text_document(uri)
-            self.workspace.open_document(resolve(path), doc.source, doc.version)
-        except (OSError, ValueError) as exc:
-            logger.warning("cannot mirror {}: {}", uri, exc)
+    async def _turn_ready(self) -> Settings:
+        """What a turn waits for: the editor's buffers as sent so far, then the settings."""
+        await self.documents.settled()
+        return await self.ready()
 
     # -- settings ----------------------------------------------------------------------------
 
@@ -241,14 +200,18 @@ class PygentServer:
     async def _warm_up(self) -> None:
         """Load settings and the heavy modules in a worker thread, off the request path."""
         try:
-            await asyncio.to_thread(self._load_settings)
+            await asyncio.shield(self._settings_loaded())
         except Exception as exc:  # reported when a session needs settings
             logger.opt(exception=exc).error("loading settings failed")
         if self._settings_error is not None:
             self.show_message(f"pygent: {self._settings_error}", 1)
         elif self._settings is not None:
             self._say_when_unsandboxed(self._settings)
-        # Heavy imports, in the order the first prompt needs them.
+        # The first session/new, which most clients send right after initialize, needs the CPU
+        # more than the warm-up does (two threads share one interpreter lock): wait for it, or a
+        # moment. Then the heavy imports, in the order the first prompt needs them.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self.sessions.first_added.wait(), WARM_UP_WAIT_SECONDS)
         await asyncio.to_thread(_warm_imports, self._settings)
         # ACP's models (~0.4 s of CPU) serve only request shapes beyond the common ones (see
         # wire.validate_common); loaded a little later so they do not compete with a first
@@ -283,10 +246,18 @@ class PygentServer:
         except Exception as exc:  # logging must never stop the server
             print(f"pygent: could not set up logging: {exc}", file=sys.stderr)
 
+    def _settings_loaded(self) -> asyncio.Future[None]:
+        """The one load of the settings (in a worker thread), started on first need."""
+        if self._settings_loading is None:
+            self._settings_loading = asyncio.ensure_future(asyncio.to_thread(self._load_settings))
+        return self._settings_loading
+
     async def ready(self) -> Settings:
         """Settings (loading them if ``initialized`` never came); raises a config error."""
         if self._warm is None:
             self._warm = asyncio.ensure_future(self._warm_up())
+        with contextlib.suppress(Exception):  # logged by the warm-up; tried once more below
+            await asyncio.shield(self._settings_loaded())
         if self._settings is None:
             await asyncio.to_thread(self._load_settings)
         if self._settings_error is not None:

@@ -106,6 +106,8 @@ class SessionRegistry:
         self._validate = validate
         self._follow_agent = follow_agent
         self.sessions: dict[str, SessionState] = {}
+        self.first_added = asyncio.Event()
+        """Set once the first session is created or loaded."""
 
     # -- lookup ------------------------------------------------------------------------------
 
@@ -169,6 +171,7 @@ class SessionRegistry:
         state.done.set()
         turn_guard.remember(state)
         self.sessions[session.id] = state
+        self.first_added.set()
         return state
 
     # -- methods -----------------------------------------------------------------------------
