@@ -9,20 +9,15 @@ line writer. These report numbers and never fail on speed. Run with::
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from _budget import report_budget
+from _wire import spawn_to_initialize
 
-ACP_CMD = [sys.executable, "-m", "pygent", "acp"]
-SERVE_CMD = [sys.executable, "-m", "pygent", "serve"]
 ROUNDS = 7
 BUDGET_INIT_S = 0.4
 BUDGET_CHUNK_MS = 1.0
@@ -35,65 +30,6 @@ def env(isolated_home: Path) -> dict[str, str]:
     return environment
 
 
-def _acp_initialize(root: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        ACP_CMD,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    request = {"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": 1}}
-    process.stdin.write(json.dumps(request).encode() + b"\n")
-    process.stdin.flush()
-    answer = json.loads(process.stdout.readline())
-    elapsed = time.perf_counter() - started
-    assert answer["result"]["agentInfo"]["name"] == "pygent"
-    process.stdin.close()
-    process.wait(timeout=60)
-    return elapsed
-
-
-def _serve_initialize(root: Path, env: dict[str, str]) -> float:
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        SERVE_CMD,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    body = json.dumps(
-        {
-            "jsonrpc": "2.0",
-            "id": 1,
-            "method": "initialize",
-            "params": {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
-        }
-    ).encode()
-    process.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
-    process.stdin.flush()
-    length = 0
-    while True:
-        line = process.stdout.readline()
-        if not line.strip():
-            break
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    answer = json.loads(process.stdout.read(length))
-    elapsed = time.perf_counter() - started
-    assert answer["result"]["serverInfo"]["name"] == "pygent"
-    process.stdin.close()
-    process.wait(timeout=60)
-    return elapsed
-
-
 def test_acp_spawn_to_initialize_answered_next_to_serve(
     benchmark: Any, tmp_path: Path, env: dict[str, str]
 ) -> None:
@@ -101,11 +37,11 @@ def test_acp_spawn_to_initialize_answered_next_to_serve(
     serve_times: list[float] = []
 
     def once() -> None:
-        acp_times.append(_acp_initialize(tmp_path, env))
+        acp_times.append(spawn_to_initialize(tmp_path, env, ndjson=True))
 
     benchmark.pedantic(once, rounds=ROUNDS, iterations=1, warmup_rounds=1)
     for _ in range(ROUNDS):
-        serve_times.append(_serve_initialize(tmp_path, env))
+        serve_times.append(spawn_to_initialize(tmp_path, env))
     acp_median = statistics.median(acp_times[-ROUNDS:])
     serve_median = statistics.median(serve_times)
     benchmark.extra_info["serve_median_ms"] = round(serve_median * 1000, 1)

@@ -16,7 +16,6 @@ too, as on a busy shared machine they stay close to the idle wall time. Run with
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -27,61 +26,16 @@ from typing import Any
 
 import pytest
 from _budget import report_budget
+from _wire import Server, cpu_s, rss_mib
 
 from pygent.testing.fake_llm import FakeLLMThread
 
-SERVER_CMD = [sys.executable, "-m", "pygent", "serve"]
 RUN_CMD = [sys.executable, "-m", "pygent", "run"]
 ROUNDS = {"native": 5, "litellm": 2}
 BUDGET_FIRST_TEXT_S = 1.0
 BUDGET_RUN_S = 1.5
 BUDGET_SESSION_NEW_S = 0.1
 BUDGET_RSS_MIB = 120.0
-
-
-def _frame(payload: dict[str, Any]) -> bytes:
-    body = json.dumps(payload).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def _read_frame(stream: Any) -> dict[str, Any]:
-    length = None
-    while True:
-        line = stream.readline()
-        if not line:
-            raise EOFError("server closed stdout")
-        if line.strip() == b"":
-            if length is not None:
-                break
-            continue
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    assert length is not None
-    data: dict[str, Any] = json.loads(stream.read(length))
-    return data
-
-
-def _rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def _cpu_s(pid: int) -> float:
-    """CPU seconds (user + system, all threads) a process used so far; 0 off Linux.
-
-    A measure that load on a shared machine does not inflate the way wall time is.
-    """
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _env(fake: FakeLLMThread, backend: str) -> dict[str, str]:
@@ -98,80 +52,42 @@ def _env(fake: FakeLLMThread, backend: str) -> dict[str, str]:
 
 def _serve_once(root: Path, env: dict[str, str]) -> dict[str, float]:
     """One cold server: the timings (seconds from spawn) and its RSS after the turn."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        SERVER_CMD,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
     cpu: dict[str, float] = {}
+    first_text: list[float] = []
+    with Server(root, env) as server:
 
-    def send(payload: dict[str, Any]) -> None:
-        assert process.stdin is not None
-        process.stdin.write(_frame({"jsonrpc": "2.0", **payload}))
-        process.stdin.flush()
+        def on_message(message: dict[str, Any]) -> None:
+            update = (message.get("params") or {}).get("update") or {}
+            if not first_text and update.get("sessionUpdate") == "agent_message_chunk":
+                first_text.append(time.perf_counter() - server.started)
+                cpu["first_text"] = cpu_s(server.process.pid)
 
-    def answer(msg_id: int) -> tuple[dict[str, Any], float | None]:
-        first_text: float | None = None
-        while True:
-            frame = _read_frame(process.stdout)
-            if frame.get("id") == msg_id and "method" not in frame:
-                return frame, first_text
-            update = (frame.get("params") or {}).get("update") or {}
-            if first_text is None and update.get("sessionUpdate") == "agent_message_chunk":
-                first_text = time.perf_counter() - started
-                cpu["first_text"] = _cpu_s(process.pid)
-
-    try:
-        send(
-            {
-                "id": 1,
-                "method": "initialize",
-                "params": {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
-            }
-        )
-        answer(1)
-        initialized = time.perf_counter() - started
-        send({"method": "initialized", "params": {}})
+        server.initialize()
+        initialized = time.perf_counter() - server.started
         before_new = time.perf_counter()
-        send({"id": 2, "method": "pygent/session/new", "params": {"cwd": str(root)}})
-        new, _ = answer(2)
+        new = server.call(2, "pygent/session/new", {"cwd": str(root)})
         session_new = time.perf_counter() - before_new
-        spawn_to_session = time.perf_counter() - started
-        cpu["session_new"] = _cpu_s(process.pid)
+        spawn_to_session = time.perf_counter() - server.started
+        cpu["session_new"] = cpu_s(server.process.pid)
         session_id = new["result"]["sessionId"]
         before_prompt = time.perf_counter()
-        send(
-            {
-                "id": 3,
-                "method": "pygent/session/prompt",
-                "params": {"sessionId": session_id, "prompt": [{"type": "text", "text": "hi"}]},
-            }
-        )
-        done, first_text = answer(3)
+        prompt = {"sessionId": session_id, "prompt": [{"type": "text", "text": "hi"}]}
+        done = server.call(3, "pygent/session/prompt", prompt, on_message)
         assert done["result"]["stopReason"] == "end_turn", done
-        assert first_text is not None
+        assert first_text
         answered = time.perf_counter() - before_prompt
         before_again = time.perf_counter()
-        send({"id": 4, "method": "pygent/session/new", "params": {"cwd": str(root)}})
-        answer(4)
+        server.call(4, "pygent/session/new", {"cwd": str(root)})
         session_new_warm = time.perf_counter() - before_again
         time.sleep(0.5)
-        rss = _rss_mib(process.pid) or 0.0
-    finally:
-        process.stdin.close()
-        process.wait(timeout=60)
+        rss = rss_mib(server.process.pid) or 0.0
     return {
         "initialize": initialized,
         "session_new": session_new,
         "spawn_to_session_new": spawn_to_session,
         "session_new_warm": session_new_warm,
         "prompt_answered": answered,
-        "first_text": first_text,
+        "first_text": first_text[0],
         "rss_mib": rss,
         "cpu_at_session_new": cpu.get("session_new", 0.0),
         "cpu_at_first_text": cpu.get("first_text", 0.0),

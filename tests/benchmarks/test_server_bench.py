@@ -16,43 +16,19 @@ import itertools
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _wire import SERVE_CMD, spawn_to_initialize
 
 from pygent.testing.fake_llm import FakeLLMThread
 
-SERVER_CMD = [sys.executable, "-m", "pygent", "serve"]
 INIT_ROUNDS = 9
 BUDGET_INIT_S = 0.5
 BUDGET_CHUNK_MS = 1.0
-
-
-def _frame(payload: dict[str, Any]) -> bytes:
-    body = json.dumps(payload).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def _read_frame(stream: Any) -> dict[str, Any]:
-    length = None
-    while True:
-        line = stream.readline()
-        if not line:
-            raise EOFError("server closed stdout")
-        if line.strip() == b"":
-            if length is not None:
-                break
-            continue
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    assert length is not None
-    data: dict[str, Any] = json.loads(stream.read(length))
-    return data
 
 
 @pytest.fixture
@@ -62,42 +38,11 @@ def env(isolated_home: Path) -> dict[str, str]:
     return environment
 
 
-def _spawn_and_initialize(root: Path, env: dict[str, str]) -> float:
-    """Seconds from spawn to the ``initialize`` answer (the process is then closed)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        SERVER_CMD,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(
-        _frame(
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
-            }
-        )
-    )
-    process.stdin.flush()
-    answer = _read_frame(process.stdout)
-    elapsed = time.perf_counter() - started
-    assert answer["result"]["serverInfo"]["name"] == "pygent"
-    process.stdin.close()
-    process.wait(timeout=60)
-    return elapsed
-
-
 def test_spawn_to_initialize_answered(benchmark: Any, tmp_path: Path, env: dict[str, str]) -> None:
     times: list[float] = []
 
     def once() -> None:
-        times.append(_spawn_and_initialize(tmp_path, env))
+        times.append(spawn_to_initialize(tmp_path, env))
 
     benchmark.pedantic(once, rounds=INIT_ROUNDS, iterations=1, warmup_rounds=1)
     median = statistics.median(times)
@@ -193,7 +138,7 @@ def _stream_arrivals(env: dict[str, str], root: Path, delay: float) -> tuple[lis
                 PYGENT_API_BASE=fake.base_url,
                 PYGENT_API_KEY="sk-fake-test",
             )
-            client = PygentClient(SERVER_CMD, root=root, env=server_env, on_update=on_update)
+            client = PygentClient(SERVE_CMD, root=root, env=server_env, on_update=on_update)
             async with client:
                 session_id = await asyncio.wait_for(client.new_session(), 120)
                 async with client.stream(session_id) as stream:
@@ -272,7 +217,7 @@ def test_idle_memory_after_first_turn(benchmark: Any, tmp_path: Path, env: dict[
                 PYGENT_API_BASE=fake.base_url,
                 PYGENT_API_KEY="sk-fake-test",
             )
-            async with PygentClient(SERVER_CMD, root=tmp_path, env=server_env) as client:
+            async with PygentClient(SERVE_CMD, root=tmp_path, env=server_env) as client:
                 session_id = await asyncio.wait_for(client.new_session(), 120)
                 result = await asyncio.wait_for(client.prompt(session_id, "hi"), 300)
                 assert result["stopReason"] == "end_turn"

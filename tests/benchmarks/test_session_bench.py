@@ -9,7 +9,6 @@ Issue #16 budgets: ``session/load`` of 10,000 messages <= 0.5 s and linear (1x =
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 from _budget import report_budget
+from _wire import Server
 
 from pygent.agent.session import SessionStore
 
@@ -59,71 +59,25 @@ def test_load_1000_message_session(benchmark: Any, tmp_path: Path) -> None:
     )
 
 
-def _frame(payload: dict[str, Any]) -> bytes:
-    body = json.dumps(payload).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def _read_frame(stream: Any) -> dict[str, Any]:
-    length = None
-    while True:
-        line = stream.readline()
-        if not line:
-            raise EOFError("server closed stdout")
-        if line.strip() == b"":
-            if length is not None:
-                break
-            continue
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value)
-    assert length is not None
-    data: dict[str, Any] = json.loads(stream.read(length))
-    return data
-
-
 def _load_over_the_wire(root: Path, session_id: str, rounds: int) -> tuple[list[float], int]:
     """Seconds from sending ``session/load`` to its answer (every replayed frame read), per round."""
     env = dict(os.environ, PYGENT_LOG_DISABLED="1", PYGENT_MODEL="openai/fake-model")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pygent", "serve"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        cwd=root,
-        env=env,
-    )
-    assert process.stdin is not None and process.stdout is not None
-    stdin, stdout = process.stdin, process.stdout
-
-    def call(msg_id: int, method: str, params: dict[str, Any]) -> tuple[dict[str, Any], int]:
-        stdin.write(_frame({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params}))
-        stdin.flush()
-        notes = 0
-        while True:
-            frame = _read_frame(stdout)
-            if frame.get("id") == msg_id and "method" not in frame:
-                return frame, notes
-            notes += frame.get("method") == "pygent/session/update"
-
     times: list[float] = []
     notes = 0
-    try:
-        call(
-            1,
-            "initialize",
-            {"processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {}},
-        )
-        stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-        call(2, "pygent/session/list", {})  # the server is warm before timing
+
+    def count(message: dict[str, Any]) -> None:
+        nonlocal notes
+        notes += message.get("method") == "pygent/session/update"
+
+    with Server(root, env) as server:
+        server.initialize()
+        server.call(2, "pygent/session/list", {})  # the server is warm before timing
         for n in range(rounds):
+            notes = 0
             started = time.perf_counter()
-            answer, notes = call(10 + n, "pygent/session/load", {"sessionId": session_id})
+            answer = server.call(10 + n, "pygent/session/load", {"sessionId": session_id}, count)
             times.append(time.perf_counter() - started)
             assert "result" in answer, answer
-    finally:
-        stdin.close()
-        process.wait(timeout=60)
     return times, notes
 
 
