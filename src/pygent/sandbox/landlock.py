@@ -40,10 +40,13 @@ __all__ = [
     "LandlockError",
     "abi_version",
     "apply_policy",
+    "deny_network_sockets",
     "fs_write_rights",
     "main",
     "net_rights",
     "scope_rights",
+    "seccomp_program",
+    "seccomp_supported",
     "trampoline_args",
 ]
 
@@ -185,14 +188,19 @@ def _path_beneath(allowed: int, fd: int) -> bytes:
     return allowed.to_bytes(8, sys.byteorder) + fd.to_bytes(4, sys.byteorder, signed=True)
 
 
-def apply_policy(writable: Sequence[str], network: bool, abi: int | None = None) -> int:
+def apply_policy(
+    writable: Sequence[str], network: bool, abi: int | None = None, *, seccomp: bool | None = None
+) -> int:
     """Confine this process (and everything it will start) to the policy; returns the ABI used.
 
     Args:
         writable: Directories (or device files) beneath which writing stays allowed. Missing
             paths are skipped.
-        network: Keep TCP connect/bind allowed.
+        network: Keep network access. Without it, Landlock refuses TCP (ABI >= 4) and a
+            seccomp filter refuses every network socket (TCP and UDP, any ABI).
         abi: The ABI to assume (default: ask the kernel).
+        seccomp: Install the seccomp filter when ``network`` is off (default: when
+            :func:`seccomp_supported`; a filter the kernel then refuses raises).
 
     Raises:
         LandlockError: Landlock is unavailable or a step failed; nothing was restricted unless
@@ -227,7 +235,131 @@ def apply_policy(writable: Sequence[str], network: bool, abi: int | None = None)
             raise _fail("landlock_restrict_self")
     finally:
         os.close(ruleset)
+    if seccomp is None:
+        seccomp = seccomp_supported()
+    if not network and seccomp:
+        deny_network_sockets()
     return version
+
+
+# -- seccomp: no network sockets at all (Landlock's network rules cover TCP only) ---------------
+
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_EFAULT = 14
+_EACCES = 13
+_AF_UNIX = 1
+_AF_NETLINK = 16
+# Classic BPF opcodes: load a word of ``struct seccomp_data``, compare, jump, return.
+_LD_ABS = 0x20
+_JEQ = 0x15
+_JGE = 0x35
+_JA = 0x05
+_RET = 0x06
+_RET_ALLOW = 0x7FFF0000
+_RET_DENY = 0x00050000 | _EACCES  # SECCOMP_RET_ERRNO: "Permission denied", like Landlock's
+_X32_SYSCALL_BIT = 0x40000000
+
+#: ``uname -m`` -> (AUDIT_ARCH, socket, io_uring_setup, compat AUDIT_ARCH, compat syscalls to deny).
+#: The compat ABI (32-bit programs on a 64-bit kernel) has its own numbers, and i386's
+#: ``socketcall`` multiplexer hides the socket domain in memory, so it is denied whole.
+_SECCOMP_ARCHES: dict[str, tuple[int, int, int, int, tuple[int, ...]]] = {
+    "x86_64": (0xC000003E, 41, 425, 0x40000003, (102, 359, 425)),
+    "aarch64": (0xC00000B7, 198, 425, 0x40000028, (281, 425)),
+    "arm64": (0xC00000B7, 198, 425, 0x40000028, (281, 425)),
+    "riscv64": (0xC00000F3, 198, 425, 0, ()),
+}
+
+
+def seccomp_program(machine: str, little_endian: bool = sys.byteorder == "little") -> bytes | None:
+    """The seccomp filter that refuses network sockets, as ``struct sock_filter`` bytes.
+
+    ``socket()`` succeeds only for ``AF_UNIX`` (pipes between local programs) and
+    ``AF_NETLINK`` (the kernel's own interface and routing tables; it reaches no other host);
+    every other domain (``AF_INET``/``AF_INET6`` TCP *and UDP*, raw and packet sockets) fails
+    with ``EACCES``. ``io_uring_setup`` is refused too (io_uring can open sockets without
+    ``socket()``), and so are x32 system calls. None for an architecture this table lacks.
+    """
+    arch = _SECCOMP_ARCHES.get(machine)
+    if arch is None:
+        return None
+    native, nr_socket, nr_io_uring, compat, compat_denied = arch
+    domain = 16 if little_endian else 20  # the low half of seccomp_data.args[0]
+    # (opcode, jump-if-true label, jump-if-false label, constant); labels resolve below.
+    program: list[tuple[int, str | None, str | None, int]] = [
+        (_LD_ABS, None, None, 4),  # seccomp_data.arch
+        (_JEQ, None, "compat", native),
+        (_LD_ABS, None, None, 0),  # seccomp_data.nr
+    ]
+    if machine == "x86_64":
+        program.append((_JGE, "deny", None, _X32_SYSCALL_BIT))
+    program += [
+        (_JEQ, "deny", None, nr_io_uring),
+        (_JEQ, None, "allow", nr_socket),
+        (_LD_ABS, None, None, domain),
+        (_JEQ, "allow", None, _AF_UNIX),
+        (_JEQ, "allow", "deny", _AF_NETLINK),
+    ]
+    labels = {"compat": len(program)}
+    if compat:
+        program.append((_JEQ, None, "deny", compat))  # neither native nor compat: refuse
+        program.append((_LD_ABS, None, None, 0))
+        program += [(_JEQ, "deny", None, nr) for nr in compat_denied]
+        program.append((_JA, "allow", None, 0))
+    else:
+        program.append((_JA, "deny", None, 0))  # not the native architecture: refuse
+    labels["allow"] = len(program)
+    program.append((_RET, None, None, _RET_ALLOW))
+    labels["deny"] = len(program)
+    program.append((_RET, None, None, _RET_DENY))
+    out = bytearray()
+    for index, (code, true, false, k) in enumerate(program):
+        jt = labels[true] - index - 1 if true else 0
+        jf = labels[false] - index - 1 if false else 0
+        if code == _JA:  # an unconditional jump carries its offset in k
+            jt, k = 0, labels[true or "allow"] - index - 1
+        if little_endian:
+            out += code.to_bytes(2, "little") + bytes((jt, jf)) + k.to_bytes(4, "little")
+        else:
+            out += code.to_bytes(2, "big") + bytes((jt, jf)) + k.to_bytes(4, "big")
+    return bytes(out)
+
+
+def seccomp_supported() -> bool:
+    """Seccomp filters work here (Linux, a known architecture, ``CONFIG_SECCOMP_FILTER``).
+
+    The probe installs nothing: ``PR_SET_SECCOMP`` with a NULL filter fails with ``EFAULT``
+    exactly when filters are supported (``EINVAL`` when not).
+    """
+    if not sys.platform.startswith("linux") or os.uname().machine not in _SECCOMP_ARCHES:
+        return False
+    try:
+        libc = _libc()
+    except OSError:
+        return False
+    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, None, 0, 0) == 0:  # pragma: no cover
+        return True
+    return ctypes.get_errno() == _EFAULT
+
+
+def deny_network_sockets() -> None:
+    """Install :func:`seccomp_program` on this process (inherited by everything it starts).
+
+    ``PR_SET_NO_NEW_PRIVS`` must be set first (:func:`apply_policy` does).
+
+    Raises:
+        LandlockError: The architecture is unknown or the kernel refused the filter.
+    """
+    program = seccomp_program(os.uname().machine)
+    if program is None:
+        raise LandlockError(0, f"no seccomp filter for the {os.uname().machine} architecture")
+
+    class _Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
+    prog = _Prog(len(program) // 8, program)
+    if _libc().prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:
+        raise _fail("seccomp(SECCOMP_MODE_FILTER)")
 
 
 def trampoline_args(writable: Sequence[str], network: bool) -> list[str]:

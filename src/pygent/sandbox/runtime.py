@@ -39,7 +39,8 @@ class SandboxSupport:
         available: Commands can be confined.
         mechanism: ``Landlock ABI 7``, ``Seatbelt``, or ``""``.
         reason: Why not, when unavailable (``this kernel has no Landlock``).
-        network: Network access can be denied (Landlock ABI >= 4, Seatbelt).
+        network: Network access can be denied (a seccomp filter or Landlock ABI >= 4 on
+            Linux, Seatbelt on macOS).
     """
 
     available: bool
@@ -54,8 +55,17 @@ def _landlock_probe() -> int:
     return abi_version()
 
 
+def _seccomp_probe() -> bool:
+    from pygent.sandbox.landlock import seccomp_supported
+
+    return seccomp_supported()
+
+
 def _support(
-    platform: str, landlock_abi: Callable[[], int], seatbelt_exists: bool
+    platform: str,
+    landlock_abi: Callable[[], int],
+    seatbelt_exists: bool,
+    seccomp: Callable[[], bool] = _seccomp_probe,
 ) -> SandboxSupport:
     if platform.startswith("linux"):
         abi = landlock_abi()
@@ -65,7 +75,9 @@ def _support(
                 reason="this kernel has no Landlock (Linux 5.13 or newer with Landlock enabled "
                 "is needed)",
             )
-        return SandboxSupport(True, f"Landlock ABI {abi}", network=abi >= 4)
+        # Landlock's network rules cover TCP only; the seccomp filter refuses every network
+        # socket (UDP too), so network = false holds with seccomp at any ABI.
+        return SandboxSupport(True, f"Landlock ABI {abi}", network=seccomp() or abi >= 4)
     if platform == "darwin":
         if not seatbelt_exists:
             return SandboxSupport(False, reason="/usr/bin/sandbox-exec is missing")
@@ -76,7 +88,10 @@ def _support(
 
 
 def detect_support(
-    probe: Callable[[], int] | None = None, *, platform: str | None = None
+    probe: Callable[[], int] | None = None,
+    *,
+    platform: str | None = None,
+    seccomp: Callable[[], bool] | None = None,
 ) -> SandboxSupport:
     """What this machine offers; cached for the process unless ``probe``/``platform`` are given.
 
@@ -84,13 +99,17 @@ def detect_support(
         probe: Returns the Landlock ABI version (0: none). Tests inject one to simulate a kernel
             without Landlock; the default asks the running kernel.
         platform: ``sys.platform`` to assume.
+        seccomp: Whether seccomp filters work (default: ask the kernel).
     """
-    if probe is None and platform is None:
+    if probe is None and platform is None and seccomp is None:
         return _cached_support()
     from pygent.sandbox.seatbelt import SANDBOX_EXEC
 
     return _support(
-        platform or sys.platform, probe or _landlock_probe, os.path.exists(SANDBOX_EXEC)
+        platform or sys.platform,
+        probe or _landlock_probe,
+        os.path.exists(SANDBOX_EXEC),
+        seccomp or _seccomp_probe,
     )
 
 
@@ -137,7 +156,10 @@ class SandboxStatus:
             if self.network:
                 detail += ", network allowed"
             elif not self.support.network:
-                detail += ", network NOT confined: this kernel's Landlock predates ABI 4"
+                detail += (
+                    ", network NOT confined: no seccomp filters and this kernel's Landlock "
+                    "predates ABI 4"
+                )
             return f"{self.mode} ({detail})"
         if self.mode == "off":
             return "off (turned off in the settings; commands run unconfined)"

@@ -280,7 +280,7 @@ class SandboxSettings(_Section):
     )
     network: bool = Field(
         default=False,
-        description="Let confined commands open network connections (TCP connect and bind). Off by default; git_push and git_pull always have network.",
+        description="Let confined commands use the network (TCP, UDP). Off by default; git_push and git_pull always have network.",
     )
 
 
