@@ -338,7 +338,19 @@ async def test_message_for_text_only_frontends(project: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", [".pygent/config.toml", ".git/hooks/pre-commit", "sub/.git/config"]
+    "path",
+    [
+        ".pygent/config.toml",
+        ".git/hooks/pre-commit",
+        "sub/.git/config",
+        # Case-insensitive file systems (macOS, Windows) open .git for these; Windows also drops
+        # trailing dots and spaces from a name.
+        ".GIT/hooks/pre-commit",
+        ".Pygent/config.toml",
+        ".git./hooks/post-checkout",
+        ".git /hooks/post-checkout",
+        ".PYGENT. /config.toml",
+    ],
 )
 async def test_writes_to_protected_paths_ask_even_in_auto(project: Path, path: str) -> None:
     engine, ctx, port = make(

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from loguru import logger
 
 from pygent.edits.changes import ApplyResult, ChangeSet, CreateFile, TextChange
+from pygent.permissions.protected import is_protected
 from pygent.protocol.port import (
     ALLOW_ALWAYS,
     ALLOW_ONCE,
@@ -53,7 +54,6 @@ __all__ = [
 
 CANCELLED: PermissionOutcome = {"outcome": "cancelled"}
 _EDIT_OPTIONS = [ALLOW_ONCE, ALLOW_ALWAYS, REJECT_ONCE, REJECT_ALWAYS]
-_PROTECTED_DIRS = (".git", ".pygent")
 #: Seconds between ``terminal/output`` polls while a command runs (live output on the tool call).
 TERMINAL_POLL_SECONDS = 0.5
 
@@ -224,7 +224,7 @@ class AcpPort:
             parts = path.relative_to(self.workspace.root).parts
         except ValueError:
             parts = path.parts
-        return any(part in _PROTECTED_DIRS for part in parts)
+        return is_protected("/".join(parts))
 
     async def _review(self, change_set: ChangeSet, protected: list[Path]) -> ApplyResult | None:
         """The permission request with the diffs; None when approved, else the refusal."""

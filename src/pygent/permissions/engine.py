@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from pygent.errors import ConfigError
 from pygent.permissions.modes import mode_verdict, plan_refusal, validate_mode
+from pygent.permissions.protected import is_protected
 from pygent.permissions.rules import (
     SESSION_ORIGIN,
     CallSubject,
@@ -259,7 +260,7 @@ class PermissionEngine:
     def _names_protected(self, spec: ToolSpec, call: _Call) -> bool:
         """Every protected path of the call is matched by an allow rule that names it."""
         named = RuleSet(r for r in self.rules.allow if r.names_something)
-        paths = [p for p in call.subject.paths if _is_protected(p[0])]
+        paths = [p for p in call.subject.paths if is_protected(p[0])]
         only = CallSubject(tool=spec.name, paths=paths)
         return named.find_allow(spec, only) is not None
 
@@ -511,7 +512,7 @@ def sandbox_verdict(
         return None  # a path outside the workspace, or one only known when it runs
     for cmd in shell.commands:
         for word in [*cmd.argv, *(r.target for r in cmd.redirects)]:
-            if any(_is_protected(part.replace("\\", "/")) for part in word.split("=")):
+            if any(is_protected(part.replace("\\", "/")) for part in word.split("=")):
                 return None  # pygent's settings or git internals
     return "relax"
 
@@ -596,10 +597,6 @@ def _workspace_path(word: str, workspace: Workspace) -> bool:
         return False
 
 
-# Writing here could change what pygent may do (.pygent/config.toml) or run code (.git/hooks).
-_PROTECTED_DIRS = (".pygent", ".git")
-
-
 async def _private_target(spec: ToolSpec, args: dict[str, Any], call: _Call) -> str | None:
     """Why a network call's URL points at this machine or a private network, else None."""
     if call.risk is not ToolRisk.NETWORK or not spec.rule_arg:
@@ -617,11 +614,7 @@ def _protected_paths(call: _Call) -> list[str]:
     subject = call.subject
     if call.risk is not ToolRisk.WRITE:
         return []
-    return [forms[0] for forms in subject.paths if _is_protected(forms[0])]
-
-
-def _is_protected(path: str) -> bool:
-    return any(part in _PROTECTED_DIRS for part in path.split("/"))
+    return [forms[0] for forms in subject.paths if is_protected(forms[0])]
 
 
 def _path_forms(value: str, workspace: Workspace) -> tuple[str, ...]:
