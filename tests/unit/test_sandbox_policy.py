@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from click.testing import CliRunner
@@ -455,7 +456,7 @@ def test_a_workspace_containing_home_is_logged_as_a_weak_sandbox(isolated_home: 
 
 def _run_bpf(program: bytes, arch: int, nr: int, arg0: int, little: bool = True) -> int:
     """A classic-BPF interpreter for the opcodes the filter uses, over one ``seccomp_data``."""
-    order = "little" if little else "big"
+    order: Literal["little", "big"] = "little" if little else "big"
     data = (
         nr.to_bytes(4, order)
         + arch.to_bytes(4, order)
