@@ -66,7 +66,7 @@ def test_set_value_creates_missing_file_and_dirs(tmp_path: Path) -> None:
         ("nosuch.key", "x", "Unknown setting"),
         ("llm.max_tokens", "lots", "an integer"),
         ("permissions.mode", "yolo", "one of"),
-        ("llm.temperature", 9.0, "less than or equal to 2"),
+        ("llm.temperature", 9.0, "must be at most 2.0, but found 9.0"),
         ("logging.enabled", "maybe", "true or false"),
     ],
 )

@@ -179,7 +179,8 @@ def init(force: bool, project: bool) -> None:
     click.echo(f"Wrote {path}")
 
 
-@config.command("set")
+# A negative number (`config set llm.temperature -1`) is a value, not an unknown option.
+@config.command("set", context_settings={"ignore_unknown_options": True})
 @click.argument("key")
 @click.argument("value")
 @click.option("--project", is_flag=True, help="Write to the project's .pygent/config.toml.")

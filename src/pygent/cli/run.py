@@ -358,7 +358,7 @@ def run_prompt(
             }
             out.write(json.dumps(result_line, default=str) + "\n")
             out.flush()
-        return _fail(str(exc), err)
+        return _fail(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, err)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         return _fail(f"{exc.strerror or exc}{where}.", err)

@@ -21,7 +21,9 @@ from pygent.settings.loader import (
     _sections,
     describe_type,
     field_for_key,
+    layer_problems,
     parse_toml_text,
+    problems_error,
     read_config_text,
     validate_layer,
 )
@@ -100,9 +102,12 @@ def _load_document(path: Path) -> Any:
     from tomlkit.exceptions import ParseError
 
     text = read_config_text(path) or ""
+    # The same parser as loading (tomllib) reports a syntax error, so `pygent run` and
+    # `pygent config set` name the same line and column for the same broken file.
+    parse_toml_text(text, path)
     try:
         return tomlkit.parse(text)
-    except ParseError as exc:
+    except ParseError as exc:  # pragma: no cover - tomllib accepted the text
         raise ConfigError(
             f"Invalid TOML in {path}:{exc.line}:{exc.col} (line {exc.line}, column {exc.col}).",
             "Fix the syntax first (e.g. with `pygent config edit`).",
@@ -145,6 +150,26 @@ def _save_document(path: Path, doc: Any) -> None:
         raise ConfigError(exc.message, f"Nothing was changed in {path}.", exc.data) from None
 
 
+def check_new_values(values: dict[str, Any], path: Path) -> None:
+    """Check values about to be written on their own, before the file is read.
+
+    A bad value is then reported as given (``permissions.mode must be one of ...``) rather
+    than at a line of a file that does not hold it yet.
+
+    Raises:
+        ConfigError: An unknown key or a bad value; the hint says nothing was changed.
+    """
+    nested: dict[str, dict[str, Any]] = {}
+    for dotted_key, value in values.items():
+        field_for_key(dotted_key)
+        section, _, leaf = dotted_key.partition(".")
+        nested.setdefault(section, {})[leaf] = _plain(value)
+    problems = layer_problems(nested, strict=False)
+    if problems:
+        error = problems_error(problems, "")
+        raise ConfigError(error.message, f"Nothing was changed in {path}.", error.data)
+
+
 def set_value(path: Path, dotted_key: str, value: Any) -> None:
     """Set ``dotted_key`` (e.g. ``llm.model``) to ``value`` in the TOML file at ``path``.
 
@@ -154,7 +179,7 @@ def set_value(path: Path, dotted_key: str, value: Any) -> None:
         ConfigError: Unknown key (with a suggestion), a value of the wrong type, or an
             unreadable/broken file. The file is left unchanged.
     """
-    field_for_key(dotted_key)
+    check_new_values({dotted_key: value}, path)
     doc = _load_document(path)
     section, _, leaf = dotted_key.partition(".")
     table = _section_table(doc, section)
@@ -171,6 +196,7 @@ def set_values(path: Path, values: dict[str, Any]) -> None:
         ConfigError: An unknown key, a wrong value, or an unreadable/broken file. The file is
             left unchanged (all or nothing).
     """
+    check_new_values({key: value for key, value in values.items() if value is not None}, path)
     for dotted_key in values:
         field_for_key(dotted_key)
     doc = _load_document(path)

@@ -13,7 +13,7 @@ import difflib
 import os
 import re
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
@@ -28,11 +28,14 @@ __all__ = [
     "ENV_VARS",
     "Layer",
     "LoadedSettings",
+    "Problem",
     "all_keys",
     "field_for_key",
     "find_project_config_path",
+    "layer_problems",
     "load_layers",
     "load_settings",
+    "problems_error",
     "provider_env_vars",
     "provider_of",
     "read_toml_file",
@@ -178,12 +181,16 @@ def field_for_key(dotted_key: str) -> Any:
     """
     section, _, leaf = dotted_key.partition(".")
     model = _sections().get(section)
-    if model is None or leaf not in model.model_fields or "." in leaf:
+    if model is not None and not leaf:
+        keys = ", ".join(f"{section}.{name}" for name in model.model_fields)
         raise ConfigError(
-            f"Unknown setting {dotted_key!r}.",
-            _suggest_hint(dotted_key) + " `pygent config show` lists every setting.",
+            f"{section!r} is a table of settings, not a single setting.",
+            f"Set one of its keys: {keys}.",
             {"key": dotted_key},
         )
+    if model is None or leaf not in model.model_fields or "." in leaf:
+        hint = f"{_suggest_hint(dotted_key)} `pygent config show` lists every setting."
+        raise ConfigError(f"Unknown setting {dotted_key!r}.", hint.strip(), {"key": dotted_key})
     return model.model_fields[leaf]
 
 
@@ -405,33 +412,62 @@ def _where(source: str, text: str | None, dotted_key: str) -> str:
     return f"{source}, line {line}" if line is not None else source
 
 
-def _walk_unknown(data: Mapping[str, Any], source: str, text: str | None = None) -> None:
+def _located(where: str, message: str) -> str:
+    return f"{where}: {message}" if where else message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in a settings layer.
+
+    Attributes:
+        key: The dotted key it concerns (``llm.timeout``).
+        line: The 1-based line of the key in the file, when known.
+        message: What is wrong, without the file and line (``llm.timeout must be a number ...``).
+        suggestion: A short fix, e.g. ``Did you mean 'llm.num_retries'?`` (may be empty).
+        valid: The valid keys around it, for an unknown key (may be empty).
+    """
+
+    key: str
+    line: int | None
+    message: str
+    suggestion: str = ""
+    valid: str = ""
+
+
+def _unknown_key_problems(data: Mapping[str, Any], text: str | None) -> list[Problem]:
     sections = _sections()
+    problems: list[Problem] = []
     for key, value in data.items():
         if key not in sections:
-            raise ConfigError(
-                f"{_where(source, text, key)}: unknown key {key!r}.",
-                (_suggest_hint(key) + " Valid sections: " + ", ".join(sections) + ".").strip(),
-                {"key": key},
+            problems.append(
+                Problem(
+                    key,
+                    key_line(text, key) if text is not None else None,
+                    f"unknown key {key!r}.",
+                    _suggest_hint(key),
+                    "Valid sections: " + ", ".join(sections) + ".",
+                )
             )
+            continue
         if not isinstance(value, Mapping):
-            continue  # reported as a type error below
+            continue  # reported as a type error by the schema
         model = sections[key]
         if model.model_config.get("extra") == "allow":
             continue  # [plugins]: each plugin validates its own table
         for leaf in value:
             if leaf not in model.model_fields:
                 dotted = f"{key}.{leaf}"
-                raise ConfigError(
-                    f"{_where(source, text, dotted)}: unknown key {dotted!r}.",
-                    (
-                        _suggest_hint(dotted)
-                        + f" Valid keys in [{key}]: "
-                        + ", ".join(model.model_fields)
-                        + "."
-                    ).strip(),
-                    {"key": dotted},
+                problems.append(
+                    Problem(
+                        dotted,
+                        key_line(text, dotted) if text is not None else None,
+                        f"unknown key {dotted!r}.",
+                        _suggest_hint(dotted),
+                        f"Valid keys in [{key}]: " + ", ".join(model.model_fields) + ".",
+                    )
                 )
+    return problems
 
 
 _TYPE_ERRORS = {
@@ -448,6 +484,15 @@ _TYPE_ERRORS = {
     "dict_type",
     "literal_error",
     "model_attributes_type",
+}
+
+
+#: pydantic's bound errors -> (the context key holding the bound, how to say it).
+_BOUND_ERRORS: dict[str, tuple[str, str]] = {
+    "greater_than": ("gt", "greater than"),
+    "greater_than_equal": ("ge", "at least"),
+    "less_than": ("lt", "less than"),
+    "less_than_equal": ("le", "at most"),
 }
 
 
@@ -479,6 +524,109 @@ def _annotation_for(loc: tuple[Any, ...]) -> Any:
     return info.annotation
 
 
+def _schema_problem(
+    error: Mapping[str, Any], key_names: Mapping[str, str] | None, text: str | None
+) -> Problem:
+    """A pydantic error as a :class:`Problem` a person can act on."""
+    loc = tuple(error["loc"])
+    dotted = ".".join(str(part) for part in loc)
+    value = error.get("input")
+    name = (key_names or {}).get(dotted, dotted)
+    line_key = ".".join(str(part) for part in loc[:2])
+    line = key_line(text, line_key) if text is not None else None
+    valid = ""
+    if error["type"] == "extra_forbidden":
+        message = f"unknown key {dotted!r}."
+        model = _annotation_for(loc[:-1])
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            valid = "Valid keys: " + ", ".join(model.model_fields) + "."
+        line = key_line(text, dotted) if text is not None else None
+    elif error["type"] == "value_error":
+        detail = str(error["msg"]).removeprefix("Value error, ")
+        message = f"{name} is invalid: {detail}."
+    elif error["type"] in _BOUND_ERRORS:
+        bound = (error.get("ctx") or {}).get(_BOUND_ERRORS[error["type"]][0])
+        message = f"{name} must be {_BOUND_ERRORS[error['type']][1]} {bound}, but found {value!r}."
+    elif error["type"] in _TYPE_ERRORS:
+        expected = describe_type(_annotation_for(loc))
+        message = f"{name} must be {expected}, but found {value!r} ({_toml_type(value)})."
+    else:
+        detail = str(error["msg"])
+        detail = detail[0].lower() + detail[1:] if detail else detail
+        message = f"{name} is invalid: {detail}, but found {value!r}."
+    return Problem(dotted, line, message, valid=valid)
+
+
+def layer_problems(
+    data: Mapping[str, Any],
+    *,
+    strict: bool = True,
+    key_names: Mapping[str, str] | None = None,
+    text: str | None = None,
+) -> list[Problem]:
+    """Everything wrong in one layer's raw values, in file order (empty when it is valid).
+
+    Args:
+        data: The layer's nested values (e.g. a parsed TOML file).
+        strict: Reject values of the wrong type instead of converting them (files: True).
+        key_names: Dotted key -> the name a person used for it (an environment variable).
+        text: The file's text, to name the line of each problem.
+    """
+    problems = _unknown_key_problems(data, text)
+    reported = {problem.key for problem in problems}
+    try:
+        Settings.model_validate(dict(data), strict=strict)
+    except ValidationError as exc:
+        for error in exc.errors():
+            dotted = ".".join(str(part) for part in error["loc"])
+            if error["type"] == "extra_forbidden" and dotted in reported:
+                continue  # already reported with a suggestion
+            problems.append(_schema_problem(error, key_names, text))
+    # File order; problems without a line (nested tables) keep their order at the end.
+    return sorted(problems, key=lambda p: p.line if p.line is not None else sys.maxsize)
+
+
+def problems_error(
+    problems: list[Problem], source: str, *, key_names: Mapping[str, str] | None = None
+) -> ConfigError:
+    """One :class:`ConfigError` that reports every problem of a layer.
+
+    Args:
+        problems: What :func:`layer_problems` found (at least one).
+        source: The layer's name in messages: a file path, ``environment``, or ``""`` for a
+            value given on the command line (no location is printed then).
+        key_names: Set for the environment layer (the hint then says to change the variables).
+    """
+    data: dict[str, Any] = {
+        "key": problems[0].key,
+        "source": source,
+        "problems": [
+            {"key": p.key, "line": p.line, "message": p.message, "suggestion": p.suggestion}
+            for p in problems
+        ],
+    }
+    if len(problems) == 1:
+        (problem,) = problems
+        where = f"{source}, line {problem.line}" if problem.line is not None else source
+        if problem.suggestion or problem.valid:
+            hint = f"{problem.suggestion} {problem.valid}".strip()
+        elif key_names is not None:
+            hint = "Change or unset that variable and try again."
+        else:
+            hint = f"Fix it in {source}." if source else ""
+        return ConfigError(_located(where, problem.message), hint, data)
+    lines = [f"{source or 'The settings'} has {len(problems)} problems:"]
+    for problem in problems:
+        where = f"line {problem.line}" if problem.line is not None else ""
+        detail = f"{problem.message} {problem.suggestion or problem.valid}".strip()
+        lines.append("  " + _located(where, detail))
+    if key_names is not None:
+        hint = "Change or unset those variables and try again."
+    else:
+        hint = f"Fix them in {source}." if source else "Fix them and try again."
+    return ConfigError("\n".join(lines), hint, data)
+
+
 def validate_layer(
     data: Mapping[str, Any],
     source: str,
@@ -491,7 +639,8 @@ def validate_layer(
 
     Args:
         data: The layer's nested values (e.g. a parsed TOML file).
-        source: What to call the layer in messages (a file path, "environment").
+        source: What to call the layer in messages (a file path, "environment"; ``""`` names
+            no place, for a single value given on the command line).
         strict: Reject values of the wrong type instead of converting them (files: True).
         key_names: Dotted key -> the name a person used for it (an environment variable).
         text: The file's text, to name the line of a bad key.
@@ -500,43 +649,13 @@ def validate_layer(
         Settings built from defaults plus this layer alone.
 
     Raises:
-        ConfigError: An unknown key (with the closest valid key), or a wrong type or value
-            (naming the key, the expected type and the value found).
+        ConfigError: Every unknown key (with the closest valid key) and every wrong type or
+            value (naming the key, the expected type and the value found), in one message.
     """
-    _walk_unknown(data, source, text)
-    try:
-        return Settings.model_validate(dict(data), strict=strict)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = tuple(error["loc"])
-        dotted = ".".join(str(part) for part in loc)
-        value = error.get("input")
-        name = (key_names or {}).get(dotted, dotted)
-        where = _where(source, text, ".".join(str(part) for part in loc[:2]))
-        if error["type"] == "extra_forbidden":
-            message = f"{_where(source, text, dotted)}: unknown key {dotted!r}."
-            valid = _annotation_for(loc[:-1])
-            if isinstance(valid, type) and issubclass(valid, BaseModel):
-                message += " Valid keys: " + ", ".join(valid.model_fields) + "."
-        elif error["type"] == "value_error":
-            detail = str(error["msg"]).removeprefix("Value error, ")
-            message = f"{where}: {name} is invalid: {detail}."
-        elif error["type"] in _TYPE_ERRORS:
-            expected = describe_type(_annotation_for(loc))
-            message = (
-                f"{where}: {name} must be {expected}, but found {value!r} ({_toml_type(value)})."
-            )
-        else:
-            detail = error["msg"]
-            detail = detail[0].lower() + detail[1:] if detail else detail
-            message = f"{where}: {name} is invalid: {detail}, but found {value!r}."
-        raise ConfigError(
-            message,
-            f"Fix it in {source}."
-            if key_names is None
-            else "Change or unset that variable and try again.",
-            {"key": dotted, "source": source},
-        ) from None
+    problems = layer_problems(data, strict=strict, key_names=key_names, text=text)
+    if problems:
+        raise problems_error(problems, source, key_names=key_names)
+    return Settings.model_validate(dict(data), strict=strict)
 
 
 # --------------------------------------------------------------------------- layers
@@ -658,20 +777,39 @@ def load_layers(
     cwd = (cwd or Path.cwd()).resolve()
     environ = os.environ if environ is None else environ
     layers: list[Layer] = []
+    # Every broken layer is reported at once: fixing the user file should not reveal, only
+    # then, a broken project file or variable.
+    errors: list[ConfigError] = []
+
+    def add(make: Callable[[], Layer | None]) -> None:
+        try:
+            layer = make()
+        except ConfigError as exc:
+            errors.append(exc)
+        else:
+            if layer is not None:
+                layers.append(layer)
 
     user_file = paths.user_config_file()
     if user_file.exists() or user_file.is_symlink():
-        layers.append(_file_layer("user", user_file))
+        add(lambda: _file_layer("user", user_file))
 
     project_file = find_project_config_path(cwd)
     if project_file is not None and project_file.resolve() == user_file.resolve():
         project_file = None
     if project_file is not None:
-        layers.append(_file_layer("project", project_file))
+        found = project_file
+        add(lambda: _file_layer("project", found))
 
-    env_layer = _env_layer(environ)
-    if env_layer is not None:
-        layers.append(env_layer)
+    add(lambda: _env_layer(environ))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigError(
+            "\n".join(error.message for error in errors),
+            " ".join(dict.fromkeys(error.hint for error in errors if error.hint)),
+            {"errors": [error.to_dict() for error in errors]},
+        )
 
     if overrides:
         flag_data: dict[str, Any] = {}
