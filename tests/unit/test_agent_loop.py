@@ -367,6 +367,32 @@ async def test_manual_compaction(
     assert await h2.agent.compact(h2.session) is False
 
 
+async def test_compaction_is_logged_with_message_counts(
+    fake_llm: FakeLLMThread, fake_settings: Settings, root: Path
+) -> None:
+    from loguru import logger
+
+    h = Harness(fake_settings, root, context_window=4_000)
+    h.session.extend(_long_history(8))
+    before = len(h.session.messages)
+    fake_llm.script(
+        [{"match": f"^{SUMMARY_REQUEST}", "respond": {"text": "SUMMARY"}}, {"text": "ok"}]
+    )
+    lines: list[str] = []
+    sink = logger.add(lambda message: lines.append(str(message)), level="INFO", format="{message}")
+    try:
+        turn, _ = await h.run("more")
+    finally:
+        logger.remove(sink)
+    assert turn.stop_reason == "end_turn"
+    start = [line for line in lines if line.startswith("compaction start: ")]
+    done = [line for line in lines if line.startswith("compaction done: ")]
+    assert len(start) == 1 and f"messages={before + 1} window=4000" in start[0]
+    assert len(done) == 1 and f"messages {before + 1} -> " in done[0]
+    # The summary request is an LLM request of its own, logged like the others.
+    assert len([line for line in lines if line.startswith("LLM request: ")]) == 2
+
+
 async def test_crashed_session_history_is_repaired_in_the_request(
     fake_llm: FakeLLMThread, fake_settings: Settings, root: Path
 ) -> None:

@@ -39,6 +39,7 @@ import os
 import random
 import re
 import threading
+import time
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -739,15 +740,28 @@ async def stream_completion(
         PygentError: ``no_api_key`` before any request, ``auth_failed``, ``model_not_found``,
             ``context_overflow``, ``rate_limited`` / ``network`` / ``llm_error`` after the retries.
     """
+    from loguru import logger
+
     key = api_key if api_key is not None else check_api_key(settings)
     model = settings.llm.model
     backend = await prepare_backend(settings)
     total = settings.llm.num_retries
     open_response = _opener(settings, backend, messages, tools, key)
+    # INFO: the request in one line (never its content); DEBUG: its size.
+    logger.info(
+        "LLM request: model={} backend={} messages={} tools={}",
+        model,
+        backend,
+        len(messages),
+        len(tools or ()),
+    )
+    logger.debug("LLM request size: {} characters of messages", _payload_chars(messages))
     attempt = 0
     while True:
         shown = False
         response: Any = None
+        started = time.perf_counter()
+        first_chunk: float | None = None
         try:
             response = await open_response()
             assembler = _Assembler()
@@ -757,6 +771,8 @@ async def stream_completion(
             loop = asyncio.get_running_loop()
             yielded = loop.time()
             async for chunk in response:
+                if first_chunk is None:
+                    first_chunk = time.perf_counter()
                 if loop.time() - yielded >= STREAM_YIELD_SECONDS:
                     # A fast stream is read from an already-filled buffer without ever
                     # suspending: let the consumer (the server sending updates, a cancel
@@ -796,6 +812,17 @@ async def stream_completion(
                 finish = "tool_calls" if assembler.calls else "stop"
             if finish == "tool_calls" and not assembler.calls:
                 finish = "stop"
+            logger.info(
+                "LLM response: model={} stop={} tool_calls={} latency={:.0f} ms "
+                "first_chunk={} tokens_in={} tokens_out={}",
+                model,
+                finish,
+                len(assembler.calls),
+                (time.perf_counter() - started) * 1000,
+                f"{(first_chunk - started) * 1000:.0f} ms" if first_chunk is not None else "-",
+                usage.prompt_tokens if usage is not None else "?",
+                usage.completion_tokens if usage is not None else "?",
+            )
             yield FinishEvent(finish)
             return
         except (asyncio.CancelledError, GeneratorExit):
@@ -807,6 +834,7 @@ async def stream_completion(
                 await _close_stream(response)
             kind = _classify(exc)
             if kind == "refusal":
+                logger.info("LLM response: model={} stop=content_filter (refused)", model)
                 yield FinishEvent("content_filter")
                 return
             if kind not in _RETRYABLE or attempt >= total or shown:
@@ -816,11 +844,43 @@ async def stream_completion(
                         "the connection dropped in the middle of the answer"
                     )
                 error.data.setdefault("attempts", attempt + 1)
+                logger.error(
+                    "LLM request failed: model={} code={} attempts={} after {:.0f} ms: {}",
+                    model,
+                    error.code,
+                    attempt + 1,
+                    (time.perf_counter() - started) * 1000,
+                    error.message,
+                )
                 raise error from None
             attempt += 1
             delay = backoff_delay(attempt, _retry_after(exc))
+            logger.warning(
+                "LLM request retry {} of {} in {:.1f} s: model={} reason={}",
+                attempt,
+                total,
+                delay,
+                model,
+                kind,
+            )
             yield RetryNotice(_retry_message(kind, delay, attempt, total), delay, attempt, kind)
             await sleep(delay)
+
+
+def _payload_chars(messages: list[dict[str, Any]]) -> int:
+    """Characters of the messages' text (a size for the log, not a token count)."""
+    total = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            total += len(content)
+        elif isinstance(content, list):
+            total += sum(
+                len(str(part.get("text", ""))) for part in content if isinstance(part, dict)
+            )
+        for call in message.get("tool_calls") or ():
+            total += len(str((call.get("function") or {}).get("arguments", "")))
+    return total
 
 
 def _opener(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -185,6 +186,7 @@ class Turn:
         self._partial_text: list[str] = []
         self._calls: _CallState | None = None
         self._user_appended = False
+        self._tool_calls = 0
         from pygent.telemetry import TurnRecorder
 
         self.telemetry = TurnRecorder(agent.settings)
@@ -269,6 +271,18 @@ class Turn:
         self.emit(updates.usage_update(self.usage))
 
     async def _run(self) -> None:
+        from loguru import logger
+
+        session_id = str(getattr(self._session, "id", "")) or "-"
+        settings = self._agent.settings
+        started = time.perf_counter()
+        logger.info(
+            "turn start: session={} model={} mode={} history={} messages",
+            session_id,
+            settings.llm.model,
+            settings.permissions.mode,
+            len(self._session.messages),
+        )
         try:
             if self._cancel_requested:
                 raise asyncio.CancelledError
@@ -281,9 +295,8 @@ class Turn:
                 f"[interrupted: {exc.message}]", f"Not run: the turn stopped ({exc.message})"
             )
             self.error = exc
+            logger.error("turn failed: session={} code={}: {}", session_id, exc.code, exc.message)
         except Exception as exc:
-            from loguru import logger
-
             logger.opt(exception=exc).error("agent turn crashed")
             self._settle(
                 "[interrupted: internal error]", "Not run: the turn stopped (internal error)."
@@ -294,6 +307,18 @@ class Turn:
                 "This is a bug in pygent; `pygent report` bundles the logs for a report.",
             )
         finally:
+            usage = self._usage.as_dict()
+            logger.info(
+                "turn end: session={} stop={} requests={} tools={} duration={:.0f} ms "
+                "tokens_in={} tokens_out={}",
+                session_id,
+                self.stop_reason or (self.error.code if self.error else "error"),
+                self.telemetry.requests,
+                self._tool_calls,
+                (time.perf_counter() - started) * 1000,
+                usage.get("inputTokens", 0),
+                usage.get("outputTokens", 0),
+            )
             self.telemetry.finish(self.stop_reason, self.error.code if self.error else None)
             self._queue.put_nowait(_END)
 
@@ -729,7 +754,24 @@ class Agent:
             emit=turn.emit,
         )
         gate = _StartNotice(self.gate, turn.emit)
+        from loguru import logger
+
+        turn._tool_calls += 1
+        # Arguments can hold anything the model saw: DEBUG only, capped (and redacted at the sink).
+        logger.debug(
+            "tool call {} {}: arguments {}", call.name, call.id, _log_excerpt(call.arguments)
+        )
         result: ToolResult = await dispatch(self.registry, call.name, call.arguments, ctx, gate)
+        logger.info(
+            "tool call {}: {} in {:.1f} ms",
+            call.name,
+            "ok" if not result.is_error else "failed",
+            result.duration_ms,
+        )
+        if result.is_error:
+            logger.debug(
+                "tool call {} {} failed: {}", call.name, call.id, _log_excerpt(result.text)
+            )
         turn.telemetry.tool(
             call.name, "error" if result.is_error else "ok", result.duration_ms / 1000
         )
@@ -789,11 +831,25 @@ class Agent:
                         turn.emit(updates.notice(event.message, "warning"))
             return "".join(parts)
 
+        from loguru import logger
+
+        before = len(session.messages)
+        session_id = str(getattr(session, "id", "")) or "-"
+        logger.info(
+            "compaction start: session={} messages={} window={}",
+            session_id,
+            before,
+            self.context_window,
+        )
         compacted = await compact_history(
             self.settings, list(session.messages), self.context_window, summarize
         )
         if compacted is None:
+            logger.info("compaction: session={} had nothing to compact", session_id)
             return False
+        logger.info(
+            "compaction done: session={} messages {} -> {}", session_id, before, len(compacted)
+        )
         replace = getattr(session, "replace_history", None)
         if callable(replace):
             replace(compacted)
@@ -821,6 +877,19 @@ class Agent:
 
         text = cap_output(text, ATTACHMENT_CHARS, f"read {shown} with read_file to see the rest")
         return f"Attached file `{shown}`:\n{_fence(text)}"
+
+
+#: Characters of tool arguments or results a DEBUG log line shows.
+LOG_EXCERPT_CHARS = 2_000
+
+
+def _log_excerpt(value: Any) -> str:
+    """``value`` as one log line: JSON for structures, capped at :data:`LOG_EXCERPT_CHARS`."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    text = text.replace("\n", "\\n")
+    if len(text) <= LOG_EXCERPT_CHARS:
+        return text
+    return f"{text[:LOG_EXCERPT_CHARS]}... ({len(text)} characters)"
 
 
 def valid_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:

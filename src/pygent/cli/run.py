@@ -292,6 +292,18 @@ def run_prompt(
             overrides["sandbox"] = {"mode": sandbox}
         settings = load_settings(cwd, overrides)
         _setup_logging(settings)
+        from loguru import logger
+
+        from pygent import __version__
+
+        logger.info(
+            "pygent {} run: cwd={} model={} mode={} json={}",
+            __version__,
+            cwd,
+            settings.llm.model,
+            settings.permissions.mode,
+            as_json,
+        )
         from pygent.sandbox.runtime import sandbox_status
 
         sandboxing = sandbox_status(settings)
@@ -320,6 +332,9 @@ def run_prompt(
         try:
             if continuing:
                 session = store.load(session.id)  # what the last holder wrote, under the lock
+                logger.info(
+                    "session resume: {} with {} messages", session.id, len(session.messages)
+                )
             if session.model != settings.llm.model:
                 # The settings (flags > environment > config) choose the model; the session
                 # records it.

@@ -402,6 +402,9 @@ class SessionStore:
         _append_bytes(path, _dumps(header))
         with contextlib.suppress(OSError):  # O_CREAT's mode is subject to umask; be explicit
             os.chmod(path, 0o600)
+        from loguru import logger
+
+        logger.info("session start: {} model={} file={}", session_id, model, path)
         return Session(
             id=session_id,
             path=path,
