@@ -224,6 +224,30 @@ def test_init_options_invalid_values_fall_back_with_warnings() -> None:
 
 
 @pytest.mark.parametrize(
+    ("sent", "can_show", "expected"),
+    [
+        (True, True, True),
+        (False, True, False),  # the editor's choice wins over ui.follow_agent
+        (None, True, None),  # not sent: ui.follow_agent decides
+        (None, False, False),  # an editor that cannot show documents is never asked to
+        (True, False, True),  # asked for explicitly: the editor knows what it supports
+    ],
+)
+def test_follow_agent_comes_from_the_editor_else_the_setting(
+    sent: bool | None, can_show: bool, expected: bool | None
+) -> None:
+    from pygent.server.server import _follow_agent
+
+    raw = {} if sent is None else {"followAgent": sent}
+    options, warnings = wire.parse_init_options(raw)
+    features = wire.client_features(
+        {"capabilities": {"window": {"showDocument": {"support": can_show}}}}
+    )
+    assert warnings == []
+    assert _follow_agent(options, features) is expected
+
+
+@pytest.mark.parametrize(
     ("method", "params", "message"),
     [
         (

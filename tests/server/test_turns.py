@@ -350,6 +350,30 @@ async def test_follow_agent_shows_edited_documents_without_focus(
     assert shown == [{"uri": (workspace / "util.py").as_uri(), "takeFocus": False}]
 
 
+async def test_follow_agent_setting_applies_when_the_editor_does_not_say(
+    make_client: ClientFactory, fake_llm: FakeLLMThread, workspace: Path
+) -> None:
+    from pygent.settings import paths
+
+    user_config = paths.user_config_file()
+    user_config.parent.mkdir(parents=True, exist_ok=True)
+    user_config.write_text("[ui]\nfollow_agent = true\n", encoding="utf-8")
+    shown: list[dict[str, Any]] = []
+    asked_to_show = asyncio.Event()
+
+    def show_document(params: dict[str, Any]) -> dict[str, Any]:
+        shown.append(params)
+        asked_to_show.set()
+        return {"success": True}
+
+    fake_llm.script([EDIT_CALL, {"text": "Done."}])
+    client = await make_client(show_document=show_document)  # no followAgent option
+    session_id = await wait(client.new_session())
+    await run_prompt(client, session_id, "add a docstring")
+    await wait(asked_to_show.wait(), 60)
+    assert shown == [{"uri": (workspace / "util.py").as_uri(), "takeFocus": False}]
+
+
 async def test_cancel_from_the_progress_ui(
     make_client: ClientFactory, fake_llm: FakeLLMThread
 ) -> None:

@@ -74,13 +74,14 @@ class InitOptions:
         model: Overrides ``llm.model`` for this server.
         permission_mode: Overrides ``permissions.mode`` (``ask``, ``auto-edit``, ``plan``, ``auto``).
         log_level: Overrides ``logging.level``.
-        follow_agent: Send ``window/showDocument`` (``takeFocus: false``) for every edited file.
+        follow_agent: Send ``window/showDocument`` (``takeFocus: false``) for every edited file;
+            None when the editor did not say (the ``ui.follow_agent`` setting decides then).
     """
 
     model: str | None = None
     permission_mode: str | None = None
     log_level: str | None = None
-    follow_agent: bool = False
+    follow_agent: bool | None = None
 
     def settings_overrides(self) -> dict[str, Any]:
         """The options as a nested settings-override dict for ``load_settings``."""
@@ -125,10 +126,10 @@ def parse_init_options(raw: Any) -> tuple[InitOptions, list[str]]:
             f"initializationOptions.logLevel {level!r} is not one of {', '.join(_LEVELS)}; ignored it."
         )
         level = None
-    follow = raw.get("followAgent", False)
-    if not isinstance(follow, bool):
+    follow = raw.get("followAgent")
+    if follow is not None and not isinstance(follow, bool):
         warnings.append("initializationOptions.followAgent must be true or false; ignored it.")
-        follow = False
+        follow = None
     known = {"model", "permissionMode", "logLevel", "followAgent"}
     unknown = sorted(set(raw) - known)
     if unknown:

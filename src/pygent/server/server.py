@@ -94,7 +94,7 @@ class PygentServer:
             self.root,
             self.ready,
             self._validate,
-            follow_agent=self.options.follow_agent,
+            follow_agent=_follow_agent(self.options, self.features),
         )
         self.turns = TurnRunner(self, self.sessions, self._turn_ready, self._validate)
         self.commands = CommandAdapter(self, self.sessions, self.turns)
@@ -438,3 +438,11 @@ def serve(
         return asyncio.run(main())
     except KeyboardInterrupt:
         return 0
+
+
+def _follow_agent(options: wire.InitOptions, features: wire.ClientFeatures) -> bool | None:
+    """``followAgent`` as the editor sent it; else None (``ui.follow_agent`` decides), but only
+    for an editor that can show documents."""
+    if options.follow_agent is not None:
+        return options.follow_agent
+    return None if features.show_document else False

@@ -84,7 +84,8 @@ class SessionRegistry:
         root: The first workspace root (default ``cwd``).
         settings: Loads the settings.
         validate: Validates params.
-        follow_agent: Whether ports send ``window/showDocument`` for edited files.
+        follow_agent: Whether ports send ``window/showDocument`` for edited files; None: as
+            the ``ui.follow_agent`` setting says.
     """
 
     def __init__(
@@ -96,7 +97,7 @@ class SessionRegistry:
         settings: SettingsSource,
         validate: Validator,
         *,
-        follow_agent: bool = False,
+        follow_agent: bool | None = False,
     ) -> None:
         self._conn = connection
         self._writer = writer
@@ -159,7 +160,10 @@ class SessionRegistry:
 
     def _add(self, session: Session, store: SessionStore, settings: Settings) -> SessionState:
         workspace = self._workspace_for(Path(session.cwd))
-        port = JsonRpcPort(self._conn, session.id, workspace, follow_agent=self._follow_agent)
+        follow = self._follow_agent
+        if follow is None:
+            follow = settings.ui.follow_agent
+        port = JsonRpcPort(self._conn, session.id, workspace, follow_agent=follow)
         state = SessionState(
             session=session,
             store=store,

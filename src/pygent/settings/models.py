@@ -307,7 +307,8 @@ class UISettings(_Section):
         default=True, description="Show the model's thinking when the provider streams it."
     )
     follow_agent: bool = Field(
-        default=False, description="Open the files the agent edits (editors: window/showDocument)."
+        default=False,
+        description="Editors: show each file the agent edits (window/showDocument, without taking focus). An editor's `followAgent` initialization option overrides it.",
     )
 
 
