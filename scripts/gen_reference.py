@@ -7,6 +7,9 @@
 - ``config.md``: every config key with its type, default, environment variable and description,
   from the settings models.
 - ``tools.md``: every built-in tool with its risk tier, kind and parameters, from the registry.
+
+Blocks inside hand-written pages are generated too, between ``<!-- generated:NAME ... -->`` and
+``<!-- end generated:NAME -->`` markers: the ``PYGENT_*`` variables of ``docs/configuration.md``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ def _cell(text: object) -> str:
 def _option_row(param: Any) -> str:
     import click
 
-    names = ", ".join(f"`{n}`" for n in (*param.opts, *param.secondary_opts))
+    # Old spellings kept as hidden aliases (pygent.cli._options.AliasedOption) are not listed.
+    opts = getattr(param, "shown_opts", param.opts)
+    names = ", ".join(f"`{n}`" for n in (*opts, *param.secondary_opts))
     if isinstance(param.type, click.Choice):
         kind = " \\| ".join(f"`{c}`" for c in param.type.choices)
     elif param.is_flag:
@@ -228,16 +233,100 @@ def tools_page() -> str:
     return HEADER + "\n".join(lines).rstrip() + "\n"
 
 
-PAGES = {"cli.md": cli_page, "config.md": config_page, "tools.md": tools_page}
+# -- generated blocks inside hand-written pages ---------------------------------------------------
+
+_NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
 
 
-def stale_pages(out: Path = OUT) -> list[str]:
+def env_vars_block() -> str:
+    """The ``PYGENT_*`` settings variables of docs/configuration.md, from ``ENV_VARS``."""
+    from pygent.settings.loader import ENV_CASE_INSENSITIVE, ENV_VARS, describe_type, field_for_key
+
+    lines = ["| variable | setting | value |", "|---|---|---|"]
+    for var, key in ENV_VARS.items():
+        value = describe_type(field_for_key(key).annotation)
+        if key in ENV_CASE_INSENSITIVE:
+            value += " (any case)"
+        lines.append(f"| `{var}` | `{key}` | {_cell(value)} |")
+    count = len(ENV_VARS)
+    words = _NUMBERS[count] if count < len(_NUMBERS) else str(count)
+    lines += [
+        "",
+        f"Only these {words} `PYGENT_*` variables are read as settings; there is no generic",
+        "`PYGENT_SECTION_KEY` mapping. Values are trimmed, and an empty variable counts as unset.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+#: Generated blocks inside hand-written pages: (page under docs/, block name) -> renderer.
+BLOCKS = {("configuration.md", "env-vars"): env_vars_block}
+
+
+def _markers(name: str) -> tuple[str, str]:
+    return (
+        f"<!-- generated:{name} by scripts/gen_reference.py: do not edit by hand -->\n",
+        f"<!-- end generated:{name} -->",
+    )
+
+
+def with_block(text: str, name: str, body: str) -> str:
+    """``text`` with the generated block ``name`` replaced by ``body``.
+
+    Raises:
+        ValueError: The page has no such block (its markers were removed).
+    """
+    start, end = _markers(name)
+    head, found, rest = text.partition(start)
+    _, found_end, tail = rest.partition(end)
+    if not found or not found_end:
+        raise ValueError(f"the markers of the generated block {name!r} are missing")
+    return f"{head}{start}{body}{end}{tail}"
+
+
+def stale_pages(out: Path = OUT, docs: Path = ROOT / "docs") -> list[str]:
     """Names of the pages whose text on disk differs from what the code generates."""
-    return [
+    stale = [
         name
         for name, render in PAGES.items()
         if not (out / name).is_file() or (out / name).read_text(encoding="utf-8") != render()
     ]
+    for (page, name), render in BLOCKS.items():
+        path = docs / page
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        try:
+            current = with_block(text, name, render()) == text
+        except ValueError:
+            current = False
+        if not current:
+            stale.append(page)
+    return stale
+
+
+def _write_blocks(docs: Path = ROOT / "docs") -> None:
+    for (page, name), render in BLOCKS.items():
+        path = docs / page
+        text = path.read_text(encoding="utf-8")
+        updated = with_block(text, name, render())
+        if updated != text:
+            path.write_text(updated, encoding="utf-8")
+            print(f"wrote the {name} block of docs/{page}")
+
+
+PAGES = {"cli.md": cli_page, "config.md": config_page, "tools.md": tools_page}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -249,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
         stale = stale_pages()
         for name in stale:
             print(
-                f"docs/reference/{name} is stale: run python scripts/gen_reference.py",
+                f"docs/{name if name in dict(BLOCKS) else 'reference/' + name} is stale: "
+                "run python scripts/gen_reference.py",
                 file=sys.stderr,
             )
         return 1 if stale else 0
@@ -257,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, render in PAGES.items():
         (OUT / name).write_text(render(), encoding="utf-8")
         print(f"wrote docs/reference/{name}")
+    _write_blocks()
     return 0
 
 

@@ -57,7 +57,8 @@ Settings are layered, lowest first:
   4. environment    PYGENT_MODEL, PYGENT_API_KEY, PYGENT_API_BASE, PYGENT_MAX_TOKENS,
                     PYGENT_LLM_BACKEND, PYGENT_LOG_LEVEL, PYGENT_PERMISSION_MODE,
                     PYGENT_SANDBOX
-  5. command-line flags (--model, --mode, --sandbox)
+  5. command-line flags (--model/-m, --mode, --sandbox)
+A bad file is reported whole: every unknown key and bad value, each with its line.
 permissions.allow and permissions.deny add up across the files instead of replacing each other.
 
 Sections: [llm] [permissions] [system_prompt] [logging] [telemetry] [tools] [sandbox] [git] [ui]
@@ -185,7 +186,7 @@ current directory, so the terminal UI, editors and `pygent run` share sessions.
   pygent sessions list [--json]              sessions of this workspace, newest first
   pygent sessions show ID [--full] [--json]  the conversation
   pygent sessions delete ID [--yes]
-  pygent run --session ID "..."              continue a session without a UI
+  pygent run --resume ID "..."               continue a session without a UI
   pygent run --continue "..."                continue the newest session
   pygent chat --resume [ID] / --continue     resume in the terminal UI (no ID: pick one)
 
@@ -253,6 +254,8 @@ The server editors talk to (`pygent serve`)
   pygent serve                          JSON-RPC (LSP framing) on stdin/stdout; editors start it
   pygent serve --model NAME             override llm.model for this server
   pygent serve --mode plan              override permissions.mode
+  pygent serve --sandbox read-only      override sandbox.mode
+  pygent serve --cwd DIR                the workspace when the editor names no root
   pygent serve --max-message-bytes N    largest message accepted (default 64 MiB;
                                         also PYGENT_MAX_MESSAGE_BYTES)
 
@@ -294,6 +297,40 @@ MCP servers run as you, outside pygent's sandbox.
   pygent mcp trust [--yes]
 """
 
+_OPTIONS = """\
+Options shared by chat, run, serve and acp (one spelling everywhere)
+
+  --resume ID, -r ID     resume a session (chat: -r alone picks one from a list)   chat, run
+  --continue, -c         the workspace's newest session                            chat, run
+  --model MODEL, -m      the model (overrides llm.model)                           all
+  --mode MODE            ask, auto-edit, plan or auto (overrides permissions.mode) all
+  --sandbox MODE         workspace-write, read-only or off (overrides sandbox.mode) chat, run, serve
+  --cwd DIR              work in DIR instead of the current directory              all
+  --json                 one JSON line per update (run, sessions list/show)
+
+Old spellings still work: `pygent run --session ID` (now --resume) and
+`pygent serve/acp --permission-mode` (now --mode).
+"""
+
+_LOGGING = """\
+Logging
+
+pygent writes a log file, never to stdout: `pygent report` bundles it (redacted) for a bug
+report. Where: pygent.log in the log directory (~/.local/state/pygent/log/ on Linux;
+logging.file moves it). Rotated at 10 MB, kept 7 days.
+
+Levels (logging.level, or PYGENT_LOG_LEVEL=DEBUG for one run):
+  ERROR    something failed that you will notice (a model request, a turn, a tool crash)
+  WARNING  degraded but continuing (a retry, a skipped MCP server, a damaged session line)
+  INFO     lifecycle: session and turn start/end, one line per model request and response
+           (model, message count, stop reason, latency, tokens), one per tool call
+           (name, ok/failed, duration), compaction. The default.
+  DEBUG    details: tool arguments and errors, payload sizes, timings
+
+Every line passes the redaction of API keys, tokens and passwords; prompts and file contents
+are never logged, tool arguments only at DEBUG. logging.enabled = false turns the file off.
+"""
+
 #: Topic name -> text. Later features add or extend topics here.
 TOPICS: dict[str, str] = {
     "tools": _TOOLS,
@@ -305,6 +342,8 @@ TOPICS: dict[str, str] = {
     "acp": _ACP,
     "server": _SERVER,
     "mcp": _MCP,
+    "options": _OPTIONS,
+    "logging": _LOGGING,
 }
 
 

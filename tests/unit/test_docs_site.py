@@ -41,6 +41,35 @@ def test_stale_check_notices_a_changed_page(tmp_path: Path) -> None:
     assert gen.stale_pages(tmp_path) == ["tools.md"]
 
 
+def test_stale_check_notices_a_changed_generated_block(tmp_path: Path) -> None:
+    gen = _gen_reference()
+    for name, render in gen.PAGES.items():
+        (tmp_path / name).write_text(render(), encoding="utf-8")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    (docs / "configuration.md").write_text(page, encoding="utf-8")
+    assert gen.stale_pages(tmp_path, docs) == []
+    (docs / "configuration.md").write_text(
+        page.replace("| `PYGENT_SANDBOX` |", "| `PYGENT_SANDBOX_OLD` |"), encoding="utf-8"
+    )
+    assert gen.stale_pages(tmp_path, docs) == ["configuration.md"]
+    (docs / "configuration.md").write_text("# no markers\n", encoding="utf-8")
+    assert gen.stale_pages(tmp_path, docs) == ["configuration.md"]
+
+
+def test_configuration_page_counts_and_lists_every_environment_variable() -> None:
+    from pygent.settings.loader import ENV_VARS
+
+    page = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    gen = _gen_reference()
+    count = re.search(r"Only these (\w+) `PYGENT_\*` variables are read as settings", page)
+    assert count is not None
+    assert count.group(1) == gen._NUMBERS[len(ENV_VARS)]
+    listed = re.findall(r"^\| `(PYGENT_\w+)` \| `([\w.]+)` \|", page, flags=re.MULTILINE)
+    assert dict(listed) == ENV_VARS
+
+
 def test_reference_pages_name_every_command_setting_and_tool() -> None:
     from pygent.cli import COMMANDS
     from pygent.settings.loader import ENV_VARS, all_keys

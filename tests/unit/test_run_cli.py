@@ -65,7 +65,7 @@ def test_unknown_session_id_is_session_not_found(project: Path, fake_env: FakeLL
 
 def test_session_and_continue_together_are_refused(project: Path) -> None:
     code, _, err = _run("hello", session_id="01JDQ8M3V6Y5W1ZP9K4T2X7R0B", continue_last=True)
-    assert code == 1 and "either --session ID or --continue" in err
+    assert code == 1 and "either --resume ID or --continue" in err
 
 
 def test_empty_prompt_is_refused(project: Path) -> None:

@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
+from pygent.cli._options import cwd_option, mode_option, model_option
+
 
 @click.command("acp")
-@click.option("--model", default=None, help="Model for this agent (overrides llm.model).")
-@click.option(
-    "--mode",
-    "--permission-mode",
-    "permission_mode",
-    type=click.Choice(["ask", "auto-edit", "plan", "auto"]),
-    default=None,
-    help="Permission mode for new sessions (overrides permissions.mode).",
-)
-def acp(model: str | None, permission_mode: str | None) -> None:
+@model_option("Model for this agent (overrides llm.model).")
+@mode_option("Permission mode for new sessions (overrides permissions.mode).")
+@cwd_option("Work in DIR when the editor names no directory (default: here).")
+def acp(model: str | None, mode: str | None, cwd: str | None) -> None:
     """Run pygent as an ACP agent (Agent Client Protocol v1) on stdin/stdout.
 
     Zed, JetBrains IDEs, CodeCompanion and avante (Neovim) and Emacs agent-shell start this
@@ -27,8 +24,10 @@ def acp(model: str | None, permission_mode: str | None) -> None:
     overrides: dict[str, dict[str, str]] = {}
     if model:
         overrides["llm"] = {"model": model}
-    if permission_mode:
-        overrides["permissions"] = {"mode": permission_mode}
+    if mode:
+        overrides["permissions"] = {"mode": mode}
+    if cwd is not None:
+        os.chdir(cwd)
     if sys.stdin.isatty():
         click.echo(
             "pygent acp speaks the Agent Client Protocol on stdin/stdout; start it from an editor "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,11 +10,17 @@ from typing import TYPE_CHECKING
 import click
 
 from pygent.cli._common import friendly_errors
+from pygent.cli._options import (
+    continue_option,
+    cwd_option,
+    mode_option,
+    model_option,
+    resume_option,
+    sandbox_option,
+)
 
 if TYPE_CHECKING:
     from pygent.settings.models import Settings
-
-MODES = ("ask", "auto-edit", "plan", "auto")
 
 
 def needs_first_run(settings: Settings) -> bool:
@@ -29,31 +36,12 @@ def needs_first_run(settings: Settings) -> bool:
 
 
 @click.command("chat")
-@click.option(
-    "--resume",
-    "resume",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[ID]",
-    help="Resume session ID; without an ID, pick one from a list.",
-)
-@click.option(
-    "--continue", "continue_last", is_flag=True, help="Resume this workspace's newest session."
-)
-@click.option("--model", default=None, help="Model for this chat (overrides llm.model).")
-@click.option(
-    "--mode",
-    type=click.Choice(MODES),
-    default=None,
-    help="Permission mode for this chat (overrides permissions.mode).",
-)
-@click.option(
-    "--sandbox",
-    type=click.Choice(["workspace-write", "read-only", "off"]),
-    default=None,
-    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
-)
+@resume_option(pick=True, help="Resume session ID; without an ID, pick one from a list.")
+@continue_option("Resume this workspace's newest session.")
+@model_option("Model for this chat (overrides llm.model).")
+@mode_option("Permission mode for this chat (overrides permissions.mode).")
+@sandbox_option()
+@cwd_option("Work in DIR (its project) instead of the current directory.")
 @friendly_errors
 def chat(
     resume: str | None,
@@ -61,6 +49,7 @@ def chat(
     model: str | None,
     mode: str | None,
     sandbox: str | None,
+    cwd: str | None,
 ) -> None:
     """Open the terminal chat: conversation on the left, diffs and files on the right.
 
@@ -73,19 +62,19 @@ def chat(
         raise click.UsageError(
             'pygent chat needs an interactive terminal. For scripts use `pygent run "PROMPT"`.'
         )
+    if cwd is not None:
+        os.chdir(cwd)  # the chat's server is started here too, so it works in DIR
     from pygent.settings.paths import find_project_root
 
-    cwd = Path.cwd()
-    root = find_project_root(cwd)
+    here = Path.cwd()
+    root = find_project_root(here)
     from loguru import logger
 
     from pygent.logs import setup_logging
     from pygent.settings.loader import load_settings
 
     overrides = {"sandbox": {"mode": sandbox}} if sandbox else None
-    settings = load_settings(
-        cwd, overrides
-    )  # a broken config is reported here, before the UI starts
+    settings = load_settings(here, overrides)  # a broken config is reported before the UI starts
     first_run = needs_first_run(settings) and model is None
     logger.remove()  # nothing is printed outside the UI ...
     setup_logging(settings)  # ... logs go to the file

@@ -21,7 +21,14 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from pygent.protocol.modes import PERMISSION_MODES
+from pygent.cli._options import (
+    continue_option,
+    cwd_option,
+    mode_option,
+    model_option,
+    resume_option,
+    sandbox_option,
+)
 
 if TYPE_CHECKING:
     from pygent.agent.loop import Agent
@@ -273,7 +280,7 @@ def run_prompt(
     err = err or sys.stderr
     cwd = (cwd or Path.cwd()).resolve()
     if session_id is not None and continue_last:
-        return _fail("Use either --session ID or --continue, not both.", err)
+        return _fail("Use either --resume ID or --continue, not both.", err)
     if not prompt.strip():
         return _fail(
             'The prompt is empty. Give it as an argument (pygent run "...") or on stdin with -.',
@@ -396,7 +403,7 @@ def run_prompt(
         out.write(json.dumps(result, default=str) + "\n")
         out.flush()
     if stop_reason == "cancelled":
-        err.write(f"pygent: cancelled; continue with `pygent run --session {session.id} ...`.\n")
+        err.write(f"pygent: cancelled; continue with `pygent run --resume {session.id} ...`.\n")
         return EXIT_CANCELLED
     note = _STOP_NOTES.get(stop_reason)
     if note:
@@ -406,30 +413,24 @@ def run_prompt(
 
 @click.command()
 @click.argument("prompt")
-@click.option("--session", "session_id", metavar="ID", help="Continue the session with this id.")
-@click.option(
-    "--continue", "-c", "continue_last", is_flag=True, help="Continue the most recent session."
+@resume_option(pick=False, help="Continue the session with this id.")
+@continue_option("Continue this workspace's newest session.")
+@model_option("Model to use, e.g. openai/gpt-4o (overrides llm.model).")
+@mode_option(
+    "Permission mode: ask (default; anything that would ask is rejected), auto-edit, plan, auto."
 )
-@click.option(
-    "--mode",
-    type=click.Choice(PERMISSION_MODES),
-    help="Permission mode: ask (default; anything that would ask is rejected), auto-edit, plan, auto.",
-)
-@click.option("--model", metavar="MODEL", help="Model to use, e.g. openai/gpt-4o.")
+@sandbox_option()
+@cwd_option("Work in DIR (its project) instead of the current directory.")
 @click.option("--json", "as_json", is_flag=True, help="Print every update as one JSON line.")
-@click.option(
-    "--sandbox",
-    type=click.Choice(["workspace-write", "read-only", "off"]),
-    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
-)
 def run(
     prompt: str,
-    session_id: str | None,
+    resume: str | None,
     continue_last: bool,
-    mode: str | None,
     model: str | None,
-    as_json: bool,
+    mode: str | None,
     sandbox: str | None,
+    cwd: str | None,
+    as_json: bool,
 ) -> None:
     """Run one prompt without a UI (for scripts and CI).
 
@@ -442,10 +443,12 @@ def run(
       pygent run --mode auto-edit "Fix the failing test in tests/test_io.py"
       git diff | pygent run --json -
       pygent run --continue "Now add a docstring"
+      pygent run --resume 01JDQ8M3V6Y5W1ZP9K4T2X7R0B "And the tests?"
     """
     code = run_prompt(
         _read_prompt(prompt),
-        session_id=session_id,
+        session_id=resume,
+        cwd=Path(cwd) if cwd is not None else None,
         continue_last=continue_last,
         mode=mode,
         model=model,

@@ -2,31 +2,22 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
+
+from pygent.cli._options import cwd_option, mode_option, model_option, sandbox_option
 
 
 @click.command("serve")
 @click.option(
     "--stdio", is_flag=True, default=True, hidden=True, help="Serve on stdin/stdout (the default)."
 )
-@click.option("--model", default=None, help="Model for this server (overrides llm.model).")
-@click.option(
-    "--mode",
-    "--permission-mode",
-    "permission_mode",
-    type=click.Choice(["ask", "auto-edit", "plan", "auto"]),
-    default=None,
-    help="Permission mode for this server (overrides permissions.mode).",
-)
-@click.option(
-    "--sandbox",
-    "sandbox_mode",
-    type=click.Choice(["workspace-write", "read-only", "off"]),
-    default=None,
-    help="OS sandbox for shell and git commands (overrides sandbox.mode).",
-)
+@model_option("Model for this server (overrides llm.model).")
+@mode_option("Permission mode for this server (overrides permissions.mode).")
+@sandbox_option()
+@cwd_option("Serve the workspace DIR when the editor names no root (default: here).")
 @click.option(
     "--max-message-bytes",
     type=click.IntRange(min=1024),
@@ -36,8 +27,9 @@ import click
 def serve(
     stdio: bool,
     model: str | None,
-    permission_mode: str | None,
-    sandbox_mode: str | None,
+    mode: str | None,
+    sandbox: str | None,
+    cwd: str | None,
     max_message_bytes: int | None,
 ) -> None:
     """Start the JSON-RPC server editors talk to, on stdin/stdout.
@@ -48,10 +40,12 @@ def serve(
     overrides: dict[str, dict[str, str]] = {}
     if model:
         overrides["llm"] = {"model": model}
-    if permission_mode:
-        overrides["permissions"] = {"mode": permission_mode}
-    if sandbox_mode:
-        overrides["sandbox"] = {"mode": sandbox_mode}
+    if mode:
+        overrides["permissions"] = {"mode": mode}
+    if sandbox:
+        overrides["sandbox"] = {"mode": sandbox}
+    if cwd is not None:
+        os.chdir(cwd)
     if sys.stdin.isatty():
         click.echo(
             "pygent serve speaks JSON-RPC on stdin/stdout for editors; start it from an editor "

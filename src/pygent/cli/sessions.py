@@ -70,7 +70,7 @@ def sessions(ctx: click.Context) -> None:
     """List, show and delete the saved sessions of this workspace.
 
     Sessions belong to the workspace (the git root above the current directory), so the TUI,
-    editors and `pygent run` share them. Continue one with `pygent run --session ID "..."`.
+    editors and `pygent run` share them. Continue one with `pygent run --resume ID "..."`.
     """
     if ctx.invoked_subcommand != "list":  # listing reads the index and logs nothing: no loguru
         setup_cli_logging(None)

@@ -25,6 +25,7 @@ from pygent.settings import paths
 from pygent.settings.models import Settings
 
 __all__ = [
+    "ENV_CASE_INSENSITIVE",
     "ENV_VARS",
     "Layer",
     "LoadedSettings",
@@ -57,6 +58,9 @@ ENV_VARS: dict[str, str] = {
     "PYGENT_PERMISSION_MODE": "permissions.mode",
     "PYGENT_SANDBOX": "sandbox.mode",
 }
+
+#: Settings whose environment variable is read in any case (``debug`` = ``DEBUG``).
+ENV_CASE_INSENSITIVE: frozenset[str] = frozenset({"logging.level", "permissions.mode"})
 
 #: litellm provider prefix -> the environment variables that hold its key (first wins).
 PROVIDER_KEY_VARS: dict[str, tuple[str, ...]] = {
@@ -702,10 +706,8 @@ def _env_layer(environ: Mapping[str, str]) -> Layer | None:
                     f"Set {var} to a number such as 4096, or unset it.",
                     {"key": dotted, "source": var},
                 ) from None
-        elif dotted == "logging.level":
-            value = value.upper()
-        elif dotted == "permissions.mode":
-            value = value.lower()
+        elif dotted in ENV_CASE_INSENSITIVE:
+            value = value.upper() if dotted == "logging.level" else value.lower()
         _set_dotted(data, dotted, value)
         origins[dotted] = var
     if not data:
