@@ -170,3 +170,30 @@ def test_config_set_accepts_a_negative_number_as_the_value(project: Path) -> Non
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: llm.timeout must be greater than 0.0, but found -1.0.")
     assert not paths.user_config_file().exists()
+
+
+TROUBLESHOOTING = Path(__file__).resolve().parents[2] / "docs" / "troubleshooting.md"
+DOC_USER_FILE = "/home/you/.config/pygent/config.toml"
+
+
+@pytest.mark.parametrize(
+    ("args", "config"),
+    [
+        (["run", "hello"], BROKEN),
+        (["run", "hello"], '[llm]\nmodel = "a" "b"\n'),
+        (["config", "set", "llm", "5"], None),
+        (["config", "set", "nosuch.key", "1"], None),
+        (["config", "set", "llm.modle", "openai/gpt-4o"], None),
+        (["config", "set", "permissions.mode", "yolo"], None),
+    ],
+)
+def test_troubleshooting_page_shows_the_exact_message(
+    project: Path, args: list[str], config: str | None
+) -> None:
+    user = write_user_config(config) if config is not None else paths.user_config_file()
+
+    result = invoke(*args)
+
+    assert result.exit_code == 1
+    shown = result.stderr.replace(str(user), DOC_USER_FILE)
+    assert shown in TROUBLESHOOTING.read_text(encoding="utf-8")
