@@ -807,9 +807,13 @@ def load_layers(
     if len(errors) == 1:
         raise errors[0]
     if errors:
+        # Each layer's message keeps its own hint right under it.
         raise ConfigError(
-            "\n".join(error.message for error in errors),
-            " ".join(dict.fromkeys(error.hint for error in errors if error.hint)),
+            "\n".join(
+                f"{error.message}\n  {error.hint}" if error.hint else error.message
+                for error in errors
+            ),
+            "Fix each of them; `pygent config show` checks them again.",
             {"errors": [error.to_dict() for error in errors]},
         )
 
