@@ -755,7 +755,9 @@ async def stream_completion(
         len(messages),
         len(tools or ()),
     )
-    logger.debug("LLM request size: {} characters of messages", _payload_chars(messages))
+    logger.opt(lazy=True).debug(
+        "LLM request size: {} characters of messages", lambda: _payload_chars(messages)
+    )
     attempt = 0
     while True:
         shown = False

@@ -758,8 +758,12 @@ class Agent:
 
         turn._tool_calls += 1
         # Arguments can hold anything the model saw: DEBUG only, capped (and redacted at the sink).
-        logger.debug(
-            "tool call {} {}: arguments {}", call.name, call.id, _log_excerpt(call.arguments)
+        # Lazy: the excerpt is built only when DEBUG is written (arguments may be megabytes).
+        logger.opt(lazy=True).debug(
+            "tool call {} {}: arguments {}",
+            lambda: call.name,
+            lambda: call.id,
+            lambda: _log_excerpt(call.arguments),
         )
         result: ToolResult = await dispatch(self.registry, call.name, call.arguments, ctx, gate)
         logger.info(
@@ -769,8 +773,11 @@ class Agent:
             result.duration_ms,
         )
         if result.is_error:
-            logger.debug(
-                "tool call {} {} failed: {}", call.name, call.id, _log_excerpt(result.text)
+            logger.opt(lazy=True).debug(
+                "tool call {} {} failed: {}",
+                lambda: call.name,
+                lambda: call.id,
+                lambda: _log_excerpt(result.text),
             )
         turn.telemetry.tool(
             call.name, "error" if result.is_error else "ok", result.duration_ms / 1000
