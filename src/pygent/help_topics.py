@@ -240,6 +240,7 @@ JetBrains: the same "agent_servers" entry in ~/.jetbrains/acp.json (without "typ
 
   pygent acp --model MODEL      model for new sessions (default: llm.model)
   pygent acp --mode MODE        ask, auto-edit, plan or auto (default: permissions.mode)
+  pygent acp --sandbox MODE     workspace-write, read-only or off (default: sandbox.mode)
 
 Edits are reviewed as diffs in the editor's permission prompt ("Allow always" switches
 the session to auto-edit); with the editor's file access pygent reads unsaved buffers and
@@ -304,7 +305,7 @@ Options shared by chat, run, serve and acp (one spelling everywhere)
   --continue, -c         the workspace's newest session                            chat, run
   --model MODEL, -m      the model (overrides llm.model)                           all
   --mode MODE            ask, auto-edit, plan or auto (overrides permissions.mode) all
-  --sandbox MODE         workspace-write, read-only or off (overrides sandbox.mode) chat, run, serve
+  --sandbox MODE         workspace-write, read-only or off (overrides sandbox.mode) all
   --cwd DIR              work in DIR instead of the current directory              all
   --json                 one JSON line per update (run, sessions list/show)
 

@@ -57,7 +57,7 @@ AGENT_COMMANDS: dict[str, set[str]] = {
     "chat": {"resume", "continue", "model", "mode", "sandbox", "cwd"},
     "run": {"resume", "continue", "model", "mode", "sandbox", "cwd", "json"},
     "serve": {"model", "mode", "sandbox", "cwd"},
-    "acp": {"model", "mode", "cwd"},
+    "acp": {"model", "mode", "sandbox", "cwd"},
 }
 
 
@@ -130,6 +130,17 @@ def test_old_spellings_still_work_but_are_hidden_from_help() -> None:
         assert result.exit_code == 0
         assert old not in result.output
         assert "--resume" in result.output or "--mode" in result.output
+
+
+@pytest.mark.parametrize("command", ["run", "serve", "acp"])
+def test_flags_become_settings_overrides_the_same_way(command: str) -> None:
+    args = ["-m", "openai/gpt-4o", "--mode", "plan", "--sandbox", "read-only"]
+    params = parse(command, [*args, "hi"] if command == "run" else args)
+    assert (params["model"], params["mode"], params["sandbox"]) == (
+        "openai/gpt-4o",
+        "plan",
+        "read-only",
+    )
 
 
 def test_short_forms_are_the_same_on_chat_and_run() -> None:

@@ -7,14 +7,15 @@ import sys
 
 import click
 
-from pygent.cli._options import cwd_option, mode_option, model_option
+from pygent.cli._options import cwd_option, mode_option, model_option, sandbox_option
 
 
 @click.command("acp")
 @model_option("Model for this agent (overrides llm.model).")
 @mode_option("Permission mode for new sessions (overrides permissions.mode).")
+@sandbox_option()
 @cwd_option("Work in DIR when the editor names no directory (default: here).")
-def acp(model: str | None, mode: str | None, cwd: str | None) -> None:
+def acp(model: str | None, mode: str | None, sandbox: str | None, cwd: str | None) -> None:
     """Run pygent as an ACP agent (Agent Client Protocol v1) on stdin/stdout.
 
     Zed, JetBrains IDEs, CodeCompanion and avante (Neovim) and Emacs agent-shell start this
@@ -26,6 +27,8 @@ def acp(model: str | None, mode: str | None, cwd: str | None) -> None:
         overrides["llm"] = {"model": model}
     if mode:
         overrides["permissions"] = {"mode": mode}
+    if sandbox:
+        overrides["sandbox"] = {"mode": sandbox}
     if cwd is not None:
         os.chdir(cwd)
     if sys.stdin.isatty():
