@@ -105,7 +105,7 @@ def test_config_set_on_a_table_says_it_is_a_table_and_lists_its_keys(project: Pa
     assert result.exit_code == 1
     assert result.stderr == (
         "Error: 'llm' is a table of settings, not a single setting.\n"
-        "Set one of its keys: llm.model, llm.api_key, llm.api_base, llm.max_tokens, "
+        "Use one of its keys: llm.model, llm.api_key, llm.api_base, llm.max_tokens, "
         "llm.temperature, llm.timeout, llm.num_retries, llm.max_turn_requests, "
         "llm.compact_threshold, llm.prompt_caching, llm.backend.\n"
     )

@@ -189,7 +189,7 @@ def field_for_key(dotted_key: str) -> Any:
         keys = ", ".join(f"{section}.{name}" for name in model.model_fields)
         raise ConfigError(
             f"{section!r} is a table of settings, not a single setting.",
-            f"Set one of its keys: {keys}.",
+            f"Use one of its keys: {keys}.",
             {"key": dotted_key},
         )
     if model is None or leaf not in model.model_fields or "." in leaf:
