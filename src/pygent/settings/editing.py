@@ -31,6 +31,7 @@ from pygent.settings.loader import (
 __all__ = [
     "SECRET_KEYS",
     "append_to_list",
+    "check_new_values",
     "default_config_text",
     "parse_value",
     "read_config_text",
@@ -164,7 +165,9 @@ def check_new_values(values: dict[str, Any], path: Path) -> None:
         field_for_key(dotted_key)
         section, _, leaf = dotted_key.partition(".")
         nested.setdefault(section, {})[leaf] = _plain(value)
-    problems = layer_problems(nested, strict=False)
+    # Only the values' own problems: a rule across keys is judged on the whole file afterwards
+    # (here the other keys would be defaults, not what the file holds).
+    problems = [p for p in layer_problems(nested, strict=False) if p.key in values]
     if problems:
         error = problems_error(problems, "")
         raise ConfigError(error.message, f"Nothing was changed in {path}.", error.data)
