@@ -456,3 +456,12 @@ def test_public_api_exports_agent() -> None:
     from pygent.agent.loop import Agent
 
     assert pygent.Agent is Agent
+
+
+def test_log_excerpt_is_one_capped_line() -> None:
+    from pygent.agent.loop import LOG_EXCERPT_CHARS, _log_excerpt
+
+    assert _log_excerpt({"path": "a.txt", "n": 1}) == '{"path": "a.txt", "n": 1}'
+    assert _log_excerpt("two\nlines") == "two\\nlines"
+    long = "x" * (LOG_EXCERPT_CHARS * 3)
+    assert _log_excerpt(long) == "x" * LOG_EXCERPT_CHARS + f"... ({len(long)} characters)"

@@ -307,6 +307,8 @@ class Turn:
                 "This is a bug in pygent; `pygent report` bundles the logs for a report.",
             )
         finally:
+            self.telemetry.finish(self.stop_reason, self.error.code if self.error else None)
+            self._queue.put_nowait(_END)  # first: nothing below may keep the iteration waiting
             usage = self._usage.as_dict()
             logger.info(
                 "turn end: session={} stop={} requests={} tools={} duration={:.0f} ms "
@@ -319,8 +321,6 @@ class Turn:
                 usage.get("inputTokens", 0),
                 usage.get("outputTokens", 0),
             )
-            self.telemetry.finish(self.stop_reason, self.error.code if self.error else None)
-            self._queue.put_nowait(_END)
 
     def _settle(self, text_note: str, result_text: str) -> None:
         """Make the history valid after an interruption (never raises: it runs in handlers)."""
@@ -893,10 +893,8 @@ LOG_EXCERPT_CHARS = 2_000
 def _log_excerpt(value: Any) -> str:
     """``value`` as one log line: JSON for structures, capped at :data:`LOG_EXCERPT_CHARS`."""
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    text = text.replace("\n", "\\n")
-    if len(text) <= LOG_EXCERPT_CHARS:
-        return text
-    return f"{text[:LOG_EXCERPT_CHARS]}... ({len(text)} characters)"
+    shown = text[:LOG_EXCERPT_CHARS].replace("\n", "\\n")
+    return shown if len(text) <= LOG_EXCERPT_CHARS else f"{shown}... ({len(text)} characters)"
 
 
 def valid_history(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
