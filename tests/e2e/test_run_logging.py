@@ -158,3 +158,35 @@ def test_logging_disabled_in_settings_writes_no_log(project: Path, fake_llm: Fak
 
     assert result.returncode == 0, result.stderr
     assert log == ""
+
+
+def test_report_after_a_run_bundles_the_run_s_log(
+    project: Path, fake_llm: FakeLLMThread, tmp_path: Path
+) -> None:
+    import tarfile
+
+    fake_llm.script([{"text": "Hello."}])
+    result, _ = run_logged(project, fake_llm, "INFO", f"hi, my key is {PROMPT_SECRET}")
+    assert result.returncode == 0, result.stderr
+    bundle = tmp_path / "report.tar.gz"
+
+    report = subprocess.run(
+        [sys.executable, "-m", "pygent", "report", "-o", str(bundle)],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+
+    assert report.returncode == 0, report.stderr
+    with tarfile.open(bundle) as archive:
+        texts = [
+            archive.extractfile(member).read().decode("utf-8")  # type: ignore[union-attr]
+            for member in archive.getmembers()
+            if member.isfile() and member.name.endswith(".log")
+        ]
+    bundled = "\n".join(texts)
+    assert "LLM request: model=openai/fake-model" in bundled
+    assert "turn end: session=" in bundled and "stop=end_turn" in bundled
+    assert PROMPT_SECRET not in bundled
