@@ -36,6 +36,7 @@ from pygent.protocol.modes import MODE_DESCRIPTIONS, MODE_NAMES, PERMISSION_MODE
 if TYPE_CHECKING:
     from pygent.acp.stdio import LineWriter
     from pygent.agent.session import Session, SessionStore
+    from pygent.mcp.config import ServerConfig
     from pygent.server.stdio import Frame
     from pygent.settings.models import Settings
     from pygent.tools.workspace import Workspace
@@ -77,6 +78,7 @@ class SessionState:
     task: asyncio.Task[Any] | None = None
     cancel_timer: asyncio.TimerHandle | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    mcp_servers: list[ServerConfig] = field(default_factory=list)
 
 
 class AcpAgent:
@@ -370,7 +372,7 @@ class AcpAgent:
             "agentCapabilities": {
                 "loadSession": True,
                 "promptCapabilities": {"image": True, "audio": False, "embeddedContext": True},
-                "mcpCapabilities": {"http": False, "sse": False},
+                "mcpCapabilities": {"http": True, "sse": True},
                 "sessionCapabilities": {"list": {}},
             },
             "agentInfo": {"name": "pygent", "title": "pygent", "version": __version__},
@@ -480,11 +482,21 @@ class AcpAgent:
         return cwd
 
     @staticmethod
-    def _note_mcp_servers(params: dict[str, Any]) -> None:
-        servers = params.get("mcpServers") or []
+    def _mcp_servers(params: Any) -> list[ServerConfig]:
+        """The editor's ``mcpServers`` (for this session only); a bad entry is named by index,
+        server name and field, before ACP's models see it."""
+        if not isinstance(params, dict):
+            return []
+        from pygent.mcp.editor import parse_editor_servers
+
+        servers = parse_editor_servers(params.get("mcpServers"))
         if servers:
-            names = ", ".join(str(s.get("name", "?")) for s in servers if isinstance(s, dict))
-            logger.info("ignored {} MCP server(s) ({}): not supported yet", len(servers), names)
+            logger.info(
+                "the client gave {} MCP server(s) for this session: {}",
+                len(servers),
+                ", ".join(f"{c.name} ({c.transport})" for c in servers),
+            )
+        return servers
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -523,9 +535,9 @@ class AcpAgent:
 
     async def session_new(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
         """``session/new {cwd, mcpServers}`` -> ``{sessionId, modes}``."""
+        servers = self._mcp_servers(params)
         checked = await self._validate("session/new", params)
         cwd = self._cwd(checked)
-        self._note_mcp_servers(checked)
         settings = await self._settings_for(cwd)
         from pygent.agent.session import SessionStore
 
@@ -534,13 +546,14 @@ class AcpAgent:
             store.create, settings.llm.model, cwd, mode=settings.permissions.mode
         )
         state = self._new_state(session, store, settings)
+        state.mcp_servers = servers
         return {"sessionId": session.id, "modes": _modes(state.mode)}
 
     async def session_load(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
         """``session/load``: replay the history as ``session/update``s, then answer."""
+        servers = self._mcp_servers(params)
         checked = await self._validate("session/load", params)
         cwd = self._cwd(checked)
-        self._note_mcp_servers(checked)
         session_id = checked["sessionId"]
         current = self.sessions.get(session_id)
         if current is not None and current.busy:
@@ -551,6 +564,7 @@ class AcpAgent:
         store = SessionStore(cwd)
         session = await asyncio.to_thread(store.load, session_id)
         state = self._new_state(session, store, settings)
+        state.mcp_servers = servers
         for update in await asyncio.to_thread(session.replay_updates):
             self._send_update(state, update)
         for warning in session.warnings:
@@ -630,6 +644,10 @@ class AcpAgent:
         if self.capabilities.read_text_file:
             gate = ClientFilesGate(engine, state.port)
         state.agent = Agent(settings, state.workspace, state.port, gate=gate)
+        from pygent.mcp.trust import port_asker
+
+        state.agent.mcp_servers = list(state.mcp_servers)
+        state.agent.mcp_trust = port_asker(state.port)  # the client's person answers, not the mode
         with contextlib.suppress(Exception):
             state.adapter.context_window = state.agent.context_window
         return state.agent

@@ -42,6 +42,8 @@ from pygent.agent.llm import (
 from pygent.protocol import updates
 
 if TYPE_CHECKING:
+    from pygent.mcp.config import ServerConfig
+    from pygent.mcp.manager import TrustAsk
     from pygent.protocol.port import FrontendPort
     from pygent.settings.models import Settings
     from pygent.tools.base import (
@@ -434,6 +436,10 @@ class Agent:
         self.port = port
         self.registry = registry if registry is not None else _default_registry(settings)
         self._base_registry: ToolRegistry | None = None  # the registry before MCP tools joined
+        self.mcp_servers: list[ServerConfig] = []
+        """MCP servers the editor gave for this session (set by the server that owns the agent)."""
+        self.mcp_trust: TrustAsk | None = None
+        """Asks the person to trust the project's MCP servers (None: skip them with a notice)."""
         self.gate = gate
         self.system_prompt = system_prompt
         self._context_window = context_window
@@ -649,12 +655,16 @@ class Agent:
         from pygent import mcp
 
         if self._base_registry is None:
-            if not mcp.has_servers(self.settings):
+            if not self.mcp_servers and not mcp.has_servers(self.settings):
                 return
             self._base_registry = self.registry
         try:
             self.registry, notices = await mcp.session_tools(
-                self.settings, self.workspace.root, self._base_registry
+                self.settings,
+                self.workspace.root,
+                self._base_registry,
+                self.mcp_servers,
+                self.mcp_trust,
             )
         except Exception as exc:  # a bug there must not cost the turn: go on without MCP tools
             from loguru import logger

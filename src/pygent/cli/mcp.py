@@ -227,7 +227,7 @@ def list_servers(no_start: bool) -> None:
             from pygent.mcp.tools import build_specs
 
             try:
-                started, _ = await manager().connect(settings, root)
+                _, started, _ = await manager().connect(settings, root)
                 for conn in started:
                     specs, problems = (
                         build_specs(conn, set()) if conn.state == "running" else ([], [])

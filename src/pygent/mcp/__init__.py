@@ -1,9 +1,10 @@
 """MCP client: tools of configured MCP servers join the agent's tools as ``mcp__NAME__TOOL``.
 
 Servers are configured in ``[mcp.servers.NAME]`` tables (:class:`pygent.settings.models.McpServerSettings`):
-a ``command`` started over stdio, or a streamable-HTTP ``url``. Project-layer servers start only
-after ``pygent mcp trust`` (:mod:`pygent.mcp.trust`). The SDK (``mcp``) is imported only when a
-server starts: this package's top level is cheap.
+a ``command`` started over stdio, or a streamable-HTTP ``url``. Editors add servers of their own
+to one session (:mod:`pygent.mcp.editor`). Project-layer servers start only once trusted
+(``pygent mcp trust``, or "Trust and start" when a frontend asks; :mod:`pygent.mcp.trust`). The
+SDK (``mcp``) is imported only when a server starts: this package's top level is cheap.
 
 Hooks:
 
@@ -16,8 +17,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
 
+    from pygent.mcp.config import ServerConfig
+    from pygent.mcp.manager import TrustAsk
     from pygent.settings.models import Settings
     from pygent.tools.base import ToolRegistry
 
@@ -30,12 +34,24 @@ def has_servers(settings: Settings) -> bool:
 
 
 async def session_tools(
-    settings: Settings, root: Path, base: ToolRegistry
+    settings: Settings,
+    root: Path,
+    base: ToolRegistry,
+    editor: Sequence[ServerConfig] = (),
+    ask: TrustAsk | None = None,
 ) -> tuple[ToolRegistry, list[str]]:
-    """``base`` plus the MCP servers' tools, and notices to show once (see :mod:`pygent.mcp.manager`)."""
+    """``base`` plus the MCP servers' tools, and notices to show once (see :mod:`pygent.mcp.manager`).
+
+    Args:
+        settings: The session's settings (configured servers).
+        root: The workspace root.
+        base: The tools without MCP.
+        editor: Servers the editor gave for this session (trusted; they win name clashes).
+        ask: Asks the person to trust the project's servers (None: they are skipped with a notice).
+    """
     from pygent.mcp.manager import session_tools as tools
 
-    return await tools(settings, root, base)
+    return await tools(settings, root, base, editor, ask)
 
 
 async def shutdown() -> None:

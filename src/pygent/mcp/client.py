@@ -1,4 +1,4 @@
-"""One connection to an MCP server over the official ``mcp`` SDK (stdio or streamable HTTP).
+"""One connection to an MCP server over the official ``mcp`` SDK (stdio, streamable HTTP or SSE).
 
 The SDK's client is an anyio context manager whose cancel scopes belong to the task that entered
 it, so each connection lives in a task of its own: it connects, lists the tools, waits until it
@@ -176,6 +176,11 @@ class ServerConnection:
                         cwd=expanded.cwd,
                     )
                     transport = stdio_client(params, errlog=self._open_errlog())
+                elif self.config.transport == "sse":
+                    from mcp.client.sse import sse_client
+
+                    assert expanded.url is not None
+                    transport = sse_client(expanded.url, headers=expanded.headers or None)
                 else:
                     import httpx2
                     from mcp.client.streamable_http import streamable_http_client

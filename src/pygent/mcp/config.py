@@ -37,7 +37,7 @@ _MAX_NAME = 64
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ONLY_VAR = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
 
-Layer = Literal["user", "project"]
+Layer = Literal["user", "project", "editor"]
 
 
 class McpConfigError(Exception):
@@ -50,19 +50,24 @@ class ServerConfig:
 
     Attributes:
         name: The table name (tools appear as ``mcp__NAME__TOOL``).
-        layer: ``user`` (the user's config file) or ``project`` (the workspace's
-            ``.pygent/config.toml``, which needs ``pygent mcp trust``).
+        layer: ``user`` (the user's config file), ``project`` (the workspace's
+            ``.pygent/config.toml``, which needs ``pygent mcp trust``) or ``editor`` (given by
+            the editor in ``session/new``; one session only, values taken literally).
         settings: The validated table, ``${VAR}`` references not expanded.
+        sse: The ``url`` speaks the legacy HTTP+SSE transport (editor-given servers only).
     """
 
     name: str
     layer: Layer
     settings: McpServerSettings
+    sse: bool = False
 
     @property
-    def transport(self) -> Literal["stdio", "http"]:
-        """``stdio`` for a ``command``, ``http`` for a ``url``."""
-        return "stdio" if self.settings.command is not None else "http"
+    def transport(self) -> Literal["stdio", "http", "sse"]:
+        """``stdio`` for a ``command``, ``http`` (streamable) or ``sse`` for a ``url``."""
+        if self.settings.command is not None:
+            return "stdio"
+        return "sse" if self.sse else "http"
 
     def describe(self) -> str:
         """The command line or URL as written (references unexpanded, so no secret is shown)."""
@@ -82,6 +87,7 @@ class ServerConfig:
             "url": s.url,
             "headers": dict(sorted(s.headers.items())),
             "risk": s.risk,
+            **({"sse": True} if self.sse else {}),
         }
 
 
@@ -137,10 +143,21 @@ def expand_server(
 ) -> ExpandedServer:
     """The server's values ready to use: references expanded, ``cwd`` resolved against ``root``.
 
+    An editor-given server's values are used as given (the editor already resolved them).
+
     Raises:
         McpConfigError: A referenced variable is not set.
     """
     s, name = config.settings, config.name
+    if config.layer == "editor":
+        return ExpandedServer(
+            command=s.command,
+            args=list(s.args),
+            env=dict(s.env),
+            cwd=str(root),
+            url=s.url,
+            headers=dict(s.headers),
+        )
     cwd = expand(s.cwd, "cwd", name, environ) if s.cwd is not None else None
     if cwd is not None and not Path(cwd).expanduser().is_absolute():
         cwd = str(root / cwd)

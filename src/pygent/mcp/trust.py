@@ -14,16 +14,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pygent.mcp.config import ServerConfig, configured_servers, fingerprint
+from pygent.mcp.config import ServerConfig, configured_servers, fingerprint, mask_secrets
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from pygent.protocol.port import FrontendPort, PermissionOption, PermissionRequest
     from pygent.settings.models import Settings
 
 __all__ = [
+    "DONT_START",
+    "TRUST_AND_START",
     "TRUST_COMMAND",
+    "port_asker",
     "project_servers",
     "record_trust",
     "trust_file",
+    "trust_question",
     "untrusted_servers",
     "workspace_of",
 ]
@@ -106,3 +113,91 @@ def record_trust(settings: Settings) -> list[ServerConfig]:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
     return servers
+
+
+#: The options of the trust question (ACP permission options; editors render them as buttons).
+TRUST_AND_START: PermissionOption = {
+    "optionId": "mcp_trust",
+    "name": "Trust and start",
+    "kind": "allow_always",
+}
+DONT_START: PermissionOption = {
+    "optionId": "mcp_dont_start",
+    "name": "Don't start",
+    "kind": "reject_once",
+}
+
+
+def _server_line(config: ServerConfig, workspace: Path) -> tuple[str, dict[str, Any]]:
+    """One server as the question shows it: the exact command, arguments and cwd, or the URL."""
+    s = config.settings
+    masked = mask_secrets({"env": dict(s.env), "headers": dict(s.headers)})
+    if s.command is not None:
+        cwd = s.cwd if s.cwd is not None else str(workspace)
+        raw: dict[str, Any] = {"name": config.name, "command": s.command, "args": list(s.args)}
+        raw["cwd"] = cwd
+        line = f"- {config.name}: runs `{config.describe()}` in {cwd}"
+        if s.env:
+            raw["env"] = masked["env"]
+            line += " with " + ", ".join(f"{k}={v}" for k, v in masked["env"].items())
+    else:
+        raw = {"name": config.name, "url": s.url}
+        line = f"- {config.name}: connects to {s.url}"
+        if s.headers:
+            raw["headers"] = masked["headers"]
+            line += " with headers " + ", ".join(masked["headers"])
+    raw["risk"] = s.risk
+    return line + f" (tools run as risk `{s.risk}`)", raw
+
+
+def trust_question(servers: list[ServerConfig], workspace: Path) -> PermissionRequest:
+    """The permission request asking to trust ``servers`` of ``workspace``'s project config.
+
+    A ``session/request_permission`` editors already render: kind ``execute``, a title naming the
+    workspace, one line per server with exactly what would run, and the options
+    "Trust and start" / "Don't start".
+    """
+    described = [_server_line(c, workspace) for c in servers]
+    lines = [line for line, _ in described]
+    raws = [raw for _, raw in described]
+    text = (
+        f"The project config {workspace / '.pygent' / 'config.toml'} defines MCP servers that "
+        "run with your permissions:\n"
+        + "\n".join(lines)
+        + f"\n\nTrust and start records this exact list for this workspace (as `{TRUST_COMMAND}` "
+        "does); a changed list asks again."
+    )
+    return {
+        "toolCall": {
+            "toolCallId": "mcp-trust-" + fingerprint(servers)[:16],
+            "title": f"Start the MCP servers of the project {workspace}?",
+            "kind": "execute",
+            "status": "pending",
+            "content": [{"type": "content", "content": {"type": "text", "text": text}}],
+            "rawInput": {"workspace": str(workspace), "servers": raws},
+        },
+        "options": [TRUST_AND_START, DONT_START],
+        "_meta": {
+            "reason": "the project's .pygent/config.toml starts MCP servers this workspace has "
+            "not trusted",
+            "pygent": {"mcpTrust": True},
+        },
+    }
+
+
+def port_asker(
+    port: FrontendPort,
+) -> Callable[[list[ServerConfig], Path], Awaitable[bool | None]]:
+    """A trust asker (:data:`pygent.mcp.manager.TrustAsk`) that asks the person through ``port``.
+
+    The question goes straight to the frontend: no permission mode or rule answers it (a
+    project's config could set ``auto`` mode), only the person.
+    """
+
+    async def ask(servers: list[ServerConfig], workspace: Path) -> bool | None:
+        outcome = await port.request_permission(trust_question(servers, workspace))
+        if outcome.get("outcome") != "selected":
+            return None
+        return outcome.get("optionId") == TRUST_AND_START["optionId"]
+
+    return ask

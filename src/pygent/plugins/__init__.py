@@ -34,10 +34,12 @@ entry-point name) turns one off.
 
 from __future__ import annotations
 
+import inspect
 import threading
 import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,7 +57,9 @@ __all__ = [
     "PluginError",
     "PluginInfo",
     "SlashCommand",
+    "SlashContext",
     "SlashHandler",
+    "describe_failure",
     "load_plugins",
     "loaded_plugins",
     "plugin_settings",
@@ -65,8 +69,29 @@ __all__ = [
 
 ENTRY_POINT_GROUP = "pygent.plugins"
 
-SlashHandler = Callable[[str], Awaitable[str]]
-"""A slash command's handler: ``async def handler(args: str) -> str`` (Markdown to show)."""
+SlashHandler = Callable[..., Awaitable[str]]
+"""A slash command's handler: ``async def handler(args: str, ctx: SlashContext) -> str``
+(Markdown to show); ``async def handler(args: str) -> str`` works too."""
+
+
+@dataclass(frozen=True)
+class SlashContext:
+    """What a slash command's handler gets besides its argument text.
+
+    Attributes:
+        session_id: The session the command was typed in.
+        cwd: The session's working directory (inside the workspace).
+        settings: The effective settings of that workspace (``plugin_settings(ctx.settings,
+            NAME)`` gives the plugin's table).
+        command: The command's name, without the slash.
+        plugin: The entry-point name of the plugin that added it.
+    """
+
+    session_id: str
+    cwd: Path
+    settings: Settings
+    command: str
+    plugin: str
 
 
 class PluginError(Exception):
@@ -79,7 +104,8 @@ class SlashCommand:
 
     Attributes:
         name: Without the slash (``wc`` for ``/wc``).
-        handler: ``async def handler(args: str) -> str``; the text is Markdown shown to the person.
+        handler: ``async def handler(args: str, ctx: SlashContext) -> str`` (or without ``ctx``);
+            the text is Markdown shown to the person.
         help: One line for ``/help`` and command palettes.
         plugin: The entry-point name of the plugin that added it.
     """
@@ -88,6 +114,35 @@ class SlashCommand:
     handler: SlashHandler
     help: str
     plugin: str
+
+    async def run(self, args: str, ctx: SlashContext) -> str:
+        """Call the handler (with ``ctx`` when it takes a second parameter); returns its text.
+
+        Raises:
+            PluginError: The handler returned something other than text.
+            Exception: Whatever the handler raised.
+        """
+        result = await (
+            self.handler(args, ctx) if _takes_context(self.handler) else self.handler(args)
+        )
+        if not isinstance(result, str):
+            raise PluginError(
+                f"plugin {self.plugin}: /{self.name} returned {type(result).__name__}, not text"
+            )
+        return result
+
+
+def _takes_context(handler: SlashHandler) -> bool:
+    try:
+        params = list(inspect.signature(handler).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    positional = [
+        p
+        for p in params
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in positional)
 
 
 @dataclass
@@ -185,6 +240,16 @@ class PluginApp:
     def add_slash_command(self, name: str, handler: SlashHandler, help: str) -> None:
         """Add ``/name`` to the terminal chat (and to any frontend that lists slash commands).
 
+        Frontends list it with ``pygent/commands/list`` and run it with ``pygent/commands/run``:
+        the handler is awaited as ``handler(args, ctx)`` (``ctx`` a :class:`SlashContext`) when
+        it takes two parameters, else as ``handler(args)``. It returns Markdown for the person; an
+        exception it raises is shown as an error and logged, and pygent goes on.
+
+        Args:
+            name: The command without the slash (``wc`` for ``/wc``).
+            handler: An ``async`` function of the argument text (and the context).
+            help: One line for ``/help`` and completion.
+
         Raises:
             PluginError: The name is empty, has spaces, or is taken.
         """
@@ -237,6 +302,11 @@ def _entry_points() -> list[EntryPoint]:
     from importlib.metadata import entry_points
 
     return sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda ep: ep.name)
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line about a plugin's exception: its own sentence, or ``Type: message``."""
+    return _last_line(exc)
 
 
 def _last_line(exc: BaseException) -> str:

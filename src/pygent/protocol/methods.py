@@ -18,6 +18,12 @@ SESSION_UPDATE = "pygent/session/update"
 SESSION_REQUEST_PERMISSION = "pygent/session/requestPermission"
 LLM_CHECK = "pygent/llm/check"
 """``{model, apiBase?, apiKey?}`` -> ``{ok, message}``: test a model configuration before saving it."""
+MCP_LIST = "pygent/mcp/list"
+"""``{sessionId}`` -> ``{servers: [{name, source, transport, target, state, error, tools}]}``."""
+COMMANDS_LIST = "pygent/commands/list"
+"""``{sessionId}`` -> ``{commands: [{name, help, source}]}``: the plugins' slash commands."""
+COMMANDS_RUN = "pygent/commands/run"
+"""``{sessionId, name, args}`` -> ``{text}``: run a plugin's slash command (Markdown result)."""
 
 #: Client -> server methods, as advertised in ``capabilities.experimental.pygent.methods``.
 CLIENT_METHODS = (
@@ -31,6 +37,9 @@ CLIENT_METHODS = (
     SESSION_SET_MODEL,
     SESSION_COMPACT,
     LLM_CHECK,
+    MCP_LIST,
+    COMMANDS_LIST,
+    COMMANDS_RUN,
 )
 
 COMMAND_PROMPT = "pygent.prompt"

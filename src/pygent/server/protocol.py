@@ -298,9 +298,10 @@ def _plain_text_block(block: Any) -> bool:
 
 
 def _is_common_session(params: dict[str, Any]) -> bool:
+    """Keys ACP's models could only accept (``mcpServers`` is checked by pygent.mcp.editor)."""
     return (
         params.keys() <= {"cwd", "mcpServers", "sessionId"}
-        and params.get("mcpServers") == []
+        and isinstance(params.get("mcpServers"), list)
         and isinstance(params.get("cwd"), str)
     )
 
@@ -310,15 +311,16 @@ def validate_common(
 ) -> dict[str, Any] | None:
     """:func:`validate_params` for the common shapes, without ACP's models (~0.6-2 s to import).
 
-    Covers ``session/new`` and ``session/load`` without MCP servers and a ``session/prompt`` of
-    plain text blocks: shapes ACP's models can only accept. Anything else returns None (validate
+    Covers ``session/new`` and ``session/load`` (their ``mcpServers`` are checked by
+    :func:`pygent.mcp.editor.parse_editor_servers`) and a ``session/prompt`` of plain text
+    blocks: shapes ACP's models can only accept. Anything else returns None (validate
     it with :func:`validate_params`), so a first prompt never waits for ``acp.schema``.
     """
     if not isinstance(params, dict):
         return None
     if method in (SESSION_NEW, SESSION_LOAD):
         allowed = {"cwd", "mcpServers"} | ({"sessionId"} if method == SESSION_LOAD else set())
-        if not params.keys() <= allowed or params.get("mcpServers", []) != []:
+        if not params.keys() <= allowed or not isinstance(params.get("mcpServers", []), list):
             return None
         if "cwd" in params and not isinstance(params["cwd"], str):
             return None
@@ -343,7 +345,8 @@ def validate_params(method: str, params: Any, default_cwd: Path | None = None) -
     """Check ``params`` of a ``pygent/*`` method against ACP's shape.
 
     ``cwd`` (default: the workspace root) and ``mcpServers`` (default ``[]``) may be omitted in
-    ``session/new`` and ``session/load``.
+    ``session/new`` and ``session/load``; their ``mcpServers`` entries are checked first, so a
+    bad one is named by index, server name and field.
 
     Returns:
         The params as a plain dict (with the defaults filled in).
@@ -359,10 +362,14 @@ def validate_params(method: str, params: Any, default_cwd: Path | None = None) -
     if method in (SESSION_NEW, SESSION_LOAD):
         if "cwd" not in params and default_cwd is not None:
             params["cwd"] = str(default_cwd)
-        params.setdefault("mcpServers", [])
+        if params.get("mcpServers") is None:
+            params["mcpServers"] = []
         cwd = params.get("cwd")
         if isinstance(cwd, str) and not os.path.isabs(cwd):
             raise invalid_params(f"cwd: must be an absolute path, got {cwd!r}")
+        from pygent.mcp.editor import parse_editor_servers
+
+        parse_editor_servers(params["mcpServers"])  # names the entry and field of a bad server
     if method in (SESSION_SET_MODEL, SESSION_COMPACT):
         required = ("sessionId", "modelId") if method == SESSION_SET_MODEL else ("sessionId",)
         for key in required:

@@ -31,6 +31,7 @@ from pygent.server import protocol as wire
 from pygent.server.commands import CommandAdapter
 from pygent.server.documents import METHODS as DOCUMENT_METHODS
 from pygent.server.documents import OpenDocuments
+from pygent.server.extensions import Extensions
 from pygent.server.protocol import ClientFeatures
 from pygent.server.rpc import JsonRpc, RequestId
 from pygent.server.sessions import SessionRegistry, resolve
@@ -98,6 +99,7 @@ class PygentServer:
         )
         self.turns = TurnRunner(self, self.sessions, self._turn_ready, self._validate)
         self.commands = CommandAdapter(self, self.sessions, self.turns)
+        self.extensions = Extensions(self.sessions, self.ready)
         self._register()
 
     def _register(self) -> None:
@@ -114,6 +116,9 @@ class PygentServer:
         rpc.on_request(methods.SESSION_PROMPT, self.turns.prompt)
         rpc.on_request(methods.SESSION_COMPACT, self.turns.compact)
         rpc.on_request(methods.LLM_CHECK, llm_check.handle)
+        rpc.on_request(methods.MCP_LIST, self.extensions.mcp_list)
+        rpc.on_request(methods.COMMANDS_LIST, self.extensions.commands_list)
+        rpc.on_request(methods.COMMANDS_RUN, self.extensions.commands_run)
         rpc.on_request("workspace/executeCommand", self.commands.execute)
         rpc.on_request("shutdown", self.shutdown, arrived=self._mark_shutdown)
         rpc.on_request("initialize", self._initialize_again)

@@ -25,6 +25,7 @@ from pygent.server.port import Connection, JsonRpcPort
 if TYPE_CHECKING:
     from pygent.agent.loop import Agent, Turn
     from pygent.agent.session import Session, SessionStore
+    from pygent.mcp.config import ServerConfig
     from pygent.permissions.engine import PermissionEngine
     from pygent.server.rpc import RequestId
     from pygent.server.stdio import FrameWriter
@@ -66,6 +67,8 @@ class SessionState:
     """Set while no turn runs."""
     stamp: tuple[int, int] | None = None
     """The session file as this server last read or wrote it (see ``turn_guard``)."""
+    mcp_servers: list[ServerConfig] = field(default_factory=list)
+    """MCP servers the editor gave in ``session/new`` or ``session/load`` (this session only)."""
 
 
 #: Settings, loaded once per connection (raises the configuration error, if any).
@@ -190,6 +193,7 @@ class SessionRegistry:
             store.create, settings.llm.model, cwd, mode=settings.permissions.mode
         )
         state = self._add(session, store, settings)
+        state.mcp_servers = _editor_servers(checked)
         return {
             "sessionId": session.id,
             "modes": modes_payload(state.mode),
@@ -208,6 +212,7 @@ class SessionRegistry:
         store = self.store(cwd)
         session = await asyncio.to_thread(store.load, session_id)
         state = self._add(session, store, settings)
+        state.mcp_servers = _editor_servers(checked)
         # Replay: one notification per stored message, encoded and written in a worker thread in
         # large batches (10k messages: one pass, no await per frame, the loop stays free).
         frames = await asyncio.to_thread(replay_frames, session)
@@ -311,6 +316,23 @@ def resolve(path: Path) -> Path:
         return path.expanduser().resolve()
     except (OSError, RuntimeError):
         return path
+
+
+def _editor_servers(params: dict[str, Any]) -> list[ServerConfig]:
+    """The editor's ``mcpServers`` (already validated) as server configs, logged by name."""
+    if not params.get("mcpServers"):
+        return []
+    from loguru import logger
+
+    from pygent.mcp.editor import parse_editor_servers
+
+    servers = parse_editor_servers(params["mcpServers"])
+    logger.info(
+        "the editor gave {} MCP server(s) for this session: {}",
+        len(servers),
+        ", ".join(f"{c.name} ({c.transport})" for c in servers),
+    )
+    return servers
 
 
 def _cwd(params: dict[str, Any]) -> Path:

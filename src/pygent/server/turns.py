@@ -238,5 +238,9 @@ def agent_for(state: SessionState, settings: Settings) -> Agent:
     agent, engine = build_agent(
         settings, state.workspace, state.port, mode=state.mode, model=state.model
     )
+    from pygent.mcp.trust import port_asker
+
+    agent.mcp_servers = list(state.mcp_servers)
+    agent.mcp_trust = port_asker(state.port)  # the editor's person answers, never the mode
     state.agent, state.gate = agent, engine
     return agent
