@@ -120,6 +120,37 @@ async def test_editor_server_tools_are_in_the_first_request_and_run_with_the_edi
     assert not any(name.startswith("mcp__") for name in offered_tools(fake_llm.requests[-1]))
 
 
+async def test_editor_http_and_sse_servers_get_their_headers(
+    tmp_path: Path,
+    fake_llm: FakeLLMThread,
+    serve: Callable[..., Awaitable[Serve]],
+    http_server: str,
+    sse_server: str,
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    fake_llm.script(
+        [
+            {"tool_calls": [call("mcp__web__token"), call("mcp__old__shout", text="hey")]},
+            {"text": "ok"},
+        ]
+    )
+    server = await serve(repo)
+    auth = [{"name": "Authorization", "value": "Bearer ${NOT_EXPANDED}"}]
+    session = await server.new(
+        [
+            {"type": "http", "name": "web", "url": http_server, "headers": auth},
+            {"type": "sse", "name": "old", "url": sse_server, "headers": []},
+        ]
+    )
+    await server.prompt(session)
+    # Values from the editor are used as given: no ${VAR} expansion.
+    assert tool_results(fake_llm) == ["authorization=Bearer ${NOT_EXPANDED}", "HEY!"]
+    listed = await server.client.request("pygent/mcp/list", {"sessionId": session})
+    by_name = {s["name"]: s for s in listed["servers"]}
+    assert by_name["old"]["transport"] == "sse" and by_name["old"]["state"] == "running"
+    assert "shout" in {t["name"] for t in by_name["old"]["tools"]}
+
+
 async def test_editor_server_replaces_a_configured_server_of_the_same_name(
     tmp_path: Path, fake_llm: FakeLLMThread, serve: Callable[..., Awaitable[Serve]]
 ) -> None:
@@ -285,3 +316,49 @@ async def test_refusing_project_servers_skips_them_and_does_not_ask_again_in_tha
     assert proj["state"] == "untrusted" and proj["source"] == "project"
     assert "chose not to start" in proj["error"]
     assert _trust_file() == {}  # a refusal is not recorded
+
+
+PROBE = """
+import asyncio, sys
+from pathlib import Path
+from pygent.agent.headless import HeadlessPort
+from pygent.agent.loop import Agent
+from pygent.agent.session import SessionStore
+from pygent.server.protocol import validate_params
+from pygent.settings.loader import load_settings
+from pygent.tools.workspace import Workspace
+
+root = Path(sys.argv[1])
+validate_params("pygent/session/new", {"cwd": str(root), "mcpServers": []})
+settings = load_settings(root)
+session = SessionStore(root).create(settings.llm.model, root)
+agent = Agent(settings, Workspace([root]), HeadlessPort(stderr=None))
+
+
+async def turn() -> None:
+    async for _ in agent.prompt(session, [{"type": "text", "text": "hi"}]):
+        pass
+
+
+asyncio.run(turn())
+print(sorted(m for m in ("mcp", "mcp_types") if m in sys.modules))
+"""
+
+
+def test_a_session_without_mcp_servers_never_imports_the_mcp_sdk(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    import subprocess
+
+    repo = make_repo(tmp_path / "repo")
+    fake_llm.script([{"text": "hello"}])
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, str(repo)],
+        env=pygent_env(fake_llm.base_url),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert len(fake_llm.requests) == 1  # the turn reached the model
+    assert proc.stdout.strip().splitlines()[-1] == "[]"

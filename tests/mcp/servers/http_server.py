@@ -1,7 +1,8 @@
 """A real MCP server over streamable HTTP on loopback for pygent's tests.
 
-Run: ``python http_server.py PORT_FILE``. It binds 127.0.0.1 on a free port, writes the port to
-PORT_FILE once it listens, and serves ``/mcp`` until killed. Tool ``shout`` upper-cases text and
+Run: ``python http_server.py PORT_FILE [--sse]``. It binds 127.0.0.1 on a free port, writes the
+port to PORT_FILE once it listens, and serves ``/mcp`` (or, with ``--sse``, the legacy HTTP+SSE
+transport at ``/sse``) until killed. Tool ``shout`` upper-cases text and
 ``token`` returns the ``Authorization`` header the client sent.
 """
 
@@ -37,7 +38,10 @@ def main() -> None:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = server.streamable_http_app(host="127.0.0.1")
+    if "--sse" in sys.argv:
+        app = server.sse_app(host="127.0.0.1")
+    else:
+        app = server.streamable_http_app(host="127.0.0.1")
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     uv = uvicorn.Server(config)
 
