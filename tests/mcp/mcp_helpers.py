@@ -43,3 +43,52 @@ def user_config(text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+TEST_PLUGIN = '''
+"""A test plugin with slash commands (found through its entry point)."""
+
+from pygent.plugins import PluginApp, PluginBase, SlashContext
+
+
+async def shout(args: str, ctx: SlashContext) -> str:
+    return f"**{args.upper()}** (session {ctx.session_id}, cwd {ctx.cwd}, /{ctx.command} of {ctx.plugin}, model {ctx.settings.llm.model})"
+
+
+async def legacy(args: str) -> str:
+    return f"legacy got {args!r}"
+
+
+async def boom(args: str) -> str:
+    raise ValueError("kaboom " + args)
+
+
+async def number(args: str) -> str:
+    return 42  # type: ignore[return-value]
+
+
+class Plugin(PluginBase):
+    def register(self, app: PluginApp) -> None:
+        app.add_slash_command("shout", shout, "Shout the text back.")
+        app.add_slash_command("legacy", legacy, "A handler without context.")
+        app.add_slash_command("boom", boom, "Always fails.")
+        app.add_slash_command("number", number, "Returns a number, not text.")
+'''
+
+
+def install_test_plugin(site: Path) -> Path:
+    """Install the ``testcmds`` plugin into ``site`` (a real distribution with an entry point).
+
+    Put ``site`` on ``PYTHONPATH`` and ``importlib.metadata`` finds it like a pip-installed one.
+    """
+    site.mkdir(parents=True, exist_ok=True)
+    (site / "pygent_testcmds.py").write_text(TEST_PLUGIN, encoding="utf-8")
+    info = site / "pygent_testcmds-0.1.dist-info"
+    info.mkdir(exist_ok=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pygent-testcmds\nVersion: 0.1\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        "[pygent.plugins]\ntestcmds = pygent_testcmds:Plugin\n", encoding="utf-8"
+    )
+    return site

@@ -122,6 +122,7 @@ class PygentApp(Connection, SlashCommands, Review):
         self._setup_lock = asyncio.Lock()
         self.first_paint: float | None = None
         self.started = time.perf_counter()
+        self.plugin_commands = {}
 
     def compose(self) -> ComposeResult:
         from pygent.tui.links import markdown_parser
@@ -131,7 +132,10 @@ class PygentApp(Connection, SlashCommands, Review):
         with Horizontal(id="main"):
             with Vertical(id="left"):
                 yield conversation
-                yield InputBox(self.root, id="input")
+                box = InputBox(self.root, id="input")
+                box.builtin_commands = [c.split()[0] for c in SLASH_COMMANDS]
+                box.slash_commands = list(box.builtin_commands)
+                yield box
             yield SidePane(id="side")
         yield StatusBar(id="status")
         yield Footer()

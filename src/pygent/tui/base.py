@@ -77,6 +77,8 @@ class AppBase(App[None]):
 
         def action_resume(self) -> None: ...
 
+        def refresh_plugin_commands(self) -> Any: ...
+
     def _show_pane(self, shown: bool) -> None:
         self.side.display = shown
 

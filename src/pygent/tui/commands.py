@@ -14,7 +14,8 @@ from textual.app import SystemCommand
 from textual.screen import Screen
 
 from pygent.protocol.modes import PERMISSION_MODES
-from pygent.tui.base import AppBase, friendly
+from pygent.tui.base import friendly
+from pygent.tui.extensions import Extensions
 
 #: Slash commands and what they do (``/help`` shows this).
 SLASH_COMMANDS: dict[str, str] = {
@@ -24,14 +25,15 @@ SLASH_COMMANDS: dict[str, str] = {
     "/model [NAME]": "show or switch the model",
     "/mode [MODE]": "show or switch the permission mode (ask, auto-edit, plan, auto)",
     "/compact": "summarise older turns to free context",
+    "/mcp": "MCP servers of this session: state, tools and where each came from",
     "/clear": "clear the screen (the session is kept)",
     "/quit": "quit",
 }
 MODES: tuple[str, ...] = PERMISSION_MODES
 
 
-class SlashCommands(AppBase):
-    """``/command`` parsing and the server requests behind them."""
+class SlashCommands(Extensions):
+    """``/command`` parsing and the server requests behind them (plugins' commands included)."""
 
     def get_system_commands(self, screen: Screen[Any]) -> Any:
         yield from super().get_system_commands(screen)
@@ -54,6 +56,9 @@ class SlashCommands(AppBase):
             from pygent.help_topics import TOPICS
 
             lines = [f"  {cmd:<16} {what}" for cmd, what in SLASH_COMMANDS.items()]
+            plugin = [f"  {cmd:<16} {what}" for cmd, what in self.plugin_help()]
+            if plugin:
+                lines += ["", "Plugin commands", "", *plugin]
             conversation.add_note(TOPICS["shortcuts"] + "\nCommands\n\n" + "\n".join(lines))
         elif name == "/quit":
             self.exit()
@@ -79,11 +84,13 @@ class SlashCommands(AppBase):
                 self.call_server("setMode", arg)
         elif name == "/compact":
             self.call_server("compact", "")
+        elif name == "/mcp":
+            self.show_mcp()
+        elif name[1:] in getattr(self, "plugin_commands", {}):
+            self.run_plugin_command(name[1:], arg)
         else:
-            conversation.add_error(
-                f"Unknown command {name}.",
-                "Commands: " + ", ".join(c.split()[0] for c in SLASH_COMMANDS),
-            )
+            known = [c.split()[0] for c in SLASH_COMMANDS] + [c for c, _ in self.plugin_help()]
+            conversation.add_error(f"Unknown command {name}.", "Commands: " + ", ".join(known))
 
     @work(group="commands")
     async def call_server(self, what: str, arg: str) -> None:

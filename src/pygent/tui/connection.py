@@ -113,6 +113,7 @@ class Connection(AppBase):
         self.status.refresh_status()
         self.post_message(ServerReady(session_id, resumed))
         self.refresh_title()
+        self.refresh_plugin_commands()
 
     async def _watch(self, client: PygentClient) -> None:
         process = client.process

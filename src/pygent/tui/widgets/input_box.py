@@ -72,6 +72,10 @@ class InputBox(TextArea):
         self._draft = ""
         self._files: list[str] | None = None
         self.last_matches: list[str] = []
+        self.builtin_commands: list[str] = []
+        """The app's own ``/commands`` (set by the app)."""
+        self.slash_commands: list[str] = []
+        """Every ``/command`` Tab completes: the app's and the plugins' (set by the app)."""
 
     def remember(self, text: str) -> None:
         """Add a sent prompt to the history."""
@@ -131,8 +135,29 @@ class InputBox(TextArea):
             self.text = self.prompt_history[self._history_index]
         self.move_cursor(self.document.end)
 
+    def _complete_command(self) -> bool:
+        """Complete a ``/command`` typed alone at the start; False when there is none."""
+        row, col = self.cursor_location
+        line = self.document.get_line(row)[:col]
+        if row != 0 or not re.fullmatch(r"/\S*", line) or not self.slash_commands:
+            return False
+        matches = [c for c in self.slash_commands if c.startswith(line)]
+        self.last_matches = matches[:20]
+        if not matches:
+            self.app.notify(f"No command starts with {line}", severity="warning", timeout=3)
+            return True
+        if len(matches) == 1:
+            completion = matches[0] + " "
+        else:
+            completion = os.path.commonprefix(matches)  # noqa: RUF071 - string prefix wanted
+            self.app.notify("  ".join(matches[:12]), title=f"{len(matches)} commands", timeout=4)
+        self.replace(completion, (row, 0), (row, col))
+        return True
+
     def _complete(self) -> bool:
-        """Complete the ``@path`` word before the cursor; False when there is none."""
+        """Complete the ``/command`` or ``@path`` word before the cursor; False when none."""
+        if self._complete_command():
+            return True
         row, col = self.cursor_location
         line = self.document.get_line(row)[:col]
         match = re.search(r"@([^\s@]*)$", line)
