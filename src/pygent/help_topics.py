@@ -224,7 +224,8 @@ Reviewing an edit (the diff on the right has the focus)
 Permission prompt
   y  allow once     a  allow always     n  reject     (or click an option)
 
-Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /clear /quit
+Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /mcp /clear /quit
+Plugins' commands are listed in /help; Tab completes a /command.
 """
 
 _ACP = """\
@@ -246,7 +247,8 @@ Edits are reviewed as diffs in the editor's permission prompt ("Allow always" sw
 the session to auto-edit); with the editor's file access pygent reads unsaved buffers and
 writes through the editor; shell commands run in the editor's terminal when it has one.
 Sessions, settings, rules and logs are the same as in `pygent chat` and `pygent serve`.
-Editor-given MCP servers are ignored for now. Snippets for every editor: docs/editors/acp.md.
+MCP servers the editor gives (stdio, http, sse) join that session's servers, trusted as given.
+Snippets for every editor: docs/editors/acp.md.
 """
 
 _SERVER = """\
@@ -289,8 +291,11 @@ Tools appear as mcp__NAME__TOOL and go through the permission engine: the server
 decides when pygent asks; rules may use mcp__NAME__* (allow = ["mcp__docs__*"]).
 Servers start on the first turn that needs them; one that fails is reported once and
 left out. Servers from a project's .pygent/config.toml start only after you trust that
-exact list in that workspace (`pygent mcp trust`); any change needs trust again.
-MCP servers run as you, outside pygent's sandbox.
+exact list in that workspace (`pygent mcp trust`, or "Trust and start" when the chat or
+an editor asks; no permission mode answers for you); any change needs trust again.
+Editors may add servers to one session (ACP mcpServers); they need no trust.
+MCP servers run as you, outside pygent's sandbox. /mcp in the chat shows each server's
+origin (user, project, editor), state and tools.
 
   pygent mcp list [--no-start]              servers, layer, trust, state and tools
   pygent mcp add NAME [--project] -- CMD ARGS...   or  pygent mcp add NAME --url URL
