@@ -139,7 +139,7 @@ async def test_editor_http_and_sse_servers_get_their_headers(
     session = await server.new(
         [
             {"type": "http", "name": "web", "url": http_server, "headers": auth},
-            {"type": "sse", "name": "old", "url": sse_server, "headers": []},
+            {"type": "sse", "name": "old", "url": sse_server},  # headers may be left out
         ]
     )
     await server.prompt(session)
@@ -362,3 +362,49 @@ def test_a_session_without_mcp_servers_never_imports_the_mcp_sdk(
     assert proc.returncode == 0, proc.stderr
     assert len(fake_llm.requests) == 1  # the turn reached the model
     assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
+async def test_a_client_without_permission_requests_is_asked_with_a_message_listing_the_servers(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    _project(repo, toml_table("proj", stdio_table()))
+    messages: list[dict[str, Any]] = []
+
+    def pick(params: dict[str, Any]) -> dict[str, Any]:
+        messages.append(params)
+        return {"title": "Trust and start"}
+
+    fake_llm.script([{"text": "ok"}])
+    client = PygentClient(
+        [sys.executable, "-m", "pygent", "serve"],
+        root=repo,
+        env=pygent_env(fake_llm.base_url),
+        show_message_request=pick,  # a bare LSP client: no pygent permission requests
+    )
+    await asyncio.wait_for(client.start(), 120)
+    try:
+        session = await client.new_session()
+        await asyncio.wait_for(client.prompt(session, "go"), 180)
+    finally:
+        await client.close(timeout=60)
+    (asked,) = messages
+    assert asked["message"].startswith(
+        f"pygent wants to start the MCP servers of the project {repo.resolve()}:"
+    )
+    assert f"- proj: runs `{sys.executable} {STDIO_SERVER}` in {repo.resolve()}" in asked["message"]
+    assert [a["title"] for a in asked["actions"]] == ["Trust and start", "Don't start"]
+    assert "mcp__proj__echo" in offered_tools(fake_llm.requests[0])
+    assert _trust_file()["workspaces"][str(repo.resolve())]["servers"] == ["proj"]
+
+
+def test_an_editor_server_name_cannot_put_its_log_outside_the_log_directory(
+    tmp_path: Path,
+) -> None:
+    from pygent.mcp.client import ServerConnection
+    from pygent.mcp.editor import parse_editor_servers
+
+    (config,) = parse_editor_servers([{"name": "../../etc/evil name", "command": "x"}])
+    conn = ServerConnection(config, tmp_path, tmp_path / "logs")
+    assert conn.log_path.parent == tmp_path / "logs"
+    assert conn.log_path.name == "mcp-_.._etc_evil_name.log"

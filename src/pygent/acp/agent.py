@@ -536,7 +536,7 @@ class AcpAgent:
     async def session_new(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
         """``session/new {cwd, mcpServers}`` -> ``{sessionId, modes}``."""
         servers = self._mcp_servers(params)
-        checked = await self._validate("session/new", params)
+        checked = await self._validate("session/new", _without_servers(params))
         cwd = self._cwd(checked)
         settings = await self._settings_for(cwd)
         from pygent.agent.session import SessionStore
@@ -552,7 +552,7 @@ class AcpAgent:
     async def session_load(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
         """``session/load``: replay the history as ``session/update``s, then answer."""
         servers = self._mcp_servers(params)
-        checked = await self._validate("session/load", params)
+        checked = await self._validate("session/load", _without_servers(params))
         cwd = self._cwd(checked)
         session_id = checked["sessionId"]
         current = self.sessions.get(session_id)
@@ -713,6 +713,14 @@ def _modes(current: str) -> dict[str, Any]:
             for mode in PERMISSION_MODES
         ],
     }
+
+
+def _without_servers(params: Any) -> Any:
+    """``params`` with ``mcpServers`` emptied: checked by :func:`parse_editor_servers` already
+    (which lets ``args``, ``env`` and ``headers`` be left out)."""
+    if isinstance(params, dict) and "mcpServers" in params:
+        return {**params, "mcpServers": []}
+    return params
 
 
 def _import_schema() -> Any:

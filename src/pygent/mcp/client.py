@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import traceback
 from pathlib import Path
 from typing import Any, Literal, TextIO
@@ -55,7 +56,9 @@ class ServerConnection:
     def __init__(self, config: ServerConfig, root: Path, log_dir: Path) -> None:
         self.config = config
         self.root = root
-        self.log_path = log_dir / f"mcp-{config.name}.log"
+        # The name may come from an editor: never let it reach outside the log directory.
+        safe = re.sub(r"[^A-Za-z0-9_.-]", "_", config.name).lstrip(".") or "server"
+        self.log_path = log_dir / f"mcp-{safe}.log"
         self.state: State = "idle"
         self.error = ""
         self.tools: list[mcp_types.Tool] = []

@@ -124,7 +124,8 @@ class McpManager:
 
         notices: list[str] = []
         servers, clashes = plan_servers(settings, editor)
-        if clashes:
+        if clashes and "clash:" + ",".join(clashes) not in self._reported:
+            self._reported.add("clash:" + ",".join(clashes))
             from loguru import logger
 
             logger.info(

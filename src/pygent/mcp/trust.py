@@ -180,7 +180,13 @@ def trust_question(servers: list[ServerConfig], workspace: Path) -> PermissionRe
         "_meta": {
             "reason": "the project's .pygent/config.toml starts MCP servers this workspace has "
             "not trusted",
-            "pygent": {"mcpTrust": True},
+            "pygent": {
+                "mcpTrust": True,
+                # Clients without permission requests get this as window/showMessageRequest.
+                "message": f"pygent wants to start the MCP servers of the project {workspace}:\n"
+                + "\n".join(lines)
+                + "\nThey run as you, outside pygent's sandbox.",
+            },
         },
     }
 

@@ -406,7 +406,13 @@ def _read_text(path: Path) -> str | None:
 
 
 def permission_message(request: PermissionRequest) -> str:
-    """The question for ``window/showMessageRequest``: what pygent wants to do and why it asks."""
+    """The question for ``window/showMessageRequest``: what pygent wants to do and why it asks.
+
+    A request whose ``_meta.pygent.message`` is set (the MCP trust question) uses that text.
+    """
+    meta_pygent = (request.get("_meta") or {}).get("pygent")
+    if isinstance(meta_pygent, dict) and isinstance(meta_pygent.get("message"), str):
+        return str(meta_pygent["message"])
     call = request.get("toolCall") or {}
     title = str(call.get("title") or call.get("kind") or "use a tool")
     reason = ""

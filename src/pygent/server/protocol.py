@@ -386,8 +386,11 @@ def validate_params(method: str, params: Any, default_cwd: Path | None = None) -
     if model is not None:
         from pydantic import ValidationError
 
+        # ``mcpServers`` was checked above (more leniently than ACP: ``args``, ``env`` and
+        # ``headers`` may be left out), so the answer never depends on whether the models loaded.
+        shape = {**params, "mcpServers": []} if "mcpServers" in params else params
         try:
-            model.model_validate(params)
+            model.model_validate(shape)
         except ValidationError as exc:
             raise invalid_params(_first_error(exc, params)) from None
     return dict(params)
