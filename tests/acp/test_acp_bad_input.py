@@ -123,7 +123,9 @@ async def test_request_before_initialize_is_refused_and_initialize_still_works(
     await _still_serving(agent, workspace)
 
 
-async def test_mcp_servers_are_accepted_and_ignored(make_raw: Start, workspace: Path) -> None:
+async def test_mcp_servers_in_acps_shape_are_accepted_when_the_session_opens(
+    make_raw: Start, workspace: Path
+) -> None:
     agent = await make_raw()
     await agent.initialize()
     server = {"name": "files", "command": "/bin/false", "args": [], "env": []}

@@ -18,6 +18,13 @@ ROOT = Path(__file__).resolve().anchor + "work"
 COMMON: list[tuple[str, dict[str, Any]]] = [
     (SESSION_NEW, {}),
     (SESSION_NEW, {"cwd": ROOT, "mcpServers": []}),
+    # Editor-given MCP servers are checked by pygent (ACP's models never decide about them).
+    (SESSION_NEW, {"cwd": ROOT, "mcpServers": [{"name": "x", "command": "y", "args": []}]}),
+    (SESSION_NEW, {"cwd": ROOT, "mcpServers": [{"name": "x", "command": "y"}]}),
+    (
+        SESSION_LOAD,
+        {"sessionId": "01ABC", "mcpServers": [{"type": "sse", "name": "s", "url": "http://h/sse"}]},
+    ),
     (SESSION_LOAD, {"sessionId": "01ABC", "cwd": ROOT}),
     (SESSION_PROMPT, {"sessionId": "01ABC", "prompt": [{"type": "text", "text": "hi"}]}),
 ]
@@ -36,7 +43,6 @@ def test_common_shapes_validate_the_same_with_and_without_acp_models(
 @pytest.mark.parametrize(
     ("method", "params"),
     [
-        (SESSION_NEW, {"cwd": ROOT, "mcpServers": [{"name": "x", "command": "y", "args": []}]}),
         (SESSION_NEW, {"cwd": 42}),
         (SESSION_LOAD, {"cwd": ROOT}),
         (SESSION_PROMPT, {"sessionId": 7, "prompt": [{"type": "text", "text": "hi"}]}),
@@ -56,6 +62,11 @@ def test_other_shapes_go_to_the_full_validation(method: str, params: dict[str, A
         (SESSION_NEW, {"cwd": 42}, "cwd"),
         (SESSION_NEW, {"cwd": "relative/dir"}, "cwd: must be an absolute path"),
         (SESSION_LOAD, {"cwd": ROOT}, "sessionId: field required"),
+        (
+            SESSION_NEW,
+            {"mcpServers": [{"name": "x", "command": ""}]},
+            "mcpServers[0] ('x').command: must be a non-empty string",
+        ),
         (SESSION_PROMPT, {"sessionId": "s", "prompt": [{"type": "text", "text": 3}]}, "prompt[0]"),
     ],
 )
