@@ -154,6 +154,11 @@ function M.request_permission(params)
   local title = tool.title or tool.toolCallId or 'a tool call'
   local reason = vim.tbl_get(params, '_meta', 'reason')
   local prompt = 'pygent wants to: ' .. title .. (reason and (' (' .. reason .. ')') or '')
+  -- A question that must show more than a title (the MCP trust question lists each server).
+  local message = vim.tbl_get(params, '_meta', 'pygent', 'message')
+  if type(message) == 'string' and message ~= '' then
+    prompt = message
+  end
   require('pygent.chat').note_permission(params)
   local choice = M.await(function(resolve)
     vim.ui.select(options, {
