@@ -364,6 +364,32 @@ def test_a_session_without_mcp_servers_never_imports_the_mcp_sdk(
     assert proc.stdout.strip().splitlines()[-1] == "[]"
 
 
+async def test_a_dismissed_trust_question_skips_the_servers_and_asks_again_next_prompt(
+    tmp_path: Path, fake_llm: FakeLLMThread, serve: Callable[..., Awaitable[Serve]]
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    _project(repo, toml_table("proj", stdio_table()))
+    answers = iter(
+        [
+            {"outcome": {"outcome": "cancelled"}},
+            {"outcome": {"outcome": "selected", "optionId": "mcp_trust"}},
+        ]
+    )
+
+    async def answer(params: dict[str, Any]) -> dict[str, Any]:
+        return next(answers)
+
+    fake_llm.script([{"text": "one"}, {"text": "two"}])
+    server = await serve(repo, answer)
+    session = await server.new()
+    await server.prompt(session)
+    assert not any(n.startswith("mcp__") for n in offered_tools(fake_llm.requests[0]))
+    assert _trust_file() == {}
+    await server.prompt(session)
+    assert len(trust_questions(server.asked)) == 2
+    assert "mcp__proj__echo" in offered_tools(fake_llm.requests[1])
+
+
 async def test_a_client_without_permission_requests_is_asked_with_a_message_listing_the_servers(
     tmp_path: Path, fake_llm: FakeLLMThread
 ) -> None:

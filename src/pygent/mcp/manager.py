@@ -141,7 +141,8 @@ class McpManager:
             skip = {c.name for c in untrusted} - names
             listed = ", ".join(repr(c.name) for c in untrusted if c.name in skip)
             where = workspace_of(settings)
-            if _trust_key(settings, untrusted) in self._refused:
+            refused = _trust_key(settings, untrusted) in self._refused
+            if refused:
                 text = (
                     f"The project's MCP servers {listed} (.pygent/config.toml) were not "
                     "started: you chose not to start them. They stay off until pygent "
@@ -153,7 +154,8 @@ class McpManager:
                     f"started: this workspace has not trusted them. Review them with "
                     f"`{TRUST_COMMAND}` (in {where}) to start them."
                 )
-            self._once("untrusted:" + fingerprint(untrusted), text, notices)
+            key = "untrusted:" + fingerprint(untrusted) + (":refused" if refused else "")
+            self._once(key, text, notices)
         wanted = [
             c
             for c in servers

@@ -71,7 +71,7 @@ class Extensions(AppBase):
             for name, c in sorted(commands.items())
         ]
 
-    @work(group="extensions", exclusive=True)
+    @work(group="plugin-commands", exclusive=True)
     async def refresh_plugin_commands(self) -> None:
         """Ask the server for the plugins' commands (after a session opened)."""
         client, session = self.client, self.session_id
