@@ -248,6 +248,7 @@ the session to auto-edit); with the editor's file access pygent reads unsaved bu
 writes through the editor; shell commands run in the editor's terminal when it has one.
 Sessions, settings, rules and logs are the same as in `pygent chat` and `pygent serve`.
 MCP servers the editor gives (stdio, http, sse) join that session's servers, trusted as given.
+Plugins' slash commands are offered as the editor's /commands and run without the model.
 Snippets for every editor: docs/editors/acp.md.
 """
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from mcp_helpers import STDIO_SERVER, stdio_table, toml_table
+from mcp_helpers import STDIO_SERVER, install_test_plugin, stdio_table, toml_table
 from run_helpers import call, make_repo, pygent_env
 
 from pygent.testing.fake_llm import FakeLLMThread
@@ -26,17 +27,17 @@ Answer = Callable[[dict[str, Any]], dict[str, Any]]
 @pytest.fixture
 async def acp_agent(
     tmp_path: Path, fake_llm: FakeLLMThread
-) -> AsyncIterator[Callable[[Path], Awaitable[RawAgent]]]:
+) -> AsyncIterator[Callable[..., Awaitable[RawAgent]]]:
     agents: list[RawAgent] = []
 
-    async def start(repo: Path) -> RawAgent:
+    async def start(repo: Path, **extra: str) -> RawAgent:
         process = await asyncio.create_subprocess_exec(
             *AGENT_CMD,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
             cwd=str(repo),
-            env=pygent_env(fake_llm.base_url),
+            env=pygent_env(fake_llm.base_url, **extra),
             limit=1 << 24,
         )
         agent = RawAgent(process)
@@ -80,7 +81,7 @@ def tools_of(request: dict[str, Any]) -> set[str]:
 async def test_acp_session_uses_the_editors_stdio_and_http_servers(
     tmp_path: Path,
     fake_llm: FakeLLMThread,
-    acp_agent: Callable[[Path], Awaitable[RawAgent]],
+    acp_agent: Callable[..., Awaitable[RawAgent]],
     http_server: str,
 ) -> None:
     repo = make_repo(tmp_path / "repo")
@@ -119,7 +120,7 @@ async def test_acp_session_uses_the_editors_stdio_and_http_servers(
 
 
 async def test_acp_bad_mcp_server_entry_is_named_and_the_agent_keeps_serving(
-    tmp_path: Path, acp_agent: Callable[[Path], Awaitable[RawAgent]]
+    tmp_path: Path, acp_agent: Callable[..., Awaitable[RawAgent]]
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     agent = await acp_agent(repo)
@@ -136,7 +137,7 @@ async def test_acp_bad_mcp_server_entry_is_named_and_the_agent_keeps_serving(
 
 
 async def test_acp_asks_to_trust_project_servers_and_the_answer_is_remembered(
-    tmp_path: Path, fake_llm: FakeLLMThread, acp_agent: Callable[[Path], Awaitable[RawAgent]]
+    tmp_path: Path, fake_llm: FakeLLMThread, acp_agent: Callable[..., Awaitable[RawAgent]]
 ) -> None:
     repo = make_repo(tmp_path / "repo")
     (repo / ".pygent").mkdir()
@@ -163,3 +164,57 @@ async def test_acp_asks_to_trust_project_servers_and_the_answer_is_remembered(
     _, asked = await prompt(second, new["result"]["sessionId"], selected("allow_once"))
     assert asked == []
     assert "mcp__proj__echo" in tools_of(fake_llm.requests[-1])
+
+
+async def test_acp_announces_plugin_commands_and_runs_them_without_the_model(
+    tmp_path: Path, fake_llm: FakeLLMThread, acp_agent: Callable[..., Awaitable[RawAgent]]
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    site = install_test_plugin(tmp_path / "site")
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH")) if p)
+    agent = await acp_agent(repo, PYTHONPATH=path)
+    await agent.initialize()
+    new = await agent.request("session/new", {"cwd": str(repo), "mcpServers": []}, 1)
+    session = new["result"]["sessionId"]
+    while True:
+        message = await agent.read()
+        update = (message.get("params") or {}).get("update") or {}
+        if update.get("sessionUpdate") == "available_commands_update":
+            break
+    commands = {c["name"]: c for c in update["availableCommands"]}
+    assert set(commands) == {"boom", "legacy", "number", "shout"}
+    assert commands["shout"]["description"] == "Shout the text back. (plugin testcmds)"
+
+    await agent.send(
+        {
+            "id": 5,
+            "method": "session/prompt",
+            "params": {"sessionId": session, "prompt": [{"type": "text", "text": "/shout hey"}]},
+        }
+    )
+    answer = await agent.response(5)
+    assert answer["result"]["stopReason"] == "end_turn"
+    chunks = [
+        m["params"]["update"]["content"]["text"]
+        for m in agent.received
+        if m.get("method") == "session/update"
+        and m["params"]["update"].get("sessionUpdate") == "agent_message_chunk"
+    ]
+    assert chunks and chunks[-1].startswith(f"**HEY** (session {session}")
+    assert fake_llm.requests == []  # a plugin command never reaches the model
+
+    await agent.send(
+        {
+            "id": 6,
+            "method": "session/prompt",
+            "params": {"sessionId": session, "prompt": [{"type": "text", "text": "/boom"}]},
+        }
+    )
+    error = await agent.response(6)
+    assert (
+        "The command /boom of the plugin 'testcmds' failed: ValueError: kaboom"
+        in (error["error"]["message"])
+    )
+    assert schema_problems(agent.received) == []
+    again = await agent.request("session/new", {"cwd": str(repo), "mcpServers": []}, 7)
+    assert again["result"]["sessionId"]  # still serving

@@ -106,6 +106,7 @@ class AcpAgent:
         self._stopping = False
         self._stop_task: asyncio.Future[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._background: set[asyncio.Future[None]] = set()
         self._handlers: dict[str, Callable[[Any, Any], Awaitable[Any]]] = {
             "authenticate": self.authenticate,
             "session/new": self.session_new,
@@ -547,6 +548,7 @@ class AcpAgent:
         )
         state = self._new_state(session, store, settings)
         state.mcp_servers = servers
+        self._announce_commands(state)  # runs after this answer is sent
         return {"sessionId": session.id, "modes": _modes(state.mode)}
 
     async def session_load(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
@@ -565,6 +567,7 @@ class AcpAgent:
         session = await asyncio.to_thread(store.load, session_id)
         state = self._new_state(session, store, settings)
         state.mcp_servers = servers
+        self._announce_commands(state)
         for update in await asyncio.to_thread(session.replay_updates):
             self._send_update(state, update)
         for warning in session.warnings:
@@ -683,7 +686,89 @@ class AcpAgent:
             self._prompts.pop(msg_id, None)
             state.done.set()
 
+    # -- plugin slash commands ----------------------------------------------------------------
+
+    def _announce_commands(self, state: SessionState) -> None:
+        """Send ``available_commands_update`` with the plugins' slash commands (if any), once the
+        answer that created the session is out (the task starts after this request's step)."""
+
+        async def announce() -> None:
+            try:
+                from pygent import plugins
+
+                await asyncio.to_thread(plugins.load_plugins, state.settings)
+                commands = sorted(plugins.slash_commands().values(), key=lambda c: c.name)
+            except Exception as exc:  # plugins never cost a session
+                logger.warning("could not list the plugins' slash commands: {}", exc)
+                return
+            if commands and state.session.id in self.sessions:
+                update = {
+                    "sessionUpdate": "available_commands_update",
+                    "availableCommands": [
+                        {
+                            "name": c.name,
+                            "description": f"{c.help} (plugin {c.plugin})".strip(),
+                            "input": {"hint": "text after the command"},
+                        }
+                        for c in commands
+                    ],
+                }
+                self.notify("session/update", {"sessionId": state.session.id, "update": update})
+
+        task = asyncio.ensure_future(announce())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _plugin_command(self, state: SessionState, blocks: list[dict[str, Any]]) -> Any:
+        """The plugin command a prompt of one ``/name args`` text block runs, with its args."""
+        if len(blocks) != 1 or blocks[0].get("type") != "text":
+            return None
+        text = str(blocks[0].get("text", "")).strip()
+        if not text.startswith("/"):
+            return None
+        name, _, args = text[1:].partition(" ")
+        from pygent import plugins
+
+        await asyncio.to_thread(plugins.load_plugins, state.settings)
+        command = plugins.slash_commands().get(name)
+        return (command, args.strip()) if command is not None else None
+
+    async def _run_command(self, state: SessionState, command: Any, args: str) -> dict[str, Any]:
+        """Run a plugin's slash command: its text is the answer; the model is not called."""
+        from pygent.plugins import SlashContext, describe_failure
+
+        ctx = SlashContext(
+            session_id=state.session.id,
+            cwd=Path(state.session.cwd),
+            settings=state.settings,
+            command=command.name,
+            plugin=command.plugin,
+        )
+        try:
+            text = await command.run(args, ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.opt(exception=exc).error(
+                "the command /{} of the plugin {} failed", command.name, command.plugin
+            )
+            raise PygentError(
+                "internal",
+                f"The command /{command.name} of the plugin {command.plugin!r} failed: "
+                f"{describe_failure(exc)}.",
+                "The plugin has a bug: report it to its author (the traceback is in the log "
+                "file, `pygent report`). pygent keeps running.",
+                {"command": command.name, "plugin": command.plugin},
+            ) from None
+        from pygent.protocol.updates import agent_message_chunk
+
+        self._send_update(state, agent_message_chunk(text or f"/{command.name} returned nothing."))
+        return prompt_result("end_turn", None)
+
     async def _run_turn(self, state: SessionState, blocks: list[dict[str, Any]]) -> dict[str, Any]:
+        command = await self._plugin_command(state, blocks)
+        if command is not None:
+            return await self._run_command(state, *command)
         agent = await asyncio.to_thread(self._build_agent, state)
         if state.port.cancelled:
             return prompt_result("cancelled", None)
