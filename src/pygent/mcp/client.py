@@ -172,9 +172,17 @@ class ServerConnection:
                 if expanded.command is not None:
                     from mcp.client.stdio import stdio_client
 
+                    from pygent.tools.parent_death import wrap_command
+
+                    # The server dies with pygent even when pygent is killed outright.
+                    command, args = wrap_command(
+                        expanded.command,
+                        list(expanded.args),
+                        (expanded.env or {}).get("PATH"),
+                    )
                     params = StdioServerParameters(
-                        command=expanded.command,
-                        args=expanded.args,
+                        command=command,
+                        args=args,
                         env=expanded.env or None,
                         cwd=expanded.cwd,
                     )

@@ -17,7 +17,10 @@ process group itself. This module covers the case where pygent cannot: it is kil
   ``docs/advanced/reliability.md``).
 
 The spawn path uses it through two hooks: :func:`spawn_kwargs` (extra ``subprocess`` arguments)
-and :func:`adopt` (called with the new child's pid).
+and :func:`adopt` (called with the new child's pid). A child that another library spawns (an MCP
+server, started by the MCP SDK, which takes no ``preexec_fn``) is started through this file
+instead: :func:`wrap_command` turns ``cmd args`` into ``python -I -S parent_death.py PID -- cmd
+args``, which asks for the signal and then ``exec``s the command (Linux).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["adopt", "enabled", "spawn_kwargs"]
+__all__ = ["adopt", "enabled", "spawn_kwargs", "wrap_command"]
 
 _PR_SET_PDEATHSIG = 1
 IS_LINUX = sys.platform.startswith("linux")
@@ -87,6 +90,54 @@ def spawn_kwargs() -> dict[str, Any]:
     if prctl is None:
         return {}
     return {"preexec_fn": _pdeathsig_preexec(os.getpid(), prctl)}
+
+
+def wrap_command(command: str, args: list[str], path: str | None = None) -> tuple[str, list[str]]:
+    """``command args`` started through this file so the program dies with pygent (Linux).
+
+    Args:
+        command: The program.
+        args: Its arguments.
+        path: The ``PATH`` the program is looked up in (default: this process's).
+
+    Returns:
+        The command and arguments to spawn instead; unchanged off Linux, with the protection
+        turned off, or when ``command`` is not found (the spawn then fails with its own message).
+    """
+    import shutil
+
+    if not IS_LINUX or not enabled() or _load_prctl() is None:
+        return command, args
+    if shutil.which(command, path=path) is None:
+        return command, args
+    return sys.executable, [
+        "-I",
+        "-S",
+        os.path.abspath(__file__),
+        str(os.getpid()),
+        "--",
+        command,
+        *args,
+    ]
+
+
+def _trampoline(argv: list[str]) -> int:
+    """``parent_death.py PID -- COMMAND ARGS...``: ask for SIGKILL when PID dies, then ``exec``."""
+    if len(argv) < 3 or argv[1] != "--" or not argv[0].isdigit():
+        sys.stderr.write("usage: parent_death.py PARENT_PID -- COMMAND [ARGS...]\n")
+        return 2
+    prctl = _load_prctl()
+    if prctl is not None and enabled():
+        prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0)
+        if os.getppid() != int(argv[0]):  # the parent died before prctl: nobody will signal
+            return 1
+    command = argv[2:]
+    try:
+        os.execvp(command[0], command)
+    except OSError as exc:
+        sys.stderr.write(f"{command[0]}: {exc.strerror or exc}\n")
+        return 127 if isinstance(exc, FileNotFoundError) else 126
+    return 126  # pragma: no cover - execvp does not return
 
 
 def adopt(pid: int) -> None:
@@ -197,3 +248,7 @@ def _assign_to_job(pid: int) -> None:
         kernel32.AssignProcessToJobObject(job, handle)
     finally:
         kernel32.CloseHandle(handle)
+
+
+if __name__ == "__main__":
+    sys.exit(_trampoline(sys.argv[1:]))

@@ -4,7 +4,8 @@ Tools: ``echo`` and ``add`` (plain results), ``picture`` (an image), ``readme`` 
 text resource), ``fail`` (a tool error), ``crash`` (the process dies mid-call), ``hang`` (never
 answers), and ``malformed`` whose input schema is broken when ``--bad-schema`` is given.
 With ``STARTED_FILE`` in its environment, it appends its process id to that file on start and
-``exited`` when its client closed the connection (a clean shutdown).
+``exited`` when its client closed the connection (a clean shutdown). With ``LINGER=1`` it then
+keeps running, as a server that never notices its client went away does.
 Run: ``python stdio_server.py [--bad-schema]``.
 """
 
@@ -113,3 +114,7 @@ if __name__ == "__main__":
     if os.environ.get("STARTED_FILE"):  # stdin closed: the client shut the server down cleanly
         with open(os.environ["STARTED_FILE"], "a", encoding="utf-8") as started:
             started.write("exited\n")
+    if os.environ.get("LINGER") == "1":
+        import time
+
+        time.sleep(3600)
