@@ -15,6 +15,7 @@ from pygent.redact import redact, redact_value
 ERROR_CODES = (
     "no_api_key",
     "model_not_found",
+    "endpoint_not_found",
     "auth_failed",
     "rate_limited",
     "context_overflow",
@@ -55,6 +56,7 @@ JSONRPC_CODES: dict[str, int] = {
     "session_not_found": -31008,
     "session_busy": -31009,
     "llm_error": -31010,
+    "endpoint_not_found": -31011,
 }
 
 
@@ -106,13 +108,52 @@ def no_api_key(model: str, env_vars: list[str]) -> PygentError:
     )
 
 
-def model_not_found(model: str, suggestions: list[str] | None = None) -> PygentError:
-    """The provider does not know ``model``."""
+def model_not_found(
+    model: str, suggestions: list[str] | None = None, api_base: str | None = None
+) -> PygentError:
+    """The provider does not know ``model`` (``api_base``: the custom server that said so)."""
     hint = "Check the model name with `pygent config set llm.model PROVIDER/MODEL`."
+    if api_base:
+        hint = (
+            f"The server at {api_base} does not serve it: check the model name (its "
+            f"`GET {api_base.rstrip('/')}/models` lists the names), then "
+            "`pygent config set llm.model openai/NAME`."
+        )
     if suggestions:
         hint = f"Did you mean {', '.join(suggestions)}? " + hint
+    data: dict[str, Any] = {"model": model}
+    if api_base:
+        data["apiBase"] = api_base
+    return PygentError("model_not_found", f"The model {model!r} was not found.", hint, data)
+
+
+def unknown_provider(model: str, provider: str, suggestions: list[str]) -> PygentError:
+    """``model``'s ``PROVIDER/`` prefix names no provider litellm knows."""
+    close = ", ".join(f"{s!r}" for s in suggestions)
+    message = f"Unknown provider {provider!r} in the model {model!r}."
+    if close:
+        message += f" Did you mean {close}?"
     return PygentError(
-        "model_not_found", f"The model {model!r} was not found.", hint, {"model": model}
+        "model_not_found",
+        message,
+        "A model is PROVIDER/MODEL with a litellm provider (anthropic, openai, gemini, "
+        "openrouter, ollama, ...; `pygent help troubleshooting`); for an OpenAI-compatible server use "
+        "openai/MODEL with `llm.api_base`.",
+        {"model": model, "provider": provider, "suggestions": suggestions},
+    )
+
+
+def endpoint_not_found(model: str, api_base: str, url: str = "") -> PygentError:
+    """A custom ``llm.api_base`` answered 404 for the chat endpoint: the base URL is likely wrong."""
+    where = f" for {url}" if url else ""
+    return PygentError(
+        "endpoint_not_found",
+        f"The server at llm.api_base = {api_base} answered 404 Not Found{where}: the base URL "
+        "is probably wrong (not the model name).",
+        "Point `llm.api_base` at the server's OpenAI-compatible root, usually ending in /v1 "
+        "(http://localhost:11434/v1 for Ollama, http://localhost:1234/v1 for LM Studio, "
+        "http://localhost:8000/v1 for vLLM): `pygent config set llm.api_base URL`.",
+        {"model": model, "apiBase": api_base},
     )
 
 

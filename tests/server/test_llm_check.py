@@ -56,6 +56,23 @@ async def test_check_with_a_wrong_key_says_the_key_was_rejected_without_echoing_
     assert len(keyed_llm.requests) == 1  # no retries for a check
 
 
+async def test_check_with_a_wrong_api_base_path_blames_the_base_url(
+    make_client: ClientFactory, fake_llm: FakeLLMThread
+) -> None:
+    wrong_base = fake_llm.base_url.removesuffix("/v1") + "/nope"
+    client = await make_client()
+    answer = await wait(
+        client.request(LLM_CHECK, {"model": "openai/m", "apiBase": wrong_base, "apiKey": "sk-x"})
+    )
+    assert answer["ok"] is False
+    assert answer["message"].startswith(
+        f"Connection failed: The server at llm.api_base = {wrong_base} answered 404 Not Found"
+    )
+    assert "usually ending in /v1" in answer["message"]
+    assert "'openai/m' was not found" not in answer["message"]
+    assert [r["path"] for r in fake_llm.request_log] == ["/nope/chat/completions"]
+
+
 async def test_check_of_an_unknown_model_names_it(
     make_client: ClientFactory, fake_llm: FakeLLMThread
 ) -> None:

@@ -105,6 +105,42 @@ async def test_unknown_model_is_model_not_found(
     assert len(fake_llm.requests) == 1
 
 
+@pytest.mark.usefixtures("fast_retries")
+async def test_404_from_a_wrong_api_base_path_names_the_base_url_not_the_model(
+    fake_llm: FakeLLMThread, root: Path
+) -> None:
+    wrong_base = fake_llm.base_url.removesuffix("/v1") + "/nope"
+    settings = make_fake_settings(wrong_base, num_retries=3)
+    h = Harness(settings, root)
+    with pytest.raises(PygentError) as info:
+        await h.run("hello")
+    error = info.value
+    assert error.code == "endpoint_not_found"
+    assert f"llm.api_base = {wrong_base} answered 404 Not Found" in error.message
+    assert "base URL is probably wrong" in error.message
+    assert "was not found" not in error.message  # not blamed on the model
+    assert "usually ending in /v1" in error.hint
+    assert "pygent config set llm.api_base URL" in error.hint
+    assert error.data["apiBase"] == wrong_base
+    # A 404 is final: one request, no retries (they would only delay the same answer).
+    assert [r["path"] for r in fake_llm.request_log] == ["/nope/chat/completions"]
+    assert error.data["attempts"] == 1
+    # The user's message is kept for the next attempt.
+    assert h.session.messages[0] == {"role": "user", "content": "hello"}
+
+
+async def test_unknown_model_on_a_custom_server_names_the_server(
+    fake_llm: FakeLLMThread, fake_settings: Settings
+) -> None:
+    fake_llm.script([{"error": "model_not_found"}])
+    with pytest.raises(PygentError) as info:
+        await _events(fake_settings)
+    assert info.value.code == "model_not_found"
+    assert f"The server at {fake_llm.base_url} does not serve it" in info.value.hint
+    assert f"GET {fake_llm.base_url}/models" in info.value.hint
+    assert len(fake_llm.requests) == 1
+
+
 async def test_unknown_model_on_a_strict_server() -> None:
     with FakeLLMThread(models=["real-model"]) as fake:
         settings = make_fake_settings(fake.base_url, model="openai/no-such-model")

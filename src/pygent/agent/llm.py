@@ -59,6 +59,7 @@ __all__ = [
     "ToolCallEvent",
     "UsageEvent",
     "check_api_key",
+    "custom_api_base",
     "ensure_litellm",
     "import_litellm",
     "is_anthropic",
@@ -459,12 +460,57 @@ def _detail(exc: BaseException) -> str:
     return message[:300] + ("…" if len(message) > 300 else "")
 
 
-def map_exception(exc: BaseException, model: str) -> errors.PygentError:
-    """The user-facing :class:`~pygent.errors.PygentError` for a litellm (or transport) error."""
+def custom_api_base(settings: Settings) -> str | None:
+    """The base URL the person chose for the model (``llm.api_base`` or the provider's
+    ``*_API_BASE`` / ``*_BASE_URL`` variable), or None when the provider's default is used."""
+    if settings.llm.api_base:
+        return settings.llm.api_base
+    from pygent.agent import llm_native
+
+    provider = llm_native.PROVIDERS.get(model_provider(settings.llm.model))
+    if provider is None:
+        return None
+    return next((os.environ[v] for v in provider.env_bases if os.environ.get(v)), None)
+
+
+def _names_the_model(detail: str, model: str) -> bool:
+    """True when a 404's text says the *model* is unknown (not the URL)."""
+    lowered = detail.lower()
+    bare = model.split("/", 1)[1] if "/" in model else model
+    return "model" in lowered and (bare.lower() in lowered or "model_not_found" in lowered)
+
+
+def _request_url(exc: BaseException) -> str:
+    for holder in (getattr(exc, "response", None), exc):
+        request = getattr(holder, "request", None)
+        url = getattr(request, "url", None)
+        if url is not None:
+            return str(url)
+    return ""
+
+
+def map_exception(
+    exc: BaseException, model: str, api_base: str | None = None
+) -> errors.PygentError:
+    """The user-facing :class:`~pygent.errors.PygentError` for a litellm (or transport) error.
+
+    Args:
+        exc: What the backend raised.
+        model: The model string, named in the message.
+        api_base: The custom base URL in use (:func:`custom_api_base`): a 404 from it that does
+            not name the model blames the URL (``endpoint_not_found``), not the model.
+    """
     if isinstance(exc, errors.PygentError):
         return exc
     kind = _classify(exc)
     detail = _detail(exc)
+    if (
+        kind == "model_not_found"
+        and api_base
+        and _is_http_404(exc)
+        and not _names_the_model(detail, model)
+    ):
+        kind = "endpoint_not_found"
     from loguru import logger
 
     # The provider's raw words, for `pygent report`; the log sink redacts any key they echo.
@@ -474,7 +520,9 @@ def map_exception(exc: BaseException, model: str) -> errors.PygentError:
     if kind == "auth_failed":
         return errors.auth_failed(model, detail)
     if kind == "model_not_found":
-        return errors.model_not_found(model)
+        return errors.model_not_found(model, api_base=api_base if _is_http_404(exc) else None)
+    if kind == "endpoint_not_found":
+        return errors.endpoint_not_found(model, api_base or "", _request_url(exc))
     if kind == "rate_limited":
         return errors.rate_limited(detail)
     if kind == "network":
@@ -495,6 +543,13 @@ def map_exception(exc: BaseException, model: str) -> errors.PygentError:
         f"The model call failed: {detail}.",
         "Check `llm.model` and `llm.api_base` (`pygent config show`).",
         {"model": model},
+    )
+
+
+def _is_http_404(exc: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return getattr(exc, "status_code", None) == 404 or (
+        "NotFoundError" in names and "LiteLLMUnknownProvider" not in names
     )
 
 
@@ -839,8 +894,10 @@ async def stream_completion(
                 logger.info("LLM response: model={} stop=content_filter (refused)", model)
                 yield FinishEvent("content_filter")
                 return
+            # Only transient failures are retried: a 404 (wrong model or wrong api_base), a
+            # 401/403 or a bad request would fail the same way again, only later.
             if kind not in _RETRYABLE or attempt >= total or shown:
-                error = map_exception(exc, model)
+                error = map_exception(exc, model, custom_api_base(settings))
                 if shown and kind == "network":
                     error = errors.network_error(
                         "the connection dropped in the middle of the answer"

@@ -79,7 +79,7 @@ async def check_llm(model: str, api_base: str | None, api_key: str | None) -> di
     except PygentError as exc:
         return {"ok": False, "message": _redact(f"Connection failed: {exc}", api_key)}
     except Exception as exc:  # litellm's and the transport's errors, mapped to a friendly one
-        friendly = map_exception(exc, model)
+        friendly = map_exception(exc, model, api_base)
         return {"ok": False, "message": _redact(f"Connection failed: {friendly}", api_key)}
     reply = _redact(text.strip()[:60], api_key)
     said = f' (it said "{reply}")' if reply else ""
