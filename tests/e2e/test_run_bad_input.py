@@ -91,3 +91,21 @@ def test_unknown_model_exits_1_with_the_model_not_found_message(tmp_path: Path) 
     # The prompt is not lost: it is in the session, ready for a retry with another model.
     (info,) = SessionStore(repo).list()
     assert "hello" in json.dumps(SessionStore(repo).load(info["sessionId"]).messages)
+
+
+def test_unknown_provider_exits_1_naming_the_provider_and_close_matches(
+    tmp_path: Path, fake_llm: FakeLLMThread
+) -> None:
+    repo = make_repo(tmp_path / "repo")
+    env = pygent_env(fake_llm.base_url, NOSUCHPROV_API_KEY="sk-set-but-unused")
+    proc = run_pygent("--model", "anthropc/claude-sonnet-4-5", "hello", cwd=repo, env=env)
+    assert proc.returncode == 1
+    assert "Unknown provider 'anthropc'" in proc.stderr
+    assert "Did you mean 'anthropic'" in proc.stderr
+    assert "ANTHROPC_API_KEY" not in proc.stderr
+    assert "Traceback" not in proc.stderr
+    proc = run_pygent("--model", "nosuchprov/abc", "hello", cwd=repo, env=env)
+    assert proc.returncode == 1
+    assert "Unknown provider 'nosuchprov'" in proc.stderr
+    assert "NOSUCHPROV_API_KEY" not in proc.stderr and "was not found" not in proc.stderr
+    assert fake_llm.requests == []

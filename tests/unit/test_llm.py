@@ -149,12 +149,46 @@ async def test_unknown_model_on_a_strict_server() -> None:
     assert info.value.code == "model_not_found"
 
 
-async def test_unknown_provider_is_model_not_found(fake_llm: FakeLLMThread) -> None:
+async def test_unknown_provider_is_named_with_close_matches_before_any_request(
+    fake_llm: FakeLLMThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = make_fake_settings(fake_llm.base_url, model="nosuchprovider/some-model")
     with pytest.raises(PygentError) as info:
         await _events(settings)
     assert info.value.code == "model_not_found"
+    assert info.value.message.startswith("Unknown provider 'nosuchprovider'")
+    assert "openai/MODEL with `llm.api_base`" in info.value.hint
+    # A typo gets the close matches; the key variable nothing reads is never suggested.
+    typo = Settings(llm=LLMSettings(model="anthropc/claude-sonnet-4-5"))
+    with pytest.raises(PygentError) as info:
+        llm.check_api_key(typo)
+    assert "Unknown provider 'anthropc'" in info.value.message
+    assert "Did you mean 'anthropic'" in info.value.message
+    assert "ANTHROPC_API_KEY" not in str(info.value)
+    assert info.value.data["suggestions"][0] == "anthropic"
+    # With that variable set, still "unknown provider", not "model not found".
+    monkeypatch.setenv("NOSUCHPROV_API_KEY", "sk-something")
+    with pytest.raises(PygentError) as info:
+        llm.check_api_key(Settings(llm=LLMSettings(model="nosuchprov/abc")))
+    assert "Unknown provider 'nosuchprov'" in info.value.message
+    assert "NOSUCHPROV_API_KEY" not in str(info.value)
     assert fake_llm.requests == []
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        "openai/my-local-model",
+        "ollama/llama3.1",
+        "hosted_vllm/Qwen/Qwen2.5",
+        "lm_studio/x",
+        "gpt-4o",
+    ],
+)
+def test_valid_providers_and_bare_names_pass_the_provider_check(model: str) -> None:
+    llm.check_provider(model)  # raises for an unknown provider
+    settings = Settings(llm=LLMSettings(model=model, api_base="http://127.0.0.1:9/v1"))
+    assert llm.resolve_backend(settings) in ("native", "litellm")
 
 
 @pytest.mark.usefixtures("fast_retries")

@@ -59,6 +59,7 @@ __all__ = [
     "ToolCallEvent",
     "UsageEvent",
     "check_api_key",
+    "check_provider",
     "custom_api_base",
     "ensure_litellm",
     "import_litellm",
@@ -310,12 +311,30 @@ def resolve_key(settings: Settings) -> str | None:
     return None
 
 
+def check_provider(model: str) -> None:
+    """Raise ``model_not_found`` naming close matches when ``model``'s prefix is no provider.
+
+    Checked before the key, so ``nosuchprov/abc`` never asks for a ``NOSUCHPROV_API_KEY``
+    that nothing reads. Valid prefixes are checked against a static list (no litellm import).
+    """
+    from pygent.settings.model_names import unknown_provider
+
+    unknown = unknown_provider(model)
+    if unknown is not None:
+        raise errors.unknown_provider(model, *unknown)
+
+
 def check_api_key(settings: Settings) -> str | None:
-    """Return the key for the configured model, or raise ``no_api_key`` before any request.
+    """Return the key for the configured model, or raise before any request.
 
     A key is not required with ``llm.api_base`` (a local or self-hosted endpoint) or for a
     provider in :data:`KEYLESS_PROVIDERS`; ``None`` is returned then when none is set.
+
+    Raises:
+        PygentError: ``model_not_found`` for an unknown provider prefix (:func:`check_provider`),
+            ``no_api_key`` when a key is needed and none is configured.
     """
+    check_provider(settings.llm.model)
     key = resolve_key(settings)
     if key:
         return key
@@ -335,12 +354,13 @@ def resolve_backend(settings: Settings) -> str:
     (OpenAI-style APIs and Anthropic), else ``litellm``.
 
     Raises:
-        PygentError: ``model_not_found`` when ``llm.backend = "native"`` but the native backend
-            cannot call the model.
+        PygentError: ``model_not_found`` when the model's provider prefix is unknown, or when
+            ``llm.backend = "native"`` but the native backend cannot call the model.
     """
     from pygent.agent import llm_native
 
     llm = settings.llm
+    check_provider(llm.model)
     if llm.backend == "litellm":
         return "litellm"
     if llm_native.route(llm.model, llm.api_base) is not None:

@@ -13,7 +13,15 @@ import importlib.util
 import json
 from pathlib import Path
 
-__all__ = ["FALLBACK_MODELS", "LOCAL_PROVIDERS", "check_model", "known_models"]
+__all__ = [
+    "FALLBACK_MODELS",
+    "LITELLM_PROVIDERS",
+    "LOCAL_PROVIDERS",
+    "check_model",
+    "known_models",
+    "known_providers",
+    "unknown_provider",
+]
 
 #: Used when litellm's model table cannot be read.
 FALLBACK_MODELS: tuple[str, ...] = (
@@ -38,6 +46,203 @@ FALLBACK_MODELS: tuple[str, ...] = (
     "deepseek/deepseek-chat",
     "groq/llama-3.3-70b-versatile",
     "xai/grok-4",
+)
+
+#: litellm's provider prefixes (``litellm.provider_list``), kept here so checking a model's prefix
+#: never imports litellm; ``tests/unit/test_model_names.py`` checks it against litellm's real list.
+LITELLM_PROVIDERS: frozenset[str] = frozenset(
+    {
+        "a2a",
+        "a2a_agent",
+        "abliteration",
+        "ai21",
+        "ai21_chat",
+        "aiand",
+        "aiml",
+        "aiohttp_openai",
+        "amazon_nova",
+        "anthropic",
+        "anthropic_text",
+        "apertis",
+        "assemblyai",
+        "auto_router",
+        "aws_polly",
+        "aws_textract",
+        "azure",
+        "azure_ai",
+        "azure_speech",
+        "azure_text",
+        "baseten",
+        "bedrock",
+        "bedrock_mantle",
+        "bespoke",
+        "bigmodel",
+        "black_forest_labs",
+        "bytez",
+        "cerebras",
+        "charity_engine",
+        "chatgpt",
+        "chutes",
+        "clarifai",
+        "clf_ai_gateway",
+        "cloudflare",
+        "codestral",
+        "cognition",
+        "cohere",
+        "cohere_chat",
+        "cometapi",
+        "compactifai",
+        "coralbricks",
+        "cortecs",
+        "cursor",
+        "custom",
+        "custom_openai",
+        "darkbloom",
+        "dashscope",
+        "databricks",
+        "databricks_agent",
+        "datarobot",
+        "deepgram",
+        "deepinfra",
+        "deepseek",
+        "docker_model_runner",
+        "dotprompt",
+        "edenai",
+        "elevenlabs",
+        "empiriolabs",
+        "empower",
+        "eu_jev",
+        "fal_ai",
+        "featherless_ai",
+        "fireworks_ai",
+        "friendliai",
+        "galadriel",
+        "gdc",
+        "gemini",
+        "gigachat",
+        "github",
+        "github_copilot",
+        "gradient_ai",
+        "groq",
+        "helicone",
+        "heroku",
+        "hosted_vllm",
+        "hostinger_router",
+        "huggingface",
+        "humanloop",
+        "hyperbolic",
+        "inception",
+        "inferenceapis",
+        "infinity",
+        "jina_ai",
+        "kyma",
+        "lambda_ai",
+        "langflow",
+        "langfuse",
+        "langgraph",
+        "laya",
+        "lemonade",
+        "libertai",
+        "litellm_agent",
+        "litellm_proxy",
+        "llamafile",
+        "lm_studio",
+        "manus",
+        "maritalk",
+        "meta",
+        "meta_llama",
+        "microsoft_365_copilot",
+        "milvus",
+        "minimax",
+        "mistral",
+        "modelscope",
+        "mongodb",
+        "moonshot",
+        "morph",
+        "nace",
+        "nadir",
+        "nano-gpt",
+        "nebius",
+        "neosantara",
+        "nlp_cloud",
+        "novita",
+        "nscale",
+        "nvidia_nim",
+        "nvidia_riva",
+        "oci",
+        "ollama",
+        "ollama_chat",
+        "oobabooga",
+        "openai",
+        "openai_like",
+        "opencode_go",
+        "openinfer",
+        "openrouter",
+        "opensearch",
+        "ovhcloud",
+        "parallel_ai",
+        "parasail",
+        "perplexity",
+        "petals",
+        "pg_vector",
+        "pinstripes",
+        "poe",
+        "predibase",
+        "prism",
+        "publicai",
+        "qwen_ai_platform",
+        "qwencloud",
+        "ragflow",
+        "recraft",
+        "reducto",
+        "refuseless",
+        "reka",
+        "replicate",
+        "runwayml",
+        "s3_vectors",
+        "sagemaker",
+        "sagemaker_chat",
+        "sagemaker_nova",
+        "sail",
+        "sambanova",
+        "sap",
+        "scaledown",
+        "scaleway",
+        "scx-ai",
+        "snowflake",
+        "soniox",
+        "stability",
+        "strands_decider",
+        "streamlake",
+        "synthetic",
+        "tencent",
+        "tensormesh",
+        "text-completion-codestral",
+        "text-completion-inception",
+        "text-completion-openai",
+        "together_ai",
+        "topaz",
+        "transcribe",
+        "triton",
+        "typesafe",
+        "v0",
+        "valkey",
+        "vercel_ai_gateway",
+        "vertex_ai",
+        "vertex_ai_beta",
+        "vllm",
+        "volcengine",
+        "voyage",
+        "wally",
+        "wandb",
+        "watsonx",
+        "watsonx_text",
+        "xai",
+        "xiaomi_mimo",
+        "xinference",
+        "zai",
+        "zerogpu",
+    }
 )
 
 #: Providers that serve whatever model the user runs locally (never warned about).
@@ -84,8 +289,16 @@ def known_models() -> frozenset[str]:
 def check_model(model: str, api_base: str | None = None) -> str | None:
     """A warning when ``model`` is not a model litellm knows, with close matches; else None.
 
-    Custom endpoints (``api_base`` set) and local providers are never warned about.
+    Custom endpoints (``api_base`` set) and local providers are never warned about, except for
+    a provider prefix litellm does not know (nothing can serve that).
     """
+    unknown = unknown_provider(model)
+    if unknown is not None:  # no endpoint serves a provider litellm does not know
+        provider, close = unknown
+        message = f"Unknown provider {provider!r} in {model!r}."
+        if close:
+            message += " Did you mean " + ", ".join(repr(m) for m in close) + "?"
+        return message + " (An OpenAI-compatible server: openai/MODEL with llm.api_base.)"
     if api_base:
         return None
     provider, sep, rest = model.partition("/")
@@ -111,3 +324,47 @@ def check_model(model: str, api_base: str | None = None) -> str | None:
         message += " Did you mean " + ", ".join(repr(m) for m in matches) + "?"
     message += " (Custom and local endpoints are fine: set llm.api_base.)"
     return message
+
+
+def known_providers() -> frozenset[str]:
+    """Every provider prefix pygent accepts: :data:`LITELLM_PROVIDERS`, the providers of litellm's
+    model table, and ``litellm.provider_list`` when litellm is already loaded (a newer litellm may
+    know more than the static list; this never imports it)."""
+    import sys
+
+    names = set(LITELLM_PROVIDERS)
+    litellm = sys.modules.get("litellm")
+    for provider in getattr(litellm, "provider_list", None) or ():
+        names.add(str(getattr(provider, "value", provider)))
+    table = _litellm_table()
+    if table is not None:
+        try:
+            data = json.loads(table.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            data = {}
+        for info in data.values() if isinstance(data, dict) else ():
+            provider = info.get("litellm_provider") if isinstance(info, dict) else None
+            if isinstance(provider, str):
+                names.add(provider)
+    return frozenset(names)
+
+
+def unknown_provider(model: str) -> tuple[str, list[str]] | None:
+    """``(provider, close matches)`` when ``model``'s ``PROVIDER/`` prefix is no litellm provider.
+
+    None for a known prefix and for a bare name (litellm infers the provider of ``gpt-4o``). The
+    common prefixes are checked against the static list only, so the usual path reads no file.
+    """
+    provider, sep, rest = model.partition("/")
+    if not sep or not rest:
+        return None
+    provider = provider.strip().lower()
+    if provider in LITELLM_PROVIDERS:
+        return None
+    known = known_providers()
+    if provider in known:
+        return None
+    matches = difflib.get_close_matches(provider, sorted(known), n=3, cutoff=0.6)
+    if not matches:
+        matches = sorted(p for p in known if p.startswith(provider[:3]) and len(provider) >= 3)[:3]
+    return provider, matches
