@@ -123,3 +123,36 @@ async def test_note_uses_the_permission_engine_description() -> None:
     request["_meta"] = {"reason": "x", "pygent": {"call": "edit_file(`src/a.py`)", "mode": "ask"}}
     await port.request_permission(request)
     assert err.getvalue().startswith("pygent: edit_file(`src/a.py`) needs permission; rejected")
+
+
+async def test_note_for_a_destructive_command_offers_only_the_rule_not_auto_mode() -> None:
+    err = io.StringIO()
+    port = HeadlessPort(stderr=err)
+    request = shell_request("rm -rf build")
+    request["_meta"] = {
+        "reason": "destructive command: deletes files",
+        "pygent": {
+            "call": "shell(`rm -rf build`)",
+            "mode": "auto",
+            "risk": "execute",
+            "alwaysAllowRules": ["shell(rm -rf build)"],
+            "destructive": ["deletes files"],
+        },
+    }
+    await port.request_permission(request)
+    note = err.getvalue()
+    assert 'allow = ["shell(rm -rf build)"]' in note
+    assert "--mode auto" not in note  # auto mode still asks for a destructive command
+
+
+async def test_note_for_a_command_no_rule_can_cover_names_only_auto_mode() -> None:
+    err = io.StringIO()
+    port = HeadlessPort(stderr=err)
+    request = shell_request("cat /etc/hosts > out.txt")
+    request["_meta"] = {
+        "reason": "mode 'ask': uses paths outside the workspace",
+        "pygent": {"call": "shell(`cat /etc/hosts > out.txt`)", "mode": "ask", "risk": "execute"},
+    }
+    await port.request_permission(request)
+    assert "No allow rule can cover it" in err.getvalue()
+    assert "only --mode auto runs it" in err.getvalue()

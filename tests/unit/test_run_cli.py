@@ -211,6 +211,81 @@ def test_ask_mode_rejects_writes_with_a_note_and_keeps_disk_unchanged(
     assert out.endswith("I could not create it.\n")
 
 
+def test_ask_mode_rejecting_an_edit_suggests_auto_edit_not_auto(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script(
+        [
+            {
+                "tool_calls": [
+                    {"name": "create_file", "arguments": {"path": "a.txt", "content": "x"}}
+                ]
+            },
+            {"text": "Not created."},
+        ]
+    )
+    code, _, err = _run("Create a.txt")
+    assert code == 0
+    assert "create_file(`a.txt`) needs permission; rejected (mode 'ask')." in err
+    assert "Run with --mode auto-edit to let pygent edit files." in err
+    assert "--mode auto " not in err and "--mode auto," not in err
+    assert not (project / "a.txt").exists()
+
+
+def test_ask_mode_rejecting_a_command_prints_the_exact_rule_for_just_that_command(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    fake_env.script(
+        [
+            {"tool_calls": [{"name": "shell", "arguments": {"command": "make build"}}]},
+            {"text": "Did not build."},
+        ]
+    )
+    code, _, err = _run("Build it")
+    assert code == 0
+    assert "shell(`make build`) needs permission; rejected (mode 'ask')." in err
+    assert (
+        "To allow just this command, add to .pygent/config.toml:\n"
+        "  [permissions]\n"
+        '  allow = ["shell(make build)"]\n'
+        "  (or run with --mode auto, which allows every command without asking)"
+    ) in err
+    assert not (project / ".pygent" / "config.toml").exists()  # nothing saved by itself
+    # The printed rule really is the one that lets that command run.
+    (project / ".pygent").mkdir()
+    (project / ".pygent" / "config.toml").write_text(
+        '[permissions]\nallow = ["shell(make build)"]\n', encoding="utf-8"
+    )
+    fake_env.script(
+        [
+            {"tool_calls": [{"name": "shell", "arguments": {"command": "make build"}}]},
+            {"text": "Built."},
+        ]
+    )
+    code, _, err = _run("Build it")
+    assert code == 0
+    assert "needs permission" not in err
+
+
+def test_ask_mode_rejecting_a_fetch_prints_the_site_rule(
+    project: Path, fake_env: FakeLLMThread
+) -> None:
+    # A public address written as an IP: no name to resolve, and the call is refused before
+    # any connection is made.
+    url = "https://93.184.215.14/docs/page.html"
+    fake_env.script(
+        [
+            {"tool_calls": [{"name": "web_fetch", "arguments": {"url": url}}]},
+            {"text": "Not fetched."},
+        ]
+    )
+    code, _, err = _run("Read the docs")
+    assert code == 0
+    assert "needs permission; rejected (mode 'ask')." in err
+    assert "To allow just fetches from this site, add to .pygent/config.toml:" in err
+    assert 'allow = ["web_fetch(https://93.184.215.14/*)"]' in err
+
+
 def test_auto_edit_mode_applies_edits_to_disk(project: Path, fake_env: FakeLLMThread) -> None:
     fake_env.script(
         [

@@ -18,7 +18,7 @@ from pygent.edits.apply import apply_change_set
 from pygent.edits.changes import ApplyResult, ChangeSet
 from pygent.protocol.port import PermissionOutcome, PermissionRequest
 
-__all__ = ["HeadlessPort", "PermissionPolicy"]
+__all__ = ["HeadlessPort", "PermissionPolicy", "rejection_advice"]
 
 PolicyResult = PermissionOutcome | str | None
 PermissionPolicy = str | Callable[[PermissionRequest], PolicyResult | Awaitable[PolicyResult]]
@@ -129,9 +129,58 @@ class HeadlessPort:
             what = (
                 f"{tool_name}(`{arg}`)" if arg is not None else str(call.get("title") or tool_name)
             )
+        advice = (
+            rejection_advice(details, str(meta.get("reason") or ""))
+            if details
+            else "Use --mode auto or an allow rule."
+        )
         print(
-            f"pygent: {what} needs permission; rejected (mode {mode!r}). "
-            "Use --mode auto or an allow rule.",
+            f"pygent: {what} needs permission; rejected (mode {mode!r}). {advice}",
             file=self.stderr,
             flush=True,
         )
+
+
+def rejection_advice(details: dict[str, Any], reason: str = "") -> str:
+    """The narrowest way to let a rejected call run, for ``pygent run``'s stderr note.
+
+    Edits: ``--mode auto-edit``. A command or a fetch: the exact allow rule the permission engine
+    would save for "Allow always" (``_meta.pygent.alwaysAllowRules``), as TOML to paste into the
+    project's ``.pygent/config.toml``; ``--mode auto`` is named as the broad alternative only
+    when it would actually let the call run (a destructive command or a protected path asks
+    even then).
+
+    Args:
+        details: The request's ``_meta.pygent`` (``risk``, ``alwaysAllowRules``, ``destructive``).
+        reason: The request's ``_meta.reason``.
+    """
+    import json
+
+    risk = str(details.get("risk") or "")
+    raw_rules = details.get("alwaysAllowRules")
+    rules = [str(r) for r in raw_rules] if isinstance(raw_rules, list) else []
+    only_a_rule = bool(details.get("destructive")) or reason.startswith(
+        ("changes protected path", "private network address")
+    )
+    if risk == "write" and not only_a_rule:
+        return "Run with --mode auto-edit to let pygent edit files."
+    if not rules:
+        if only_a_rule:
+            return "No rule can allow it; run it yourself if it is what you want."
+        return (
+            "No allow rule can cover it (it uses paths outside the workspace or cannot be "
+            "parsed); only --mode auto runs it."
+        )
+    what = {"execute": "this command", "network": "this site"}.get(risk, "this call")
+    if risk == "network" and any("://" in rule for rule in rules):
+        what = "fetches from this site"
+    snippet = ", ".join(json.dumps(rule) for rule in rules)
+    text = (
+        f"To allow just {what}, add to .pygent/config.toml:\n  [permissions]\n  allow = [{snippet}]"
+    )
+    if not only_a_rule:
+        broad = {"execute": "every command", "network": "every network access"}.get(
+            risk, "everything"
+        )
+        text += f"\n  (or run with --mode auto, which allows {broad} without asking)"
+    return text
