@@ -368,3 +368,35 @@ def test_json_mode_reports_an_error_as_the_result_line(
     assert result["error"]["code"] == "auth_failed"
     assert result["sessionId"] == SessionStore(project).list()[0]["sessionId"]
     assert "rejected the API key" in err
+
+
+def test_run_in_the_home_directory_warns_and_still_answers(
+    tmp_path: Path, fake_env: FakeLLMThread
+) -> None:
+    home = Path.home().resolve()  # tests/conftest.py points HOME at a temp directory
+    fake_env.script([{"text": "answer"}])
+    code, out, err = _run("hello", cwd=home)
+    assert code == 0
+    assert out == "answer\n"
+    assert (
+        f"pygent: warning: The workspace is your home directory ({home}): the agent can read "
+        "every file under it and, when allowed, change them. Open a project folder instead "
+        "(cd into it and start pygent there).\n"
+    ) in err
+
+
+def test_run_at_the_filesystem_or_drive_root_warns(tmp_path: Path, fake_env: FakeLLMThread) -> None:
+    top = Path(tmp_path.anchor)  # "/" on POSIX, "C:\\" on Windows
+    fake_env.script([{"text": "answer"}])
+    code, out, err = _run("hello", cwd=top)
+    assert code == 0 and out == "answer\n"
+    expected = f"the root of drive {top.drive}" if top.drive else "the filesystem root"
+    assert f"pygent: warning: The workspace is {expected} ({top})" in err
+    assert "Open a project folder instead" in err
+
+
+def test_run_in_a_project_below_home_does_not_warn(project: Path, fake_env: FakeLLMThread) -> None:
+    fake_env.script([{"text": "answer"}])
+    code, _, err = _run("hello")
+    assert code == 0
+    assert "The workspace is" not in err

@@ -274,7 +274,7 @@ def run_prompt(
 
     from pygent.agent.session import SessionStore
     from pygent.errors import PygentError
-    from pygent.settings.paths import find_project_root
+    from pygent.settings.paths import broad_workspace_warning, find_project_root
 
     out = out or sys.stdout
     err = err or sys.stderr
@@ -317,6 +317,9 @@ def run_prompt(
         if sandboxing.unsupported:
             err.write(f"pygent: sandbox {sandboxing.describe()}.\n")
         root = find_project_root(cwd)
+        broad = broad_workspace_warning(root)
+        if broad:
+            err.write(f"pygent: warning: {broad}\n")
         store = SessionStore(root)
         session = _find_session(store, session_id, continue_last, err)
         # Checked before a new session file is written, so a missing key leaves nothing behind.

@@ -199,6 +199,12 @@ class PygentServer:
     def _on_initialized(self) -> None:
         for warning in self._option_warnings:
             self.show_message(f"pygent: {warning}", 2)
+        from pygent.settings.paths import broad_workspace_warning
+
+        for root in self.roots:
+            broad = broad_workspace_warning(root)
+            if broad:
+                self.show_message(f"pygent: {broad}", 2)
         if self._warm is None:
             self._warm = asyncio.ensure_future(self._warm_up())
 

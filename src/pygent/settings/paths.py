@@ -72,6 +72,36 @@ def find_project_root(start: Path | None = None) -> Path:
     return find_git_root(start) or start
 
 
+def broad_workspace_warning(root: Path) -> str | None:
+    """A warning when ``root`` is the home directory or a filesystem (drive) root, else None.
+
+    Such a workspace gives the agent every file under it: it can read them all and, when
+    allowed, change them. Usually pygent was started in the wrong directory.
+    """
+    try:
+        resolved = root.resolve()
+    except OSError:
+        resolved = root
+    what = ""
+    if resolved == Path(resolved.anchor) or resolved.parent == resolved:
+        drive = resolved.drive
+        what = f"the root of drive {drive}" if drive else "the filesystem root"
+    else:
+        try:
+            home = Path.home().resolve()
+        except (OSError, RuntimeError):
+            home = None
+        if home is not None and resolved == home:
+            what = "your home directory"
+    if not what:
+        return None
+    return (
+        f"The workspace is {what} ({resolved}): the agent can read every file under it and, "
+        "when allowed, change them. Open a project folder instead (cd into it and start "
+        "pygent there)."
+    )
+
+
 def find_project_config(start: Path | None = None) -> Path | None:
     """The project ``.pygent/config.toml``: walk up from ``start`` to the git root (inclusive).
 
