@@ -12,6 +12,8 @@ from click.testing import CliRunner, Result
 from pygent.cli import cli
 from pygent.settings import paths
 from pygent.settings.loader import load_settings, parse_toml_text, resolve_api_key
+from pygent.settings.writable import dir_variable
+from unwritable_dirs import METHODS, unwritable
 
 
 def run(input: str) -> Result:
@@ -101,3 +103,19 @@ def test_invalid_existing_config_is_reported_before_any_question() -> None:
     assert result.exit_code == 1
     assert "llm.model must be a string" in result.stderr
     assert path.read_text() == "[llm]\nmodel = 5\n"
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_unwritable_config_directory_is_reported_before_any_question(method: str) -> None:
+    config_dir = paths.user_config_dir()
+    with unwritable(config_dir, method):
+        result = run("1\n\n2\nsk-ant-wizard-key-123456\n")
+        assert result.exit_code == 1
+        assert result.stderr.startswith(
+            f"Error: Cannot write the config file {paths.user_config_file()} ("
+        )
+        assert dir_variable("config") in result.stderr
+        assert "PYGENT_MODEL and PYGENT_API_KEY" in result.stderr
+        assert "Provider" not in result.output  # not one question asked
+        assert "sk-ant" not in result.output
+        assert not paths.user_config_file().is_file()

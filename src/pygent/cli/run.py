@@ -12,6 +12,7 @@ session stays consistent and can be continued).
 
 from __future__ import annotations
 
+import errno
 import json
 import signal
 import sys
@@ -34,6 +35,12 @@ if TYPE_CHECKING:
     from pygent.agent.loop import Agent
     from pygent.agent.session import Session, SessionStore
     from pygent.settings.models import Settings
+
+#: errno values that mean "cannot write there" (read-only file system, permissions, a file in
+#: the way of a directory).
+_UNWRITABLE_ERRNOS = frozenset(
+    {errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EEXIST, errno.ENOSPC}
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -298,6 +305,11 @@ def run_prompt(
         if sandbox is not None:
             overrides["sandbox"] = {"mode": sandbox}
         settings = load_settings(cwd, overrides)
+        from pygent.settings.writable import prepare_storage
+
+        # A read-only home: say which directory and what moves it, and carry on without it.
+        for warning in prepare_storage(settings):
+            err.write(f"pygent: warning: {warning}\n")
         _setup_logging(settings)
         from loguru import logger
 
@@ -386,7 +398,10 @@ def run_prompt(
         return _fail(f"{exc.message}\n{exc.hint}" if exc.hint else exc.message, err)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        return _fail(f"{exc.strerror or exc}{where}.", err)
+        hint = ""
+        if exc.filename and exc.errno in _UNWRITABLE_ERRNOS:
+            hint = " Check that this path is writable (or move it, see `pygent config path`)."
+        return _fail(f"{exc.strerror or exc}{where}.{hint}", err)
     except Exception as exc:
         from loguru import logger
 

@@ -37,6 +37,11 @@ def setup() -> None:
     existing = read_config_text(config_file)  # a directory or unreadable file fails here
     if existing is not None:
         validate_config_text(existing, config_file)  # ... and so does a broken one
+    from pygent.settings.writable import config_dir_problem
+
+    unwritable = config_dir_problem(config_file)  # before any question, not after the last
+    if unwritable is not None:
+        raise unwritable
     click.echo(f"pygent setup: this writes {config_file}\n")
     provider = _choose_provider()
 

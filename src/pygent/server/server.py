@@ -78,6 +78,7 @@ class PygentServer:
         self.root = self.roots[0].expanduser().resolve()
         self._settings: Settings | None = None
         self._settings_error: PygentError | None = None
+        self._storage_warnings: list[str] = []
         self._warm: asyncio.Future[None] | None = None
         self._settings_loading: asyncio.Future[None] | None = None
         self._workspace: Workspace | None = None
@@ -218,6 +219,8 @@ class PygentServer:
             self.show_message(f"pygent: {self._settings_error}", 1)
         elif self._settings is not None:
             self._say_when_unsandboxed(self._settings)
+        for warning in self._storage_warnings:
+            self.show_message(f"pygent: {warning}", 2)
         # The first session/new, which most clients send right after initialize, needs the CPU
         # more than the warm-up does (two threads share one interpreter lock): wait for it, or a
         # moment. Then the heavy imports, in the order the first prompt needs them.
@@ -249,6 +252,14 @@ class PygentServer:
             from pygent.settings.models import Settings
 
             settings = Settings()
+        try:
+            from pygent.settings.writable import prepare_storage
+
+            # Before the settings are published: a session created right after must already
+            # see the temporary sessions directory when the real one cannot be written.
+            self._storage_warnings = prepare_storage(settings)
+        except PygentError as exc:
+            self._storage_warnings = [str(exc)]
         self._settings = settings
         try:
             from pygent.logs import setup_logging

@@ -330,7 +330,9 @@ def read_config_text(path: Path) -> str | None:
         )
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
+        # NotADirectoryError: a file stands where a parent directory would be (an odd or
+        # read-only home); either way there is no config file to read.
         return None
     except PermissionError:
         raise ConfigError(

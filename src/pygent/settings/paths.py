@@ -33,9 +33,53 @@ def user_data_dir() -> Path:
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
 
 
+_temporary_sessions: Path | None = None
+
+
 def sessions_dir() -> Path:
-    """Root of all session files (one sub-directory per workspace)."""
+    """Root of all session files (one sub-directory per workspace).
+
+    The temporary directory of :func:`use_temporary_sessions_dir` while one is in use.
+    """
+    if _temporary_sessions is not None:
+        return _temporary_sessions
+    return default_sessions_dir()
+
+
+def default_sessions_dir() -> Path:
+    """Where sessions are saved normally: ``sessions`` in :func:`user_data_dir`."""
     return user_data_dir() / "sessions"
+
+
+def use_temporary_sessions_dir() -> Path:
+    """Keep this process's sessions in a new temporary directory, removed at exit.
+
+    For a data directory that cannot be written (:mod:`pygent.settings.writable`): pygent keeps
+    working, but the sessions cannot be resumed by a later process.
+
+    Raises:
+        OSError: the temporary directory cannot be created either.
+    """
+    global _temporary_sessions
+    import atexit
+    import shutil
+    import tempfile
+
+    if _temporary_sessions is None:
+        directory = Path(tempfile.mkdtemp(prefix="pygent-sessions-"))
+        atexit.register(shutil.rmtree, directory, True)
+        _temporary_sessions = directory
+    return _temporary_sessions
+
+
+def stop_temporary_sessions_dir() -> None:
+    """Remove the temporary sessions directory and go back to the data directory."""
+    global _temporary_sessions
+    import shutil
+
+    if _temporary_sessions is not None:
+        shutil.rmtree(_temporary_sessions, ignore_errors=True)
+        _temporary_sessions = None
 
 
 def user_state_dir() -> Path:
