@@ -272,6 +272,7 @@ Errors carry a stable data.code; pygent's own use their own numbers:
   no_api_key -31001   model_not_found -31002   auth_failed -31003   rate_limited -31004
   context_overflow -31005   network -31006   invalid_config -31007
   session_not_found -31008   session_busy -31009   llm_error -31010
+  endpoint_not_found -31011
 The protocol is documented in docs/protocol.md.
 """
 
@@ -338,6 +339,36 @@ Every line passes the redaction of API keys, tokens and passwords; prompts and f
 are never logged, tool arguments only at DEBUG. logging.enabled = false turns the file off.
 """
 
+_TROUBLESHOOTING = """\
+Messages you may hit first, and what to do (docs/troubleshooting.md has them all)
+
+  The server at llm.api_base = URL answered 404 Not Found ...
+      the base URL's path is wrong, not the model: point llm.api_base at the server's
+      OpenAI-compatible root, usually ending in /v1 (Ollama http://localhost:11434/v1,
+      LM Studio http://localhost:1234/v1, vLLM http://localhost:8000/v1). Not retried.
+  Unknown provider 'X' in the model 'X/NAME'. Did you mean ...?
+      a model is PROVIDER/MODEL with a litellm provider (anthropic, openai, gemini,
+      openrouter, mistral, groq, deepseek, xai, ollama, lm_studio, hosted_vllm, ...); any
+      OpenAI-compatible server: openai/NAME with llm.api_base.
+  X needs permission; rejected (mode 'ask').        (pygent run)
+      edits: --mode auto-edit. A command or a site: the note prints the exact rule for
+      [permissions] allow in .pygent/config.toml (the one "Allow always" would save).
+  The workspace is your home directory (or the filesystem/drive root)
+      the agent can read everything under it: start pygent in a project folder.
+  Cannot write the log file ... / Cannot save sessions in ...
+      a read-only home: logging goes off and sessions live in a temporary directory
+      until pygent exits. Move them with XDG_STATE_HOME / XDG_DATA_HOME (Linux), HOME
+      (macOS, ~/Library), LOCALAPPDATA (Windows), or logging.file; silence the log
+      warning with logging.enabled = false (PYGENT_LOG_DISABLED=1).
+  Cannot write the config file ...                  (pygent setup, before any question)
+      move it with XDG_CONFIG_HOME (Linux) / APPDATA (Windows), or skip the file:
+      PYGENT_MODEL and PYGENT_API_KEY (or the provider's key variable).
+
+Every error names a stable code (no_api_key, model_not_found, endpoint_not_found,
+auth_failed, rate_limited, context_overflow, network, ...). `pygent report` bundles the
+logs for a bug report.
+"""
+
 #: Topic name -> text. Later features add or extend topics here.
 TOPICS: dict[str, str] = {
     "tools": _TOOLS,
@@ -351,6 +382,7 @@ TOPICS: dict[str, str] = {
     "mcp": _MCP,
     "options": _OPTIONS,
     "logging": _LOGGING,
+    "troubleshooting": _TROUBLESHOOTING,
 }
 
 

@@ -55,3 +55,18 @@ def test_prompts_topic_lists_variables() -> None:
 
     for name in VARIABLES:
         assert "{" + name + "}" in TOPICS["prompts"]
+
+
+def test_troubleshooting_topic_names_the_newcomer_messages() -> None:
+    result = CliRunner().invoke(cli, ["help", "troubleshooting"])
+    assert result.exit_code == 0
+    for text in (
+        "answered 404 Not Found",
+        "Unknown provider",
+        "--mode auto-edit",
+        "The workspace is your home directory",
+        "Cannot save sessions in",
+        "PYGENT_LOG_DISABLED=1",
+        "Cannot write the config file",
+    ):
+        assert text in result.stdout
