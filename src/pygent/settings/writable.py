@@ -72,13 +72,14 @@ def log_dir_problem(settings: Settings | None = None) -> str | None:
         return None
     if settings is not None and not settings.logging.enabled:
         return None
-    from pygent.logs import log_path
+    from pygent.settings.paths import log_file
 
-    path = log_path(settings)
+    # The file pygent.logs.log_path picks (that module imports this package, not the reverse).
+    custom = settings.logging.file if settings is not None else None
+    path = Path(custom).expanduser() if custom else log_file()
     reason = probe_dir(path.parent)
     if reason is None:
         return None
-    custom = settings is not None and bool(settings.logging.file)
     where = (
         "set logging.file to a writable path"
         if custom
