@@ -10,10 +10,12 @@ from tui_helpers import wait_for
 
 from pygent.cli.chat import needs_first_run
 from pygent.settings.loader import load_settings
+from pygent.settings.writable import dir_variable
 from pygent.testing.fake_llm import FakeLLMThread
 from pygent.tui.app import PygentApp
 from pygent.tui.widgets.message import NoteMessage
 from pygent.tui.widgets.welcome import TUTORIAL_PROMPT, WelcomeScreen
+from unwritable_dirs import METHODS, unwritable
 
 SIZE = (100, 45)
 
@@ -103,3 +105,29 @@ def test_first_run_only_without_a_usable_key(
     monkeypatch.delenv("ANTHROPIC_API_KEY")
     monkeypatch.setenv("PYGENT_API_BASE", "http://localhost:11434/v1")
     assert not needs_first_run(load_settings(tmp_path))  # a local server needs no key
+
+
+@pytest.mark.parametrize("method", METHODS)
+async def test_unwritable_config_directory_is_shown_before_the_form_is_filled(
+    tmp_path: Path, method: str
+) -> None:
+    config_dir = tmp_path / "config" / "pygent"
+    config = config_dir / "config.toml"
+    with unwritable(config_dir, method):
+        app = PygentApp(tmp_path, first_run=True, config_file=config, connect=False)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await wait_for(
+                pilot, lambda: isinstance(app.screen, WelcomeScreen) and app.screen
+            )
+            await wait_for(pilot, lambda: "Cannot write the config file" in _result(screen))
+            shown = _result(screen)
+            assert str(config) in shown
+            assert f"Point {dir_variable('config')} at a writable directory" in shown
+            assert "PYGENT_MODEL and PYGENT_API_KEY" in shown
+            # Saving anyway keeps the screen open with the same explanation; nothing written.
+            screen.query_one("#api-key", Input).value = "sk-ant-test-key-123456"
+            screen.query_one("#save", Button).press()
+            await pilot.pause(0.1)
+            assert isinstance(app.screen, WelcomeScreen)
+            assert "Cannot write the config file" in _result(screen)
+    assert not config.is_file()

@@ -107,5 +107,8 @@ def test_unwritable_config_directory_is_an_error_naming_the_file_and_the_fix(met
     assert f"Point {dir_variable('config')} at a writable directory" in error.hint
 
 
-def test_writable_config_directory_is_no_problem(tmp_path: Path) -> None:
-    assert config_dir_problem(tmp_path / "pygent" / "config.toml") is None
+def test_writable_config_directory_is_no_problem_and_the_check_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    assert config_dir_problem(tmp_path / "config" / "pygent" / "config.toml") is None
+    assert list(tmp_path.iterdir()) == []  # the directories it had to make are gone again

@@ -33,12 +33,17 @@ __all__ = [
 DirKind = Literal["config", "data", "log"]
 
 
-def probe_dir(path: Path) -> str | None:
+def probe_dir(path: Path, *, keep: bool = True) -> str | None:
     """None when a file can be created in ``path`` (made first if missing), else the reason.
 
-    The probe file is removed at once. Creating the directory is no side effect to worry about:
-    the caller is about to write there.
+    The probe file is removed at once. ``keep=False`` also removes the directories the probe
+    had to create (for a check made before anyone decided to write there).
     """
+    missing = []
+    current = path
+    while not current.exists() and current.parent != current:
+        missing.append(current)
+        current = current.parent
     try:
         path.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=".pygent-probe-", dir=path)
@@ -46,6 +51,13 @@ def probe_dir(path: Path) -> str | None:
         os.unlink(name)
     except OSError as exc:
         return exc.strerror or str(exc) or type(exc).__name__
+    finally:
+        if not keep:
+            for created in missing:  # deepest first
+                try:
+                    created.rmdir()
+                except OSError:
+                    break
     return None
 
 
@@ -121,7 +133,7 @@ def config_dir_problem(config_file: Path) -> PygentError | None:
     from pygent.errors import PygentError
 
     target = config_file.parent
-    reason = probe_dir(target)
+    reason = probe_dir(target, keep=False)
     if reason is None and config_file.exists() and not os.access(config_file, os.W_OK):
         reason = "the file is read-only"
     if reason is None:

@@ -109,6 +109,17 @@ class WelcomeScreen(Screen[WelcomeResult | None]):
     def on_mount(self) -> None:
         self._show_provider(PROVIDERS[0])
         self.query_one("#provider", RadioSet).focus()
+        self._say_when_unwritable()
+
+    def _say_when_unwritable(self) -> bool:
+        """Show why the config file cannot be written, before anyone fills the form; True then."""
+        from pygent.settings.writable import config_dir_problem
+
+        problem = config_dir_problem(self.config_file)
+        if problem is None:
+            return False
+        self._result(str(problem), False)
+        return True
 
     def _show_provider(self, provider: Provider) -> None:
         self.provider = provider
@@ -197,6 +208,8 @@ class WelcomeScreen(Screen[WelcomeResult | None]):
             return
         from pygent.errors import PygentError
 
+        if self._say_when_unwritable():
+            return
         try:
             write_llm_config(self.config_file, choice.model, choice.api_base, choice.api_key)
         except PygentError as exc:
