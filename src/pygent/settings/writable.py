@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from pygent.settings.models import Settings
 
 __all__ = [
+    "DirKind",
     "config_dir_problem",
+    "config_unwritable",
     "dir_variable",
     "log_dir_problem",
+    "log_warning",
     "prepare_storage",
     "probe_dir",
     "sessions_dir_problem",
@@ -90,12 +93,15 @@ def log_dir_problem(settings: Settings | None = None) -> str | None:
     custom = settings.logging.file if settings is not None else None
     path = Path(custom).expanduser() if custom else log_file()
     reason = probe_dir(path.parent)
-    if reason is None:
-        return None
+    return None if reason is None else log_warning(path, reason, custom=bool(custom))
+
+
+def log_warning(path: Path, reason: str, *, custom: bool = False) -> str:
+    """The warning for a log file ``path`` that cannot be written (``custom``: from logging.file)."""
     where = (
         "set logging.file to a writable path"
         if custom
-        else (f"point {dir_variable('log')} at a writable directory or set logging.file")
+        else f"point {dir_variable('log')} at a writable directory or set logging.file"
     )
     return (
         f"Cannot write the log file {path} ({reason}), so logging is off. To keep a log, {where}; "
@@ -130,14 +136,17 @@ def config_dir_problem(config_file: Path) -> PygentError | None:
 
     Checked before ``pygent setup`` asks anything, so nobody answers every question for nothing.
     """
-    from pygent.errors import PygentError
-
     target = config_file.parent
     reason = probe_dir(target, keep=False)
     if reason is None and config_file.exists() and not os.access(config_file, os.W_OK):
         reason = "the file is read-only"
-    if reason is None:
-        return None
+    return None if reason is None else config_unwritable(config_file, reason)
+
+
+def config_unwritable(config_file: Path, reason: str) -> PygentError:
+    """The ``invalid_config`` error for a config file that cannot be written, and why."""
+    from pygent.errors import PygentError
+
     return PygentError(
         "invalid_config",
         f"Cannot write the config file {config_file} ({reason}).",
