@@ -150,3 +150,22 @@ async def test_check_never_writes_the_key_to_the_log(
     for path in logs:
         text = path.read_text(encoding="utf-8", errors="replace")
         assert GOOD_KEY not in text and BAD_KEY not in text, path
+
+
+async def test_check_and_set_model_with_an_unknown_provider_name_close_matches(
+    make_client: ClientFactory, fake_llm: FakeLLMThread
+) -> None:
+    client = await make_client()
+    answer = await wait(client.request(LLM_CHECK, {"model": "anthropc/claude-sonnet-4-5"}))
+    assert answer["ok"] is False
+    assert "Unknown provider 'anthropc'" in answer["message"]
+    assert "Did you mean 'anthropic'" in answer["message"]
+    session_id = await wait(client.new_session())
+    with pytest.raises(PygentClientError) as caught:
+        await wait(client.set_model(session_id, "nosuchprov/abc"))
+    assert caught.value.error_code == "model_not_found"
+    assert "Unknown provider 'nosuchprov'" in caught.value.message
+    # The session keeps its model: the next prompt goes to the configured one.
+    fake_llm.script([{"text": "still the old model"}])
+    await wait(client.prompt(session_id, "hello"))
+    assert fake_llm.requests[-1]["model"] == "fake-model"

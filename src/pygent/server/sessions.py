@@ -263,6 +263,10 @@ class SessionRegistry:
     async def set_model(self, params: Any, msg_id: RequestId | None = None) -> None:
         """``pygent/session/setModel {sessionId, modelId}`` (takes effect at the next prompt)."""
         checked = await self._validate(methods.SESSION_SET_MODEL, params, None)
+        from pygent.agent.llm import check_provider
+
+        # An unknown provider prefix is refused now, not at the next prompt; the model stays.
+        check_provider(checked["modelId"])
         state = await self.get_or_load(checked["sessionId"])
         state.model = checked["modelId"]
         state.agent = None  # rebuilt with the new model at the next prompt
