@@ -55,6 +55,10 @@ def isolated_home(
         path = home / sub
         path.mkdir(parents=True, exist_ok=True)
         monkeypatch.setenv(var, str(path))
+        if var in ("APPDATA", "LOCALAPPDATA"):
+            # platformdirs asks Windows itself (not these variables) unless overridden here.
+            override = "LOCAL_APPDATA" if var == "LOCALAPPDATA" else var
+            monkeypatch.setenv(f"WIN_PD_OVERRIDE_{override}", str(path))
     for var in list(os.environ):
         if var.startswith("PYGENT_") or var in _PROVIDER_VARS:
             monkeypatch.delenv(var, raising=False)

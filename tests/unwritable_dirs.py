@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ def unwritable(directory: Path, method: str) -> Iterator[None]:
     ``file``: a file named like the directory takes its place. ``chmod``: the directory exists,
     empty and read-only. Undone on exit so pytest can clean up.
     """
+    _refuse_outside_the_test_home(directory)
     directory.parent.mkdir(parents=True, exist_ok=True)
     if method == "file":
         directory.write_text("a file where pygent's directory should be\n", encoding="utf-8")
@@ -38,3 +40,12 @@ def unwritable(directory: Path, method: str) -> Iterator[None]:
         yield
     finally:
         directory.chmod(stat.S_IRWXU)
+
+
+def _refuse_outside_the_test_home(directory: Path) -> None:
+    """Never block a real directory: only the isolated test home or a temp dir may be used."""
+    resolved = directory.resolve()
+    allowed = [Path(os.environ["HOME"]).resolve(), Path(tempfile.gettempdir()).resolve()]
+    assert any(resolved.is_relative_to(root) for root in allowed), (
+        f"{directory} is outside the test's home and temp directory: refusing to block it"
+    )
