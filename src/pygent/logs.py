@@ -24,6 +24,7 @@ __all__ = [
     "LOG_FORMAT",
     "REDACTED",
     "add_secret",
+    "file_logging_active",
     "log_path",
     "redact",
     "setup_logging",
@@ -120,6 +121,11 @@ def setup_logging(settings: Settings | None = None) -> None:
         )
     except (OSError, ValueError):
         _handler_id = None
+
+
+def file_logging_active() -> bool:
+    """True while log lines reach a file (False when logging is off or the file failed)."""
+    return _handler_id is not None
 
 
 def shutdown_logging() -> None:

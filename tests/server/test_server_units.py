@@ -306,3 +306,19 @@ async def test_client_reports_a_server_that_dies_with_its_stderr(tmp_path: Any) 
     assert info.value.error_code == "connection_lost"
     assert await asyncio.wait_for(client.close(), 30) == 3
     assert "boom: bad config" in "\n".join(client.stderr_tail)
+
+
+def test_internal_error_names_an_unwritable_file_and_does_not_promise_a_log() -> None:
+    from pygent.server.rpc import internal_error_message
+
+    error = OSError(30, "Read-only file system", "/home/you/.local/share/pygent/x.jsonl")
+    text = internal_error_message("during pygent/session/new", error)
+    assert text.startswith(
+        "pygent could not use /home/you/.local/share/pygent/x.jsonl during pygent/session/new: "
+        "Read-only file system. Check that it exists and is writable"
+    )
+    # The suite runs with file logging off: the message must not send anyone to a log.
+    assert "See the log file" not in text
+    assert "File logging is off, so there is no log of it" in text
+    other = internal_error_message("during x", ValueError("boom"))
+    assert other.startswith("Internal error in pygent during x: ValueError: boom.")

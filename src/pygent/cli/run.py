@@ -400,7 +400,7 @@ def run_prompt(
         where = f" ({exc.filename})" if exc.filename else ""
         hint = ""
         if exc.filename and exc.errno in _UNWRITABLE_ERRNOS:
-            hint = " Check that this path is writable (or move it, see `pygent config path`)."
+            hint = " Check that this path is writable (a read-only home: `pygent help troubleshooting`)."
         return _fail(f"{exc.strerror or exc}{where}.{hint}", err)
     except Exception as exc:
         from loguru import logger

@@ -36,6 +36,27 @@ from pygent.redact import redact, redact_value
 from pygent.server import protocol as wire
 from pygent.server.stdio import Frame, FrameWriter
 
+
+def internal_error_message(when: str, exc: BaseException) -> str:
+    """The message of an ``internal`` error: what failed, and where to look (or what to check).
+
+    A file the server could not read or write is named with what to check (a read-only home
+    is the usual cause, not a bug); the log file is pointed to only when there is one.
+    """
+    from pygent.logs import file_logging_active
+
+    if isinstance(exc, OSError) and exc.filename:
+        text = (
+            f"pygent could not use {exc.filename} {when}: {exc.strerror or exc}. Check that it "
+            "exists and is writable (a read-only home: `pygent help troubleshooting`)."
+        )
+    else:
+        text = f"Internal error in pygent {when}: {type(exc).__name__}: {exc}."
+    if file_logging_active():
+        return f"{text} See the log file (`pygent report`)."
+    return f"{text} File logging is off, so there is no log of it (see `pygent help logging`)."
+
+
 #: A JSON-RPC request id as LSP allows it.
 RequestId: TypeAlias = str | int
 #: Handles one request: ``(params, id) -> result`` (raise :class:`PygentError` for an error).
@@ -186,8 +207,7 @@ class JsonRpc:
                 self.respond_error(
                     msg_id,
                     codes.INTERNAL_ERROR,
-                    f"Internal error in pygent while handling {message.get('method')}: {exc}. "
-                    "See the log file (`pygent report`).",
+                    internal_error_message(f"while handling {message.get('method')}", exc),
                     {"code": "internal"},
                 )
 
@@ -265,8 +285,7 @@ class JsonRpc:
             self.respond_error(
                 msg_id,
                 codes.INTERNAL_ERROR,
-                f"Internal error in pygent during {method}: {type(exc).__name__}: {exc}. "
-                "See the log file (`pygent report`).",
+                internal_error_message(f"during {method}", exc),
                 {"code": "internal"},
             )
         else:
