@@ -114,10 +114,20 @@ class _Answers:
         return {"outcome": {"outcome": "selected", "optionId": "reject_once"}}
 
 
+#: Tool timings (``_meta.pygent``) vary with the machine: the file holds these instead.
+TIMING_PLACEHOLDERS = {"durationMs": 250.0, "approvalWaitMs": 3000.0}
+
+
 def _normalize(value: Any, root: Path, session_id: str) -> Any:
-    """Machine-specific strings replaced: the workspace root (path and URI) and the session id."""
+    """Machine-specific values replaced: the workspace root (path and URI), the session id and
+    tool timings."""
     if isinstance(value, dict):
-        return {k: _normalize(v, root, session_id) for k, v in value.items()}
+        return {
+            k: TIMING_PLACEHOLDERS[k]
+            if k in TIMING_PLACEHOLDERS and isinstance(v, (int, float))
+            else _normalize(v, root, session_id)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_normalize(v, root, session_id) for v in value]
     if isinstance(value, str):

@@ -417,6 +417,87 @@ def test_replay_updates_as_acp_session_updates(store: SessionStore) -> None:
     assert updates[6]["content"]["text"] == "Fixed."
 
 
+def _one_tool_turn(session: Session) -> None:
+    call = {
+        "id": "call_t",
+        "type": "function",
+        "function": {"name": "shell", "arguments": '{"command": "make"}'},
+    }
+    session.append({"role": "user", "content": "build it"})
+    session.append({"role": "assistant", "content": None, "tool_calls": [call]})
+    session.append(
+        {"role": "tool", "tool_call_id": "call_t", "content": "built"},
+        duration_ms=412.04,
+        approval_wait_ms=12034.56,
+    )
+    session.append({"role": "assistant", "content": "Built."})
+
+
+def test_tool_timings_and_turn_usage_survive_a_reload_and_replay(store: SessionStore) -> None:
+    session = store.create(MODEL)
+    _one_tool_turn(session)
+    usage = {"inputTokens": 90, "outputTokens": 12, "totalTokens": 102, "costUsd": None}
+    session.record_usage(usage)
+    loaded = store.load(session.id)
+    assert loaded.warnings == []
+    assert loaded.message_extras(2) == {"durationMs": 412.0, "approvalWaitMs": 12034.6}
+    updates = loaded.replay_updates()
+    result = next(u for u in updates if u.get("status") == "completed")
+    assert result["_meta"] == {"pygent": {"durationMs": 412.0, "approvalWaitMs": 12034.6}}
+    # The usage follows the turn's last message; an unknown cost is left out, not null.
+    assert updates[-1] == {
+        "sessionUpdate": "usage_update",
+        "_meta": {"pygent": {"usage": {"inputTokens": 90, "outputTokens": 12, "totalTokens": 102}}},
+    }
+    assert updates[-2]["content"]["text"] == "Built."
+    # The messages themselves stay exactly what the model is sent.
+    assert loaded.messages[2] == {"role": "tool", "tool_call_id": "call_t", "content": "built"}
+
+
+def test_usage_of_an_empty_session_is_not_recorded(store: SessionStore) -> None:
+    session = store.create(MODEL)
+    session.record_usage({"inputTokens": 5, "outputTokens": 0, "totalTokens": 5})
+    assert b'"usage"' not in session.path.read_bytes()
+    assert store.load(session.id).replay_updates() == []
+
+
+def test_corrupt_timings_and_usage_are_dropped_and_the_rest_loads(store: SessionStore) -> None:
+    session = store.create(MODEL)
+    _one_tool_turn(session)
+    call = {
+        "id": "call_2",
+        "type": "function",
+        "function": {"name": "shell", "arguments": "{}"},
+    }
+    records = [
+        {"type": "usage", "ts": "2026-01-01T00:00:00Z", "usage": "lots"},
+        {"type": "message", "message": {"role": "user", "content": "again"}},
+        {
+            "type": "message",
+            "message": {"role": "assistant", "content": None, "tool_calls": [call]},
+        },
+        {
+            "type": "message",
+            "message": {"role": "tool", "tool_call_id": "call_2", "content": "ok"},
+            "durationMs": "slow",
+            "approvalWaitMs": -3,
+        },
+        {"type": "usage", "usage": {"inputTokens": "many", "outputTokens": 7, "totalTokens": True}},
+    ]
+    with session.path.open("a", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record) + "\n")
+    loaded = store.load(session.id)
+    assert len(loaded.messages) == 7  # nothing lost
+    assert len(loaded.warnings) == 1 and "Line 7" in loaded.warnings[0]
+    assert "skipped" in loaded.warnings[0]
+    assert loaded.message_extras(6) == {"usage": {"outputTokens": 7}}
+    updates = loaded.replay_updates()
+    last_result = [u for u in updates if u.get("toolCallId") == "call_2"][-1]
+    assert last_result["status"] == "completed" and "_meta" not in last_result
+    assert updates[-1]["_meta"]["pygent"]["usage"] == {"outputTokens": 7}
+
+
 def test_replay_marks_tool_calls_without_result_as_failed(store: SessionStore) -> None:
     session = store.create(MODEL)
     session.append({"role": "user", "content": "go"})

@@ -42,9 +42,10 @@ from pygent.agent.llm import (
 from pygent.protocol import updates
 
 if TYPE_CHECKING:
+    from pygent.edits.changes import ApplyResult, ChangeSet
     from pygent.mcp.config import ServerConfig
     from pygent.mcp.manager import TrustAsk
-    from pygent.protocol.port import FrontendPort
+    from pygent.protocol.port import FrontendPort, PermissionOutcome, PermissionRequest
     from pygent.settings.models import Settings
     from pygent.tools.base import (
         PermissionDecision,
@@ -158,6 +159,8 @@ class _CallState:
     results: dict[str, tuple[str, bool]] = field(default_factory=dict)
     recorded: set[str] = field(default_factory=set)
     diffs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    timings: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    """By call id: milliseconds the tool ran, and those spent waiting for the person (or None)."""
 
 
 class Turn:
@@ -309,6 +312,7 @@ class Turn:
                 "This is a bug in pygent; `pygent report` bundles the logs for a report.",
             )
         finally:
+            self._record_usage()
             self.telemetry.finish(self.stop_reason, self.error.code if self.error else None)
             self._queue.put_nowait(_END)  # first: nothing below may keep the iteration waiting
             usage = self._usage.as_dict()
@@ -323,6 +327,19 @@ class Turn:
                 usage.get("inputTokens", 0),
                 usage.get("outputTokens", 0),
             )
+
+    def _record_usage(self) -> None:
+        """Store the turn's usage in the session (replay shows it); never raises."""
+        record = getattr(self._session, "record_usage", None)
+        usage = self._usage
+        if not callable(record) or not (usage.input_tokens or usage.output_tokens):
+            return
+        try:
+            record(self.usage)
+        except Exception as exc:  # e.g. the disk is full: the turn must still end
+            from loguru import logger
+
+            logger.opt(exception=exc).warning("could not record the turn's usage in the session")
 
     def _settle(self, text_note: str, result_text: str) -> None:
         """Make the history valid after an interruption (never raises: it runs in handlers)."""
@@ -395,13 +412,72 @@ class _StartNotice:
         return decision
 
 
-def _append(session: SessionLike, message: dict[str, Any], *, failed: bool = False) -> None:
-    if failed:
+class _TimedPort:
+    """The frontend port as one tool call sees it, timing the waits for the person.
+
+    Time spent in a permission question, or in an edit the frontend reviews, is the person's,
+    not the tool's: the card shows it apart ("0.4s (waited 12.0s for approval)").
+    """
+
+    def __init__(self, inner: FrontendPort) -> None:
+        self._inner = inner
+        self.waited_ms: float | None = None
+        """Milliseconds spent waiting for the person; None while nobody was asked."""
+
+    @property
+    def reviews_edits(self) -> bool:
+        return self._inner.reviews_edits
+
+    def emit(self, update: dict[str, Any]) -> None:
+        self._inner.emit(update)
+
+    async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
+        started = time.perf_counter()
         try:
-            session.append(message, status="failed")  # type: ignore[call-arg]
+            return await self._inner.request_permission(request)
+        finally:
+            self._waited(started)
+
+    async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
+        if not self._inner.reviews_edits:  # written to disk at once: the tool's own time
+            return await self._inner.apply_edit(change_set)
+        started = time.perf_counter()
+        try:
+            return await self._inner.apply_edit(change_set)
+        finally:
+            self._waited(started)
+
+    def __getattr__(self, name: str) -> Any:
+        # Optional capabilities (``run_command``, ...) and attributes of the real port.
+        return getattr(self._inner, name)
+
+    def _waited(self, started: float) -> None:
+        self.waited_ms = (self.waited_ms or 0.0) + (time.perf_counter() - started) * 1000.0
+
+
+def _append(
+    session: SessionLike,
+    message: dict[str, Any],
+    *,
+    failed: bool = False,
+    timing: tuple[float, float | None] | None = None,
+) -> None:
+    """Append ``message`` with its status and timings, as far as ``session.append`` takes them."""
+    full: dict[str, Any] = {"status": "failed"} if failed else {}
+    if timing is not None:
+        full["duration_ms"] = timing[0]
+        if timing[1] is not None:
+            full["approval_wait_ms"] = timing[1]
+    # A SessionLike may not take these keywords: then without the timings, then plain.
+    attempts = [full] if full else []
+    if failed and len(full) > 1:
+        attempts.append({"status": "failed"})
+    for keywords in attempts:
+        try:
+            session.append(message, **keywords)  # type: ignore[call-arg]
             return
         except TypeError:
-            pass
+            continue
     session.append(message)
 
 
@@ -707,6 +783,7 @@ class Agent:
                     session,
                     {"role": "tool", "tool_call_id": call.id, "content": text},
                     failed=failed,
+                    timing=state.timings.get(call.id),
                 )
                 state.recorded.add(call.id)
         for call in calls:
@@ -755,10 +832,11 @@ class Agent:
 
         state = turn._calls
         assert state is not None
+        port = _TimedPort(self.port)
         ctx = ToolContext(
             workspace=self.workspace,
             settings=self.settings,
-            port=self.port,
+            port=port,
             session_id=str(getattr(turn._session, "id", "")),
             tool_call_id=call.id,
             emit=turn.emit,
@@ -775,12 +853,17 @@ class Agent:
             lambda: call.id,
             lambda: _log_excerpt(call.arguments),
         )
+        started = time.perf_counter()
         result: ToolResult = await dispatch(self.registry, call.name, call.arguments, ctx, gate)
+        # The person's time (a permission question, an edit review) is not the tool's.
+        waited = port.waited_ms
+        ran = max(0.0, (time.perf_counter() - started) * 1000.0 - (waited or 0.0))
         logger.info(
-            "tool call {}: {} in {:.1f} ms",
+            "tool call {}: {} in {:.1f} ms{}",
             call.name,
             "ok" if not result.is_error else "failed",
-            result.duration_ms,
+            ran,
+            f" (waited {waited:.0f} ms for approval)" if waited is not None else "",
         )
         if result.is_error:
             logger.opt(lazy=True).debug(
@@ -789,16 +872,22 @@ class Agent:
                 lambda: call.id,
                 lambda: _log_excerpt(result.text),
             )
-        turn.telemetry.tool(
-            call.name, "error" if result.is_error else "ok", result.duration_ms / 1000
-        )
+        turn.telemetry.tool(call.name, "error" if result.is_error else "ok", ran / 1000)
         state.results[call.id] = (result.text, result.is_error)
+        state.timings[call.id] = (ran, waited)
         content: list[dict[str, Any]] = list(state.diffs.get(call.id, []))
         content += [c for c in result.content or [] if c not in content]
         if result.text:
             content.append(updates.text_content(cap_output(result.text, UI_OUTPUT_CHARS)))
         turn.emit(
-            updates.tool_call_update(call.id, result.status, content or None, result.raw_output)
+            updates.tool_call_update(
+                call.id,
+                result.status,
+                content or None,
+                result.raw_output,
+                duration_ms=ran,
+                approval_wait_ms=waited,
+            )
         )
 
     # -- context ----------------------------------------------------------------------------

@@ -61,8 +61,17 @@ def tool_call_update(
     content: list[dict[str, Any]] | None = None,
     raw_output: dict[str, Any] | None = None,
     title: str | None = None,
+    *,
+    duration_ms: float | None = None,
+    approval_wait_ms: float | None = None,
 ) -> dict[str, Any]:
-    """A change to a tool call: status, content (text, diffs), raw output."""
+    """A change to a tool call: status, content (text, diffs), raw output.
+
+    The final update of a call that reached the tool also says how long it took, in
+    ``_meta.pygent``: ``durationMs`` (the tool's own run time) and, when the person was asked
+    (a permission question or an edit review), ``approvalWaitMs`` (the time the answer took).
+    Replaying a session sends the same fields from the stored history.
+    """
     update: dict[str, Any] = {"sessionUpdate": "tool_call_update", "toolCallId": tool_call_id}
     if status is not None:
         update["status"] = status
@@ -72,6 +81,13 @@ def tool_call_update(
         update["rawOutput"] = raw_output
     if title is not None:
         update["title"] = title
+    timing: dict[str, Any] = {}
+    if duration_ms is not None:
+        timing["durationMs"] = round(duration_ms, 1)
+    if approval_wait_ms is not None:
+        timing["approvalWaitMs"] = round(approval_wait_ms, 1)
+    if timing:
+        update["_meta"] = {"pygent": timing}
     return update
 
 

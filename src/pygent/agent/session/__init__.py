@@ -8,10 +8,16 @@ last line (which loading skips with a warning)::
     {"type":"session","id":"01J...","created":"...","cwd":"/repo","model":"openai/gpt-4o","pygentVersion":"0.1.0"}
     {"type":"meta","ts":"...","title":"Fix the parser"}
     {"type":"message","ts":"...","message":{"role":"user","content":"Fix the parser"}}
+    {"type":"message","ts":"...","message":{"role":"assistant","content":null,"tool_calls":[...]}}
+    {"type":"message","ts":"...","message":{"role":"tool",...},"durationMs":412.0,"approvalWaitMs":12034.5}
     {"type":"message","ts":"...","message":{"role":"assistant","content":"Done."}}
+    {"type":"usage","ts":"...","usage":{"inputTokens":5230,"outputTokens":210,"totalTokens":5440,...}}
     {"type":"compaction","ts":"...","messages":[...],"replaced":12}
 
 A ``compaction`` record replaces all history before it (see :meth:`Session.replace_history`).
+A tool result's record carries how long the tool ran and how long the person took to approve it
+(``durationMs``, ``approvalWaitMs``); a ``usage`` record ends each turn with its token usage.
+Both are optional: files written before they existed load the same way, without them.
 Sessions belong to the workspace, not to a frontend: the TUI, the server and ``pygent run`` all
 read and write the same files.
 

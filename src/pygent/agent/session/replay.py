@@ -1,7 +1,9 @@
 """Replay: a stored history as the session updates a frontend shows (``session/load``, the TUI).
 
 One update per stored message (text or thought), plus one per tool call and one per tool result;
-never one per original streamed chunk.
+never one per original streamed chunk. Stored timings and usage come back in the fields the live
+turn used: a tool result's ``_meta.pygent.durationMs`` / ``approvalWaitMs``, and a
+``usage_update`` after each turn's last message.
 """
 
 from __future__ import annotations
@@ -24,18 +26,23 @@ def replay_updates(session: Session, registry: ToolRegistry | None = None) -> li
 
     User text becomes ``user_message_chunk``, assistant text ``agent_message_chunk`` (and
     ``reasoning_content`` ``agent_thought_chunk``), each tool call a ``tool_call`` and its result
-    a ``tool_call_update`` (``completed`` or ``failed``, with the result text as content).
+    a ``tool_call_update`` (``completed`` or ``failed``, with the result text as content and,
+    when stored, the call's timings in ``_meta.pygent``). A turn's stored usage follows its last
+    message as a ``usage_update`` (the turn's total, as the live turn's last one).
 
     Args:
         session: The session to replay.
         registry: Tools for titles and kinds (default: the built-in registry when it loads).
     """
+    from pygent.agent.session.store import APPROVAL_WAIT_KEY, DURATION_KEY, USAGE_KEY
     from pygent.protocol import updates
 
     specs = registry if registry is not None else _registry_or_none()
     out: list[dict[str, Any]] = []
     pending: dict[str, dict[str, Any]] = {}
+    extras_of = session.message_extras
     for index, message in enumerate(session.messages):
+        extras = extras_of(index)
         role = message.get("role")
         if role == "user":
             text = message_text(message)
@@ -55,16 +62,21 @@ def replay_updates(session: Session, registry: ToolRegistry | None = None) -> li
                     out.append(update)
         elif role == "tool":
             call_id = str(message.get("tool_call_id") or "")
-            status = session.message_status(index) or message.get("status")
+            status = extras.get("status") or message.get("status")
             failed = status == "failed" or bool(message.get("is_error"))
             out.append(
                 updates.tool_call_update(
                     call_id,
                     status="failed" if failed else "completed",
                     content=[updates.text_content(message_text(message))],
+                    duration_ms=extras.get(DURATION_KEY),
+                    approval_wait_ms=extras.get(APPROVAL_WAIT_KEY),
                 )
             )
             pending.pop(call_id, None)
+        usage = extras.get(USAGE_KEY)
+        if usage is not None:
+            out.append(updates.usage_update(usage))
     for call_id in pending:
         # The process stopped before the tool answered (a kill): show it as failed.
         out.append(

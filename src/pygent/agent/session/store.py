@@ -33,7 +33,16 @@ from pygent.redact import redact_value
 if TYPE_CHECKING:
     from pygent.tools.base import ToolRegistry
 
-__all__ = ["FORMAT_VERSION", "SESSION_FILE_SUFFIX", "Session", "SessionInfo", "SessionStore"]
+__all__ = [
+    "APPROVAL_WAIT_KEY",
+    "DURATION_KEY",
+    "FORMAT_VERSION",
+    "SESSION_FILE_SUFFIX",
+    "USAGE_KEY",
+    "Session",
+    "SessionInfo",
+    "SessionStore",
+]
 
 #: File name suffix of session files.
 SESSION_FILE_SUFFIX = ".jsonl"
@@ -41,6 +50,13 @@ SESSION_FILE_SUFFIX = ".jsonl"
 FORMAT_VERSION = 1
 
 _RESERVED_META_KEYS = frozenset({"type", "ts"})
+
+#: Record key of a tool result: milliseconds the tool ran (waiting for the person excluded).
+DURATION_KEY = "durationMs"
+#: Record key of a tool result: milliseconds spent waiting for the person's approval or review.
+APPROVAL_WAIT_KEY = "approvalWaitMs"
+#: Key (in :meth:`Session.message_extras`) of the usage of the turn a message ends.
+USAGE_KEY = "usage"
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
@@ -140,15 +156,27 @@ class Session:
             self._needs_newline = False
             self.updated = str(record.get("ts") or now_iso())
 
-    def append(self, message: dict[str, Any], *, status: str | None = None) -> None:
+    def append(
+        self,
+        message: dict[str, Any],
+        *,
+        status: str | None = None,
+        duration_ms: float | None = None,
+        approval_wait_ms: float | None = None,
+    ) -> None:
         """Persist one OpenAI-format message and add it to :attr:`messages`.
 
         The first user message also sets the title (a ``meta`` record) unless one is set.
+        ``status`` and the timings are kept next to the message (in its record), so the message
+        itself stays valid for the model; replay shows them.
 
         Args:
             message: ``{"role": ..., "content": ..., ...}`` exactly as sent to the model.
-            status: For ``tool`` results, ``"failed"`` when the call failed (shown on replay);
-                kept next to the message so the message itself stays valid for the model.
+            status: For ``tool`` results, ``"failed"`` when the call failed.
+            duration_ms: For ``tool`` results, how long the tool ran (without waiting for the
+                person).
+            approval_wait_ms: For ``tool`` results, how long the person took to answer the
+                permission question or review the edit (None when nobody was asked).
         """
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ValueError("a session message must be a dict with a 'role'")
@@ -162,6 +190,10 @@ class Session:
         extra: dict[str, Any] = {}
         if status is not None:
             record["status"] = extra["status"] = status
+        if duration_ms is not None:
+            record[DURATION_KEY] = extra[DURATION_KEY] = round(duration_ms, 1)
+        if approval_wait_ms is not None:
+            record[APPROVAL_WAIT_KEY] = extra[APPROVAL_WAIT_KEY] = round(approval_wait_ms, 1)
         self._write(record)
         self.messages.append(message)
         self._extras.append(extra)
@@ -196,6 +228,21 @@ class Session:
                 self.model = str(value)
             else:
                 self.meta[key] = value
+
+    def record_usage(self, usage: dict[str, Any]) -> None:
+        """Persist a finished turn's token usage, after the turn's last message.
+
+        Replay sends it as the ``usage_update`` that ended the live turn, so a resumed session
+        shows its tokens and cost. Nothing is written while the history is empty.
+
+        Args:
+            usage: ``{inputTokens, outputTokens, cachedReadTokens, totalTokens, costUsd}``.
+        """
+        if not self.messages:
+            return
+        numbers = _usage_numbers(usage)
+        self._write({"type": "usage", "ts": now_iso(), "usage": numbers})
+        self._extras[-1][USAGE_KEY] = numbers
 
     def replace_history(self, messages: list[dict[str, Any]]) -> None:
         """Replace the whole history with ``messages`` (compaction), persisted as one record.
@@ -237,6 +284,16 @@ class Session:
             status = self._extras[index].get("status")
             return str(status) if status is not None else None
         return None
+
+    def message_extras(self, index: int) -> dict[str, Any]:
+        """What is stored next to message ``index``: ``status``, the tool timings
+        (:data:`DURATION_KEY`, :data:`APPROVAL_WAIT_KEY`) and the usage of the turn it ends
+        (:data:`USAGE_KEY`); empty when nothing is (sessions written before they existed).
+        The dict is the session's own: do not change it.
+        """
+        if 0 <= index < len(self._extras):
+            return self._extras[index]
+        return {}
 
     def replay_updates(self, registry: ToolRegistry | None = None) -> list[dict[str, Any]]:
         """The history as ACP session updates (see :func:`pygent.agent.session.replay.replay_updates`)."""
@@ -283,8 +340,21 @@ def _parse_session(path: Path, session_id: str) -> Session:
                 if not isinstance(message, dict) or not isinstance(message.get("role"), str):
                     raise ValueError("message record without a message")
                 messages.append(message)
+                extra: dict[str, Any] = {}
                 status = record.get("status")
-                extras.append({"status": status} if status is not None else {})
+                if status is not None:
+                    extra["status"] = status
+                if DURATION_KEY in record:
+                    _copy_number(record, extra, DURATION_KEY)
+                if APPROVAL_WAIT_KEY in record:
+                    _copy_number(record, extra, APPROVAL_WAIT_KEY)
+                extras.append(extra)
+            elif kind == "usage":
+                usage = record.get("usage")
+                if not isinstance(usage, dict):
+                    raise ValueError("usage record without usage")
+                if extras:
+                    extras[-1][USAGE_KEY] = _usage_numbers(usage)
             elif kind == "meta":
                 meta.update({k: v for k, v in record.items() if k not in ("type", "ts")})
             elif kind == "compaction":
@@ -343,6 +413,25 @@ def _parse_session(path: Path, session_id: str) -> Session:
                 session.title = title_from_text(message_text(message))
                 break
     return session
+
+
+#: The fields of a stored turn usage (the wire names of ``usage_update``).
+_USAGE_FIELDS = ("inputTokens", "outputTokens", "cachedReadTokens", "totalTokens", "costUsd")
+
+
+def _usage_numbers(usage: dict[str, Any]) -> dict[str, Any]:
+    """The known usage fields of a stored record that are numbers (an edited file may hold junk)."""
+    return {
+        key: value
+        for key in _USAGE_FIELDS
+        if isinstance(value := usage.get(key), (int, float)) and not isinstance(value, bool)
+    }
+
+
+def _copy_number(record: dict[str, Any], extra: dict[str, Any], key: str) -> None:
+    value = record.get(key)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        extra[key] = value
 
 
 # -- the store ------------------------------------------------------------------------------
