@@ -6,7 +6,7 @@ as is) and concrete (commands and examples, not marketing).
 
 from __future__ import annotations
 
-__all__ = ["TOPICS", "topic_names"]
+__all__ = ["SHORTCUT_SECTIONS", "TOPICS", "topic_names"]
 
 _TOOLS = """\
 Tools the agent can use (21)
@@ -203,30 +203,68 @@ API keys (the configured one, every *_API_KEY value, key-shaped tokens) are repl
 by [REDACTED] in session files, errors and logs.
 """
 
-_SHORTCUTS = """\
-Shortcuts (terminal UI, `pygent chat`)
+#: The terminal UI's keys, by section: ``(heading, ((keys, what they do), ...))``. ``/help`` in
+#: the chat lays them out for its pane; ``pygent help shortcuts`` prints them as text.
+SHORTCUT_SECTIONS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Conversation",
+        (
+            ("Enter", "send the message"),
+            ("Shift+Enter / Ctrl+J", "new line"),
+            ("Up / Down", "previous / next prompt"),
+            ("Tab after @", "complete a file path"),
+            ("Tab after /", "complete a command (plugins' too)"),
+            ("Ctrl+C", "cancel the running turn"),
+            ("Ctrl+C twice (idle)", "quit"),
+            ("Ctrl+N", "new session"),
+            ("Ctrl+R", "resume a session"),
+            ("Ctrl+P", "command palette"),
+            ("Ctrl+Q", "quit"),
+            ("F2", "show / hide the right pane"),
+            ("F3", "swap the panes"),
+            ("Alt+Left/Right", "widen / narrow the pane"),
+            ("F5", "restart a stopped server"),
+            ("Enter on a tool card", "expand it; its output opens on the right"),
+            ("Click a file name", "open it on the right (src/x.py:42 opens at line 42)"),
+        ),
+    ),
+    (
+        "Reviewing an edit (the diff has the focus)",
+        (
+            ("a", "accept (the file is written)"),
+            ("r", "reject"),
+            ("e", "reject with a reason (sent to the model)"),
+            ("s", "unified / side-by-side diff"),
+        ),
+    ),
+    (
+        "Permission prompt (or click an option)",
+        (
+            ("y", "allow once"),
+            ("a", "allow always"),
+            ("n / Esc", "reject once"),
+            ("N (Shift+N)", "reject always"),
+        ),
+    ),
+)
 
-Conversation
-  Enter              send the message           Shift+Enter / Ctrl+J  new line
-  Up / Down          previous / next prompt     Tab after @           complete a file path
-  Ctrl+C             cancel the running turn    Ctrl+C twice (idle)   quit
-  Ctrl+N             new session                Ctrl+R                resume a session
-  Ctrl+P             command palette            Ctrl+Q                quit
-  F2                 show / hide the right pane F3                    swap the panes
-  Alt+Left/Right     widen / narrow the pane    F5                    restart a stopped server
-  Enter on a tool card   expand it (input and output; its output opens on the right)
-  Click a file name      open it on the right (app.py, src/x.py:42 opens at line 42)
 
-Reviewing an edit (the diff on the right has the focus)
-  a  accept (the file is written)     r  reject
-  e  reject with a reason (sent to the model)   s  unified / side-by-side diff
+def _shortcuts_text() -> str:
+    lines = ["Shortcuts (terminal UI, `pygent chat`)"]
+    for heading, rows in SHORTCUT_SECTIONS:
+        width = max(len(keys) for keys, _ in rows) + 2
+        lines += ["", heading]
+        lines += [f"  {keys:<{width}}{what}" for keys, what in rows]
+    lines += [
+        "",
+        "Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /mcp",
+        "          /clear /quit",
+        "Plugins' commands are listed in /help; Tab completes a /command.",
+    ]
+    return "\n".join(lines) + "\n"
 
-Permission prompt
-  y  allow once     a  allow always     n  reject     (or click an option)
 
-Commands: /help /new /sessions /model [NAME] /mode [MODE] /compact /mcp /clear /quit
-Plugins' commands are listed in /help; Tab completes a /command.
-"""
+_SHORTCUTS = _shortcuts_text()
 
 _ACP = """\
 ACP: pygent in Zed, JetBrains, CodeCompanion, avante and Emacs (`pygent acp`)

@@ -76,6 +76,8 @@ async def test_replayed_turn_shows_every_update_kind_and_answers_like_the_person
         for entry in recording["messages"]:
             message = entry["message"]
             method = message.get("method")
+            if entry["from"] == "client" and method == "pygent/session/prompt":
+                app.busy = True  # as after the person pressed Enter: a turn runs
             if entry["from"] != "server" or method is None:
                 if entry["from"] == "server" and message.get("id") == 4:  # the prompt's answer
                     app.busy = True
@@ -135,6 +137,11 @@ async def test_replayed_turn_shows_every_update_kind_and_answers_like_the_person
             assert card.shown_status == "rejected", call_id
             assert card.has_class("-rejected") and not card.has_class("-failed")
             assert "rejected" in card._header().plain
+            # A rejected call did not run: only the person's time is shown.
+            assert card._header().plain.split("  ")[1] == "rejected · waited 3.0s for approval"
+        # _meta.pygent timings: run time, and the wait for the review apart from it
+        assert "completed · 0.2s (waited 3.0s for approval)" in cards["call_edit"]._header().plain
+        assert "completed · 0.2s  " in cards["call_plan"]._header().plain
 
 
 async def test_file_names_in_the_recorded_answer_open_the_workspace_file(workspace: Path) -> None:

@@ -24,6 +24,13 @@ def _app(**kwargs: Any) -> PygentApp:
     return app
 
 
+def _timing(duration_ms: float, approval_wait_ms: float | None = None) -> dict[str, Any]:
+    timing: dict[str, Any] = {"durationMs": duration_ms}
+    if approval_wait_ms is not None:
+        timing["approvalWaitMs"] = approval_wait_ms
+    return {"pygent": timing}
+
+
 async def _main_content(pilot: Any) -> None:
     app: PygentApp = pilot.app
     app.input_box.cursor_blink = False
@@ -46,7 +53,7 @@ async def _main_content(pilot: Any) -> None:
             "status": "completed",
         }
     )
-    card = conversation.tool_update(
+    conversation.tool_update(
         {
             "sessionUpdate": "tool_call",
             "toolCallId": "call_2",
@@ -59,10 +66,18 @@ async def _main_content(pilot: Any) -> None:
             ],
         }
     )
-    read.started, read.finished = 0.0, 0.02
-    read.refresh_card()
-    card.started, card.finished = 0.0, 1.25
-    card.refresh_card()
+    # Timings as the server reports them: the shell command waited for the person's approval.
+    conversation.tool_update(
+        {"sessionUpdate": "tool_call_update", "toolCallId": "call_1", "_meta": _timing(20)}
+    )
+    conversation.tool_update(
+        {
+            "sessionUpdate": "tool_call_update",
+            "toolCallId": "call_2",
+            "_meta": _timing(1250, 12000),
+        }
+    )
+    assert read.duration == 0.02
     app.side.show_text("Run `pytest -q`", "3 passed in 0.04s")
     await pilot.pause(0.3)
 

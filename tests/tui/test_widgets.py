@@ -19,7 +19,7 @@ from pygent.tui.edits import (
     file_diffs,
 )
 from pygent.tui.widgets.input_box import prompt_blocks
-from pygent.tui.widgets.message import ErrorMessage, NoteMessage
+from pygent.tui.widgets.message import ErrorMessage, HelpMessage, NoteMessage
 
 SIZE = (100, 30)
 
@@ -75,8 +75,8 @@ async def test_slash_commands_without_a_server(workspace: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.run_slash("/help")
         await pilot.pause(0.1)
-        notes = [n.text for n in app.conversation.query(NoteMessage)]
-        assert any("/compact" in n and "Ctrl+R" in n for n in notes)
+        (help_text,) = [h.text for h in app.conversation.query(HelpMessage)]
+        assert "/compact" in help_text and "Ctrl+R" in help_text
         app.run_slash("/bogus")
         await pilot.pause(0.1)
         errors = [e.text for e in app.conversation.query(ErrorMessage)]
@@ -285,6 +285,7 @@ async def test_tool_card_expands_and_shows_output_on_the_right(workspace: Path) 
                 "status": "completed",
                 "rawInput": {"path": "util.py"},
                 "content": [{"type": "content", "content": {"type": "text", "text": "1: def add"}}],
+                "_meta": {"pygent": {"durationMs": 35.0}},
             }
         )
         app.handle_update(
@@ -299,7 +300,9 @@ async def test_tool_card_expands_and_shows_output_on_the_right(workspace: Path) 
         )
         await pilot.pause(0.1)
         card = app.conversation.cards["c1"]
-        assert card.status == "completed" and card.duration is not None
+        assert card.status == "completed" and card.duration == 0.035
+        assert "completed · 0.0s" in card._header().plain
+        assert app.conversation.cards["c2"].duration is None  # the server gave no timing
         assert app.conversation.cards["c2"].has_class("-failed")
         assert "ls: boom" in app.side.shown_text
         await pilot.click(ToolCard)  # the first card

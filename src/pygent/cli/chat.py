@@ -35,6 +35,19 @@ def needs_first_run(settings: Settings) -> bool:
     return resolve_api_key(settings) is None
 
 
+def resume_hint(session_id: str) -> str:
+    """What ``pygent chat`` prints on the terminal after the app closes: how to come back.
+
+    Args:
+        session_id: The session the chat showed last (it has at least one message).
+    """
+    return (
+        f"Session {session_id} is saved.\n"
+        f"Resume it with: pygent chat --resume {session_id}\n"
+        "(or `pygent chat --continue` for this workspace's newest session)"
+    )
+
+
 @click.command("chat")
 @resume_option(pick=True, help="Resume session ID; without an ID, pick one from a list.")
 @continue_option("Resume this workspace's newest session.")
@@ -94,4 +107,6 @@ def chat(
             [sys.executable, "-m", "pygent", "serve", "--sandbox", sandbox] if sandbox else None
         ),
     )
-    app.run()
+    session_id = app.run()
+    if session_id:  # printed on the normal screen, after the app has given it back
+        click.echo(resume_hint(session_id))

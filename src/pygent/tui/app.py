@@ -108,6 +108,7 @@ class PygentApp(Connection, SlashCommands, Review):
         self.connect = connect
         self.client: Any = None
         self.session_id: str | None = None
+        self.session_has_messages = False
         self.busy = False
         self.pane_width = 45
         self.side_by_side = ui.diff_style == "split"
@@ -258,10 +259,11 @@ class PygentApp(Connection, SlashCommands, Review):
         elif kind == "agent_thought_chunk":
             if self.ui.show_thoughts:
                 conversation.add_thought(text_of(update.get("content")))
-        elif kind == "user_message_chunk":
+        elif kind == "user_message_chunk":  # a replayed history
             text = text_of(update.get("content"))
             if text:
                 conversation.add_user(text)
+                self.session_has_messages = True
         elif kind in ("tool_call", "tool_call_update"):
             card = conversation.tool_update(update)
             self._focus_tool(card, update)
@@ -278,7 +280,10 @@ class PygentApp(Connection, SlashCommands, Review):
             pygent = meta.get("pygent") if isinstance(meta, dict) else None
             usage = pygent.get("usage") if isinstance(pygent, dict) else None
             if isinstance(usage, dict):
-                self.status.set_turn_usage(usage)
+                if self.busy:  # the running turn's usage so far
+                    self.status.set_turn_usage(usage)
+                else:  # a replayed turn's total (session/load): add it to the session's
+                    self.status.add_replayed_usage(usage)
 
     def _mode_changed(self, mode: str) -> None:
         """A ``current_mode_update``: the status bar, and a note when the mode really changed."""
@@ -415,6 +420,7 @@ class PygentApp(Connection, SlashCommands, Review):
             self._restore_prompt()  # the prompt may not have been saved: offer it again
         else:
             self._pending_prompt = ""
+            self.session_has_messages = True
         stop = message.result.get("stopReason")
         if stop == "cancelled":
             self.conversation.add_note("Cancelled.")
@@ -445,7 +451,7 @@ class PygentApp(Connection, SlashCommands, Review):
             return
         now = time.monotonic()
         if now - self._last_ctrl_c < QUIT_WINDOW:
-            self.exit()
+            self.quit_chat()
             return
         self._last_ctrl_c = now
         self.notify("Press Ctrl+C again to quit (Ctrl+Q quits at once).", timeout=QUIT_WINDOW)
@@ -474,7 +480,12 @@ class PygentApp(Connection, SlashCommands, Review):
 
     async def action_quit(self) -> None:
         """Ctrl+Q: quit (the server is stopped cleanly)."""
-        self.exit()
+        self.quit_chat()
+
+    def quit_chat(self) -> None:
+        """Quit. The app's result (``run()``'s return value) is the session id when the session
+        has messages, so ``pygent chat`` can say how to resume it; None otherwise."""
+        self.exit(self.session_id if self.session_id and self.session_has_messages else None)
 
 
 def _project_theme(root: Path) -> str | None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pygent.settings.models import UISettings
 
 
-class AppBase(App[None]):
+class AppBase(App[str | None]):
     """The widgets and state shared by the app's parts (set up by ``PygentApp.__init__``)."""
 
     ui: UISettings
@@ -36,6 +36,7 @@ class AppBase(App[None]):
     connect: bool
     client: PygentClient | None
     session_id: str | None
+    session_has_messages: bool
     busy: bool
     side_by_side: bool
     _stopping_server: bool
@@ -78,6 +79,8 @@ class AppBase(App[None]):
         def action_resume(self) -> None: ...
 
         def refresh_plugin_commands(self) -> Any: ...
+
+        def quit_chat(self) -> None: ...
 
     def _show_pane(self, shown: bool) -> None:
         self.side.display = shown

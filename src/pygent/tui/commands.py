@@ -53,15 +53,15 @@ class SlashCommands(Extensions):
         arg = arg.strip()
         conversation = self.conversation
         if name == "/help":
-            from pygent.help_topics import TOPICS
+            from pygent.help_topics import SHORTCUT_SECTIONS
 
-            lines = [f"  {cmd:<16} {what}" for cmd, what in SLASH_COMMANDS.items()]
-            plugin = [f"  {cmd:<16} {what}" for cmd, what in self.plugin_help()]
+            sections = [*SHORTCUT_SECTIONS, ("Commands", tuple(SLASH_COMMANDS.items()))]
+            plugin = self.plugin_help()
             if plugin:
-                lines += ["", "Plugin commands", "", *plugin]
-            conversation.add_note(TOPICS["shortcuts"] + "\nCommands\n\n" + "\n".join(lines))
+                sections.append(("Plugin commands", tuple(plugin)))
+            conversation.add_help(sections)
         elif name == "/quit":
-            self.exit()
+            self.quit_chat()
         elif name == "/clear":
             conversation.clear()
         elif name == "/new":

@@ -189,6 +189,7 @@ class Connection(AppBase):
             self.notify("The server is running.")
             return
         self.conversation.clear()
+        self.status.reset_usage()  # the replay adds the session's usage again
         self.start_server(self.session_id)
 
     async def _shutdown(self) -> None:
@@ -258,6 +259,8 @@ class Connection(AppBase):
         with contextlib.suppress(Exception):
             for info in await client.list_sessions():
                 if info.get("sessionId") == self.session_id:
+                    if info.get("messageCount"):  # e.g. a turn that failed after the prompt
+                        self.session_has_messages = True
                     self.status.title = str(info.get("title") or "")
                     self.status.refresh_status()
                     return
@@ -283,7 +286,9 @@ class Connection(AppBase):
             self.conversation.add_error(friendly(exc))
             return
         self.conversation.clear()
-        self.status.tokens, self.status.cost, self.status.title = 0, None, ""
+        self.status.reset_usage()
+        self.status.title = ""
+        self.session_has_messages = False
         self._session_opened(str(result["sessionId"]), result, resumed=False)
         self.conversation.add_note("New session.")
 
@@ -312,12 +317,13 @@ class Connection(AppBase):
         if not chosen or chosen == self.session_id:
             return
         self.conversation.clear()
-        self.status.tokens, self.status.cost = 0, None
-        previous, self.session_id = self.session_id, chosen  # its replayed history is shown
+        self.status.reset_usage()
+        previous, had_messages = self.session_id, self.session_has_messages
+        self.session_id, self.session_has_messages = chosen, False  # its replay is shown
         try:
             result = await client.load_session(chosen)
         except PygentClientError as exc:
-            self.session_id = previous
+            self.session_id, self.session_has_messages = previous, had_messages
             self.conversation.add_error(friendly(exc))
             return
         self._session_opened(chosen, result, resumed=True)

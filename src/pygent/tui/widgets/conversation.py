@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from textual.containers import VerticalScroll
@@ -11,6 +11,7 @@ from textual.widget import Widget
 from pygent.tui.widgets.message import (
     AssistantMessage,
     ErrorMessage,
+    HelpMessage,
     NoteMessage,
     PlanMessage,
     ThoughtMessage,
@@ -98,6 +99,13 @@ class Conversation(VerticalScroll):
         """A line from pygent."""
         self.end_stream()
         widget = NoteMessage(text, level)
+        self._add(widget)
+        return widget
+
+    def add_help(self, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> HelpMessage:
+        """Keys and commands as tables (``/help``)."""
+        self.end_stream()
+        widget = HelpMessage(sections)
         self._add(widget)
         return widget
 

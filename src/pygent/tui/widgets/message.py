@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -12,6 +12,7 @@ from textual.widgets import Markdown, Static
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
+    from rich.console import Group
 
 #: Streaming renders at most this many times per second, however fast chunks arrive.
 RENDER_RATE = 20.0
@@ -146,6 +147,45 @@ class NoteMessage(Static):
     def __init__(self, text: str, level: str = "info") -> None:
         super().__init__(Text(text), classes=f"note-message note-{level}")
         self.text = text
+
+
+class HelpMessage(NoteMessage):
+    """``/help``: keys and commands as two-column tables that fit the pane (a note from pygent).
+
+    A long description wraps inside its own column (under the description, never under the
+    keys), so the tables read well in a narrow conversation pane.
+
+    Args:
+        sections: ``(heading, ((keys, what they do), ...))``, in order.
+    """
+
+    def __init__(self, sections: Sequence[tuple[str, Sequence[tuple[str, str]]]]) -> None:
+        self.sections = [(heading, list(rows)) for heading, rows in sections]
+        Static.__init__(self, self._renderable(), classes="note-message help-message")
+        lines: list[str] = []
+        for heading, rows in self.sections:
+            lines.append(heading)
+            lines += [f"  {keys}  {what}" for keys, what in rows]
+        self.text = "\n".join(lines)
+        """Every heading, key and description, one row a line (for tests and copying)."""
+
+    def _renderable(self) -> Group:
+        from rich.console import Group
+        from rich.padding import Padding
+        from rich.table import Table
+
+        parts: list[Any] = []
+        for number, (heading, rows) in enumerate(self.sections):
+            if number:
+                parts.append(Text(""))
+            parts.append(Text(heading, style="bold"))
+            table = Table.grid(padding=(0, 2), expand=True)
+            table.add_column(no_wrap=True, style="bold")
+            table.add_column(ratio=1, overflow="fold")
+            for keys, what in rows:
+                table.add_row(Text(keys), Text(what))
+            parts.append(Padding(table, (0, 0, 0, 2)))
+        return Group(*parts)
 
 
 class ErrorMessage(Static):

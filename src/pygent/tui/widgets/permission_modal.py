@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-#: Key -> the option kind it picks.
-KEYS = {"y": "allow_once", "a": "allow_always", "n": "reject_once"}
+#: Key -> the option kind it picks (every ACP kind has one; Esc rejects once too).
+KEYS = {"y": "allow_once", "a": "allow_always", "n": "reject_once", "N": "reject_always"}
 _KEY_OF = {kind: key for key, kind in KEYS.items()}
 
 
@@ -44,7 +44,8 @@ class PermissionModal(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "pick('allow_once')", "Allow once"),
         Binding("a", "pick('allow_always')", "Allow always"),
-        Binding("n", "pick('reject_once')", "Reject"),
+        Binding("n", "pick('reject_once')", "Reject once"),
+        Binding("N", "pick('reject_always')", "Reject always", key_display="N"),
         Binding("escape", "pick('reject_once')", "Reject", show=False),
     ]
 

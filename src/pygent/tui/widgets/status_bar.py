@@ -51,6 +51,21 @@ class StatusBar(Static):
         self.turn_cost = float(cost) if isinstance(cost, (int, float)) else None
         self.refresh_status()
 
+    def add_replayed_usage(self, usage: dict[str, object]) -> None:
+        """Add a replayed turn's usage (a ``usage_update`` of ``session/load``) to the totals."""
+        tokens = usage.get("totalTokens")
+        cost = usage.get("costUsd")
+        self.tokens += tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
+        if isinstance(cost, (int, float)) and not isinstance(cost, bool):
+            self.cost = (self.cost or 0.0) + float(cost)
+        self.refresh_status()
+
+    def reset_usage(self) -> None:
+        """Another session is shown: no tokens, no cost (its replay adds its own)."""
+        self.tokens, self.cost = 0, None
+        self.turn_tokens, self.turn_cost = 0, None
+        self.refresh_status()
+
     def add_usage(self, tokens: int, cost: float | None) -> None:
         """Add one finished turn's usage to the session totals (the live figure is folded in)."""
         self.turn_tokens, self.turn_cost = 0, None

@@ -1,9 +1,13 @@
-"""A tool call as a compact card: title, status and duration; Enter or a click expands it."""
+"""A tool call as a compact card: title, status and duration; Enter or a click expands it.
+
+Durations come from the server (``_meta.pygent.durationMs`` / ``approvalWaitMs`` of the final
+``tool_call_update``), live and in a replayed session alike: the time the tool ran and, shown
+apart, the time the person took to approve it.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -24,6 +28,26 @@ _STYLES = {
 }
 #: The most characters of input or output a card shows when expanded.
 MAX_SHOWN = 4000
+#: An approval answered faster than this was no wait for the person (e.g. an edit applied
+#: without review): the card does not mention it.
+SHOWN_WAIT_MS = 50.0
+
+
+def format_seconds(seconds: float) -> str:
+    """``0.4s``, ``12.0s``, ``2m 05s``, ``1h 02m``: a duration as a card shows it."""
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
+
+
+def _milliseconds(value: Any) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
 
 
 def content_text(content: Any) -> str:
@@ -51,7 +75,6 @@ class ToolCard(Vertical, can_focus=True):
         title: Its human title ("Edit util.py").
         kind: ACP tool kind (read, edit, execute, ...).
         status: pending, in_progress, completed or failed.
-        started: When it started (``time.monotonic()``), for the duration.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -64,15 +87,16 @@ class ToolCard(Vertical, can_focus=True):
         title: str,
         kind: str = "other",
         status: str = "pending",
-        started: float | None = None,
     ) -> None:
         super().__init__(classes="tool-card")
         self.tool_call_id = tool_call_id
         self.title = title
         self.kind = kind
         self.status = status
-        self.started = started if started is not None else time.monotonic()
-        self.finished: float | None = None
+        self.run_ms: float | None = None
+        """Milliseconds the tool ran, as the server reported (None until it did)."""
+        self.approval_wait_ms: float | None = None
+        """Milliseconds the person took to approve it (None when nobody was asked)."""
         self.raw_input: Any = None
         self.raw_output: Any = None
         self.content: list[Any] = []
@@ -91,10 +115,24 @@ class ToolCard(Vertical, can_focus=True):
 
     @property
     def duration(self) -> float | None:
-        """Seconds the call ran (None while it runs)."""
-        if self.finished is None:
-            return None
-        return max(0.0, self.finished - self.started)
+        """Seconds the tool ran, without the wait for approval (None until the server says)."""
+        return None if self.run_ms is None else self.run_ms / 1000
+
+    @property
+    def approval_wait(self) -> float | None:
+        """Seconds spent waiting for the person's approval (None when nobody was asked)."""
+        return None if self.approval_wait_ms is None else self.approval_wait_ms / 1000
+
+    def timing_text(self) -> str:
+        """``0.4s (waited 12.0s for approval)``, ``0.4s``, ``waited 3.0s for approval`` (a
+        rejected call did not run), or empty while nothing is known."""
+        ran = ""
+        if self.run_ms is not None and self.shown_status != "rejected":
+            ran = format_seconds(self.run_ms / 1000)
+        if self.approval_wait_ms is None or self.approval_wait_ms < SHOWN_WAIT_MS:
+            return ran
+        waited = f"waited {format_seconds(self.approval_wait_ms / 1000)} for approval"
+        return f"{ran} ({waited})" if ran else waited
 
     def apply_update(self, update: dict[str, Any]) -> None:
         """Merge a ``tool_call`` or ``tool_call_update``."""
@@ -112,13 +150,18 @@ class ToolCard(Vertical, can_focus=True):
             self.locations = list(update["locations"])
         meta = update.get("_meta")
         pygent = meta.get("pygent") if isinstance(meta, dict) else None
-        if isinstance(pygent, dict) and isinstance(pygent.get("outcome"), str):
-            self.outcome = pygent["outcome"]
+        if isinstance(pygent, dict):
+            if isinstance(pygent.get("outcome"), str):
+                self.outcome = pygent["outcome"]
+            run_ms = _milliseconds(pygent.get("durationMs"))
+            if run_ms is not None:
+                self.run_ms = run_ms
+            wait_ms = _milliseconds(pygent.get("approvalWaitMs"))
+            if wait_ms is not None:
+                self.approval_wait_ms = wait_ms
         status = update.get("status")
         if isinstance(status, str) and status:
             self.status = status
-            if status in ("completed", "failed") and self.finished is None:
-                self.finished = time.monotonic()
         self.refresh_card()
 
     @property
@@ -145,10 +188,10 @@ class ToolCard(Vertical, can_focus=True):
         header = Text()
         header.append(f"{icon} ", style=_STYLES.get(status, ""))
         header.append(self.title, style="bold")
-        duration = self.duration
         detail = status.replace("_", " ")
-        if duration is not None:
-            detail += f" · {duration:.1f}s"
+        timing = self.timing_text()
+        if timing:
+            detail += f" · {timing}"
         header.append(f"  {detail}", style="dim")
         header.append("  ▾" if self.expanded else "  ▸", style="dim")
         return header
