@@ -188,9 +188,11 @@ current directory, so the terminal UI, editors and `pygent run` share sessions.
   pygent sessions delete ID [--yes]
   pygent run --resume ID "..."               continue a session without a UI
   pygent run --continue "..."                continue the newest session
-  pygent chat --resume [ID] / --continue     resume in the terminal UI (no ID: pick one)
+  pygent chat --resume [ID] / --continue     resume in the terminal UI (no ID: pick one;
+                                             quitting the chat prints the session's id)
 
-In editors, pick a session to resume it; its history is replayed (one update per message).
+In editors, pick a session to resume it; its history is replayed (one update per message),
+with each tool call's run time and approval wait and each turn's tokens and cost.
 Listing reads a small index (index.json in the workspace's sessions folder), rebuilt from the
 session files whenever it is missing or damaged; deleting it is always safe.
 Long conversations are compacted (older turns summarised) when they near the model's
