@@ -465,6 +465,38 @@ async def test_load_replays_history_before_answering(
     assert [s.session_id for s in listed.sessions] == [session_id]
 
 
+async def test_load_replays_tool_timings_and_each_turns_usage_with_the_session_cost(
+    start_agent: Any, workspace: Path
+) -> None:
+    from pygent.agent.session import SessionStore
+
+    session = SessionStore(workspace).create("openai/fake-model", workspace)
+    call = {
+        "id": "c1",
+        "type": "function",
+        "function": {"name": "read_file", "arguments": '{"path": "util.py"}'},
+    }
+    session.append({"role": "user", "content": "read it"})
+    session.append({"role": "assistant", "content": None, "tool_calls": [call]})
+    session.append({"role": "tool", "tool_call_id": "c1", "content": "x"}, duration_ms=41.0)
+    session.append({"role": "assistant", "content": "Read."})
+    session.record_usage(
+        {"inputTokens": 100, "outputTokens": 10, "totalTokens": 110, "costUsd": 0.5}
+    )
+    session.append({"role": "user", "content": "again"})
+    session.append({"role": "assistant", "content": "Again."})
+    session.record_usage({"inputTokens": 30, "outputTokens": 5, "totalTokens": 35, "costUsd": 0.25})
+    harness = await start_agent()
+    await wait(harness.conn.load_session(cwd=str(workspace), session_id=session.id, mcp_servers=[]))
+    updates = harness.client.updates
+    (result,) = [u for u in updates if u["sessionUpdate"] == "tool_call_update"]
+    assert result["_meta"]["pygent"]["durationMs"] == 41.0
+    usages = [u for u in updates if u["sessionUpdate"] == "usage_update"]
+    # Each replayed turn counts its own tokens; the cost is the session's so far.
+    assert [u["used"] for u in usages] == [110, 35]
+    assert [u["cost"]["amount"] for u in usages] == [0.5, 0.75]
+
+
 async def test_set_mode_sends_current_mode_update_and_plan_refuses_edits(
     start_agent: Any, workspace: Path, fake_llm: FakeLLMThread
 ) -> None:

@@ -569,6 +569,10 @@ class AcpAgent:
         state.mcp_servers = servers
         self._announce_commands(state)
         for update in await asyncio.to_thread(session.replay_updates):
+            if update.get("sessionUpdate") == "usage_update":
+                # A replayed turn's total: counted like a live turn's (its own used tokens, the
+                # session's cost so far plus its own).
+                state.adapter.begin_turn()
             self._send_update(state, update)
         for warning in session.warnings:
             logger.warning("session {}: {}", session_id, warning)
