@@ -70,6 +70,23 @@ async def test_quitting_after_a_turn_gives_the_session_id_back(
     assert app.return_value == session_id
 
 
+async def test_quitting_during_the_first_turn_gives_the_session_id_back(
+    workspace: Path, server_env: FakeLLMThread
+) -> None:
+    server_env.script([{"text": "slow " * 400, "delay": 0.05}])
+    app = PygentApp(workspace)
+    async with app.run_test(size=SIZE) as pilot:
+        session_id = await wait_for(pilot, lambda: app.session_id, what="a session")
+        app.input_box.text = "write a lot"
+        app.input_box.focus()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "slow" in app.conversation.answer_text(), what="answer")
+        assert app.busy
+        await pilot.press("ctrl+q")  # mid-turn: the prompt is already saved
+        await pilot.pause(0.2)
+    assert app.return_value == session_id
+
+
 async def test_quitting_a_resumed_session_with_slash_quit_gives_its_id_back(
     workspace: Path, server_env: FakeLLMThread
 ) -> None:

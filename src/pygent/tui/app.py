@@ -38,6 +38,10 @@ __all__ = ["MODES", "QUIT_WINDOW", "SLASH_COMMANDS", "PygentApp"]
 
 #: A second Ctrl+C within this many seconds quits.
 QUIT_WINDOW = 2.0
+#: Updates a turn sends only after the server saved its prompt (notices may come before).
+_TURN_OUTPUT = frozenset(
+    {"agent_message_chunk", "agent_thought_chunk", "tool_call", "tool_call_update", "plan"}
+)
 
 
 class PygentApp(Connection, SlashCommands, Review):
@@ -254,6 +258,8 @@ class PygentApp(Connection, SlashCommands, Review):
         """Show one ACP session update."""
         kind = update.get("sessionUpdate")
         conversation = self.conversation
+        if self.busy and kind in _TURN_OUTPUT:
+            self.session_has_messages = True  # the server saved the prompt before answering it
         if kind == "agent_message_chunk":
             conversation.add_chunk(text_of(update.get("content")))
         elif kind == "agent_thought_chunk":
