@@ -306,16 +306,21 @@ async def test_permission_dialog_has_a_key_for_every_option(
 
     app = PygentApp(workspace, connect=False)
     answers: list[str | None] = []
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=(88, 30)) as pilot:
         app.push_screen(PermissionModal(_permission_params()), answers.append)
         await pilot.pause(0.2)
-        labels = [str(b.label) for b in app.screen.query(Button)]
-        assert labels == [
+        buttons = list(app.screen.query(Button))
+        assert [str(b.label) for b in buttons] == [
             "Allow once (y)",
             "Allow always (a)",
             "Reject once (n)",
             "Reject always (N)",
         ]
+        # Every label, key included, is shown whole in an 88-column terminal.
+        dialog = app.screen.query_one("#permission-dialog").content_region
+        for button in buttons:
+            assert button.content_region.width >= len(str(button.label)), button.label
+            assert dialog.contains_region(button.region), button.label
         await pilot.press(key)
         await pilot.pause(0.1)
     assert answers == [chosen]
