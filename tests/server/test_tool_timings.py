@@ -148,3 +148,41 @@ async def test_old_session_without_timings_or_usage_loads_whole(
     assert final["status"] == "completed" and "_meta" not in final
     assert final["content"][0]["content"]["text"] == "def add(a, b): ..."
     assert replay[3]["content"]["text"] == "It adds."
+
+
+async def test_rejected_calls_stay_rejected_when_the_session_is_loaded_again(
+    make_client: ClientFactory, fake_llm: FakeLLMThread, recorder: Recorder, workspace: Path
+) -> None:
+    """An edit rejected in review and a command rejected when asked: the live turn marks both
+    ``_meta.pygent.outcome = "rejected"``, and so does the replay (not merely "failed")."""
+    edit = {
+        "name": "edit_file",
+        "arguments": {"path": "util.py", "old_string": "def add", "new_string": "def plus"},
+    }
+    shell = {"name": "shell", "arguments": {"command": "touch marker-never"}}
+    read = {"name": "read_file", "arguments": {"path": "util.py"}}
+    fake_llm.script(
+        [{"tool_calls": [edit]}, {"tool_calls": [shell]}, {"tool_calls": [read]}, {"text": "ok"}]
+    )
+    recorder.edit_answer = {"applied": False}  # the person rejects the edit in review
+    recorder.permission_answer = "reject_once"  # and the command when asked
+    client = await make_client()
+    session_id = await wait(client.new_session())
+    result, live = await _prompt(client, session_id, "change it, then run it")
+    assert result["stopReason"] == "end_turn"
+    assert not (workspace / "marker-never").exists()
+    live_outcomes = {
+        call_id: (u.get("_meta") or {}).get("pygent", {}).get("outcome")
+        for call_id, u in _finals(live).items()
+    }
+    assert sorted(map(str, live_outcomes.values())) == ["None", "rejected", "rejected"]
+
+    other = await make_client()
+    async with other.stream(session_id) as stream:
+        await wait(other.load_session(session_id))
+        replay = [u["update"] for u in stream.drain()]
+    replay_outcomes = {
+        call_id: (u.get("_meta") or {}).get("pygent", {}).get("outcome")
+        for call_id, u in _finals(replay).items()
+    }
+    assert replay_outcomes == live_outcomes

@@ -265,9 +265,12 @@ class AcpPort:
                 False,
                 "The user rejected the edit and asked not to be asked about edits again in this "
                 "session. Do not retry; describe the change instead.",
+                rejected=True,
             )
         return ApplyResult(
-            False, "The user rejected the edit. Do not retry it unchanged; ask how to proceed."
+            False,
+            "The user rejected the edit. Do not retry it unchanged; ask how to proceed.",
+            rejected=True,
         )
 
     async def _write(self, change_set: ChangeSet) -> ApplyResult:

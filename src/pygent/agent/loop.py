@@ -161,6 +161,8 @@ class _CallState:
     diffs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     timings: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     """By call id: milliseconds the tool ran, and those spent waiting for the person (or None)."""
+    rejected: set[str] = field(default_factory=set)
+    """Ids of the calls the person turned down."""
 
 
 class Turn:
@@ -423,6 +425,8 @@ class _TimedPort:
         self._inner = inner
         self.waited_ms: float | None = None
         """Milliseconds spent waiting for the person; None while nobody was asked."""
+        self.rejected = False
+        """The person turned the call down (a "Reject" answer, an edit rejected in review)."""
 
     @property
     def reviews_edits(self) -> bool:
@@ -434,18 +438,28 @@ class _TimedPort:
     async def request_permission(self, request: PermissionRequest) -> PermissionOutcome:
         started = time.perf_counter()
         try:
-            return await self._inner.request_permission(request)
+            outcome = await self._inner.request_permission(request)
         finally:
             self._waited(started)
+        if outcome.get("outcome") == "selected":
+            kinds = {o.get("optionId"): o.get("kind") for o in request.get("options") or []}
+            option = outcome.get("optionId", "")
+            if str(kinds.get(option, option)).startswith("reject"):
+                self.rejected = True
+        return outcome
 
     async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:
         if not self._inner.reviews_edits:  # written to disk at once: the tool's own time
-            return await self._inner.apply_edit(change_set)
-        started = time.perf_counter()
-        try:
-            return await self._inner.apply_edit(change_set)
-        finally:
-            self._waited(started)
+            result = await self._inner.apply_edit(change_set)
+        else:
+            started = time.perf_counter()
+            try:
+                result = await self._inner.apply_edit(change_set)
+            finally:
+                self._waited(started)
+        if result.rejected:
+            self.rejected = True
+        return result
 
     def __getattr__(self, name: str) -> Any:
         # Optional capabilities (``run_command``, ...) and attributes of the real port.
@@ -461,13 +475,17 @@ def _append(
     *,
     failed: bool = False,
     timing: tuple[float, float | None] | None = None,
+    rejected: bool = False,
 ) -> None:
-    """Append ``message`` with its status and timings, as far as ``session.append`` takes them."""
+    """Append ``message`` with its status, timings and outcome, as far as ``session.append``
+    takes them."""
     full: dict[str, Any] = {"status": "failed"} if failed else {}
     if timing is not None:
         full["duration_ms"] = timing[0]
         if timing[1] is not None:
             full["approval_wait_ms"] = timing[1]
+    if rejected:
+        full["outcome"] = "rejected"
     # A SessionLike may not take these keywords: then without the timings, then plain.
     attempts = [full] if full else []
     if failed and len(full) > 1:
@@ -784,6 +802,7 @@ class Agent:
                     {"role": "tool", "tool_call_id": call.id, "content": text},
                     failed=failed,
                     timing=state.timings.get(call.id),
+                    rejected=call.id in state.rejected,
                 )
                 state.recorded.add(call.id)
         for call in calls:
@@ -875,6 +894,8 @@ class Agent:
         turn.telemetry.tool(call.name, "error" if result.is_error else "ok", ran / 1000)
         state.results[call.id] = (result.text, result.is_error)
         state.timings[call.id] = (ran, waited)
+        if port.rejected:
+            state.rejected.add(call.id)
         content: list[dict[str, Any]] = list(state.diffs.get(call.id, []))
         content += [c for c in result.content or [] if c not in content]
         if result.text:

@@ -86,7 +86,12 @@ class ChangeSet:
 
 @dataclass(frozen=True)
 class ApplyResult:
-    """The answer to an ``apply_edit``: applied, or rejected with an optional reason."""
+    """The answer to an ``apply_edit``: applied, or not with an optional reason.
+
+    ``rejected`` is True when the person turned the edit down (in review or when asked), as
+    opposed to a cancelled turn or an editor that could not apply it; the session remembers it.
+    """
 
     applied: bool
     failure_reason: str | None = None
+    rejected: bool = False

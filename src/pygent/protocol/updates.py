@@ -12,6 +12,10 @@ ToolCallStatus = Literal["pending", "in_progress", "completed", "failed"]
 ToolKind = Literal["read", "edit", "delete", "move", "search", "execute", "think", "fetch", "other"]
 
 
+#: ``_meta.pygent.outcome`` of a tool call the person turned down.
+OUTCOME_REJECTED = "rejected"
+
+
 def text_block(text: str) -> dict[str, Any]:
     """An ACP text content block."""
     return {"type": "text", "text": text}
@@ -64,12 +68,14 @@ def tool_call_update(
     *,
     duration_ms: float | None = None,
     approval_wait_ms: float | None = None,
+    rejected: bool = False,
 ) -> dict[str, Any]:
     """A change to a tool call: status, content (text, diffs), raw output.
 
     The final update of a call that reached the tool also says how long it took, in
     ``_meta.pygent``: ``durationMs`` (the tool's own run time) and, when the person was asked
     (a permission question or an edit review), ``approvalWaitMs`` (the time the answer took).
+    ``rejected`` marks a call the person turned down (``_meta.pygent.outcome = "rejected"``).
     Replaying a session sends the same fields from the stored history.
     """
     update: dict[str, Any] = {"sessionUpdate": "tool_call_update", "toolCallId": tool_call_id}
@@ -86,6 +92,8 @@ def tool_call_update(
         timing["durationMs"] = round(duration_ms, 1)
     if approval_wait_ms is not None:
         timing["approvalWaitMs"] = round(approval_wait_ms, 1)
+    if rejected:
+        timing["outcome"] = OUTCOME_REJECTED
     if timing:
         update["_meta"] = {"pygent": timing}
     return update

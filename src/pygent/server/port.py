@@ -36,6 +36,7 @@ from pygent.edits.changes import (
 )
 from pygent.protocol.methods import SESSION_REQUEST_PERMISSION, SESSION_UPDATE
 from pygent.protocol.port import PermissionOutcome, PermissionRequest
+from pygent.protocol.updates import OUTCOME_REJECTED
 from pygent.server.coalesce import ChunkCoalescer
 from pygent.server.protocol import ClientFeatures
 
@@ -43,8 +44,6 @@ if TYPE_CHECKING:
     from pygent.tools.workspace import Workspace
 
 CANCELLED: PermissionOutcome = {"outcome": "cancelled"}
-#: ``_meta.pygent.outcome`` of a tool call the person turned down.
-OUTCOME_REJECTED = "rejected"
 
 
 class Connection(Protocol):
@@ -231,7 +230,9 @@ class JsonRpcPort:
         if change_set.tool_call_id and not failed:
             self._rejected.add(change_set.tool_call_id)
         reason = answer.get("failureReason") if isinstance(answer, dict) else None
-        return ApplyResult(False, reason if isinstance(reason, str) and reason else None)
+        return ApplyResult(
+            False, reason if isinstance(reason, str) and reason else None, rejected=not failed
+        )
 
     # -- turn control ------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ def replay_updates(session: Session, registry: ToolRegistry | None = None) -> li
         session: The session to replay.
         registry: Tools for titles and kinds (default: the built-in registry when it loads).
     """
-    from pygent.agent.session.store import APPROVAL_WAIT_KEY, DURATION_KEY, USAGE_KEY
+    from pygent.agent.session.store import APPROVAL_WAIT_KEY, DURATION_KEY, OUTCOME_KEY, USAGE_KEY
     from pygent.protocol import updates
 
     specs = registry if registry is not None else _registry_or_none()
@@ -71,6 +71,7 @@ def replay_updates(session: Session, registry: ToolRegistry | None = None) -> li
                     content=[updates.text_content(message_text(message))],
                     duration_ms=extras.get(DURATION_KEY),
                     approval_wait_ms=extras.get(APPROVAL_WAIT_KEY),
+                    rejected=extras.get(OUTCOME_KEY) == updates.OUTCOME_REJECTED,
                 )
             )
             pending.pop(call_id, None)

@@ -28,6 +28,7 @@ from pygent.agent.session.ids import (
 from pygent.agent.session.index import SessionIndex
 from pygent.agent.session.text import message_text, title_from_text
 from pygent.errors import PygentError, session_not_found
+from pygent.protocol.updates import OUTCOME_REJECTED
 from pygent.redact import redact_value
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ __all__ = [
     "APPROVAL_WAIT_KEY",
     "DURATION_KEY",
     "FORMAT_VERSION",
+    "OUTCOME_KEY",
     "SESSION_FILE_SUFFIX",
     "USAGE_KEY",
     "Session",
@@ -57,6 +59,8 @@ DURATION_KEY = "durationMs"
 APPROVAL_WAIT_KEY = "approvalWaitMs"
 #: Key (in :meth:`Session.message_extras`) of the usage of the turn a message ends.
 USAGE_KEY = "usage"
+#: Record key of a tool result the person turned down (value ``"rejected"``).
+OUTCOME_KEY = "outcome"
 
 
 def _dumps(record: dict[str, Any]) -> bytes:
@@ -163,6 +167,7 @@ class Session:
         status: str | None = None,
         duration_ms: float | None = None,
         approval_wait_ms: float | None = None,
+        outcome: str | None = None,
     ) -> None:
         """Persist one OpenAI-format message and add it to :attr:`messages`.
 
@@ -177,6 +182,7 @@ class Session:
                 person).
             approval_wait_ms: For ``tool`` results, how long the person took to answer the
                 permission question or review the edit (None when nobody was asked).
+            outcome: For ``tool`` results, ``"rejected"`` when the person turned the call down.
         """
         if not isinstance(message, dict) or not isinstance(message.get("role"), str):
             raise ValueError("a session message must be a dict with a 'role'")
@@ -194,6 +200,8 @@ class Session:
             record[DURATION_KEY] = extra[DURATION_KEY] = round(duration_ms, 1)
         if approval_wait_ms is not None:
             record[APPROVAL_WAIT_KEY] = extra[APPROVAL_WAIT_KEY] = round(approval_wait_ms, 1)
+        if outcome == OUTCOME_REJECTED:
+            record[OUTCOME_KEY] = extra[OUTCOME_KEY] = OUTCOME_REJECTED
         self._write(record)
         self.messages.append(message)
         self._extras.append(extra)
@@ -348,6 +356,8 @@ def _parse_session(path: Path, session_id: str) -> Session:
                     _copy_number(record, extra, DURATION_KEY)
                 if APPROVAL_WAIT_KEY in record:
                     _copy_number(record, extra, APPROVAL_WAIT_KEY)
+                if record.get(OUTCOME_KEY) == OUTCOME_REJECTED:
+                    extra[OUTCOME_KEY] = OUTCOME_REJECTED
                 extras.append(extra)
             elif kind == "usage":
                 usage = record.get("usage")
