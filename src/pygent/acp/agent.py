@@ -30,7 +30,7 @@ from pygent import __version__
 from pygent.acp.adapter import UpdateAdapter, prompt_result
 from pygent.acp.port import AcpPort, ClientCapabilities, ClientError, ClientFilesGate, make_port
 from pygent.errors import PygentError, invalid_params, session_busy, session_not_found
-from pygent.protocol import codes
+from pygent.protocol import codes, updates
 from pygent.protocol.modes import MODE_DESCRIPTIONS, MODE_NAMES, PERMISSION_MODES
 
 if TYPE_CHECKING:
@@ -100,6 +100,9 @@ class AcpAgent:
         self._requests: dict[Any, asyncio.Task[Any]] = {}
         self._prompts: dict[Any, SessionState] = {}
         self._settings: dict[Path, Settings] = {}
+        self._warnings: list[str] = []
+        """Warnings for the person not yet shown (unwritable storage, a too-broad workspace)."""
+        self._warned_cwds: set[Path] = set()
         self._warm: asyncio.Future[None] | None = None
         self._schema: Any = None
         self._stopped = asyncio.Event()
@@ -406,6 +409,13 @@ class AcpAgent:
             from pygent.settings.loader import load_settings
 
             settings = load_settings(cwd, self.overrides or None)
+            if not self._settings:  # the first load: pygent's own directories, once
+                try:
+                    from pygent.settings.writable import prepare_storage
+
+                    self._warnings += prepare_storage(settings)
+                except PygentError as exc:
+                    self._warnings.append(str(exc))
             try:
                 from pygent.logs import setup_logging
 
@@ -549,6 +559,7 @@ class AcpAgent:
         state = self._new_state(session, store, settings)
         state.mcp_servers = servers
         self._announce_commands(state)  # runs after this answer is sent
+        self._announce_warnings(state, cwd)
         return {"sessionId": session.id, "modes": _modes(state.mode)}
 
     async def session_load(self, params: Any, msg_id: Any = None) -> dict[str, Any]:
@@ -568,6 +579,7 @@ class AcpAgent:
         state = self._new_state(session, store, settings)
         state.mcp_servers = servers
         self._announce_commands(state)
+        self._announce_warnings(state, cwd)
         for update in await asyncio.to_thread(session.replay_updates):
             if update.get("sessionUpdate") == "usage_update":
                 # A replayed turn's total: counted like a live turn's (its own used tokens, the
@@ -689,6 +701,36 @@ class AcpAgent:
             state.busy = False
             self._prompts.pop(msg_id, None)
             state.done.set()
+
+    # -- warnings ----------------------------------------------------------------------------
+
+    def _announce_warnings(self, state: SessionState, cwd: Path) -> None:
+        """Show the pending warnings as notices of this session, after its answer is sent.
+
+        Storage problems are shown once per process; a workspace that is the home directory or
+        a filesystem root, once per directory.
+        """
+        from pygent.settings.paths import broad_workspace_warning
+
+        pending, self._warnings = self._warnings, []
+        if cwd not in self._warned_cwds:
+            self._warned_cwds.add(cwd)
+            broad = broad_workspace_warning(cwd)
+            if broad:
+                pending.append(broad)
+        if not pending:
+            return
+        for text in pending:
+            logger.warning(text)
+
+        async def announce() -> None:
+            await asyncio.sleep(0)  # after the answer that created the session
+            for text in pending:
+                self._send_update(state, updates.notice(text, "warning"))
+
+        task = asyncio.ensure_future(announce())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     # -- plugin slash commands ----------------------------------------------------------------
 
