@@ -32,8 +32,14 @@ async def _send(pilot: Any, app: PygentApp, text: str) -> None:
     app.input_box.text = text
     app.input_box.focus()
     await pilot.press("enter")
+    # The prompt was taken: the turn is running, or (a fast fake model) already shown whole.
     await wait_for(
-        pilot, lambda: app.busy or app.conversation.query(ErrorMessage), 10, "turn start"
+        pilot,
+        lambda: (
+            app.busy or text in _texts(app, UserMessage) or app.conversation.query(ErrorMessage)
+        ),
+        10,
+        "turn start",
     )
 
 
