@@ -13,6 +13,8 @@ import type {
   ModeInfo,
   PermissionOption,
   PlanEntry,
+  PluginCommand,
+  RequestPermissionParams,
   SessionUpdate,
   ToolCallContent,
   ToolKind,
@@ -60,6 +62,33 @@ export interface PermissionItem {
   detail: string;
   options: PermissionOption[];
   answer?: string | null;
+  /** A trust question about the project's MCP servers: each server as it would run. */
+  servers?: TrustServerLine[];
+  /** One more line under the question (why it is asked). */
+  note?: string;
+}
+
+/** One MCP server of a trust question, as the card shows it. */
+export interface TrustServerLine {
+  name: string;
+  /** The command line (`npx -y server --flag`) or the URL. */
+  target: string;
+  /** `in /work/dir`, `with TOKEN=****`, `risk medium` parts. */
+  details: string[];
+}
+
+/** A plugin slash command the person ran, and its answer (not part of the conversation). */
+export interface CommandItem {
+  kind: 'command';
+  id: string;
+  commandId: string;
+  name: string;
+  args: string;
+  source?: string;
+  status: 'running' | 'done' | 'failed';
+  /** The handler's text (Markdown) when done, the error message when failed. */
+  text: string;
+  hint?: string;
 }
 
 export type NoticeAction = 'restart' | 'resume';
@@ -79,7 +108,7 @@ export interface PlanItem {
   entries: PlanEntry[];
 }
 
-export type ChatItem = UserItem | AgentItem | ToolItem | PermissionItem | NoticeItem | PlanItem;
+export type ChatItem = UserItem | AgentItem | ToolItem | PermissionItem | NoticeItem | PlanItem | CommandItem;
 
 export interface ChatState {
   version: 1;
@@ -88,6 +117,8 @@ export interface ChatState {
   model?: string;
   modeId?: ModeId;
   modes: ModeInfo[];
+  /** The plugins' slash commands (`pygent/commands/list`); empty until a session exists. */
+  commands: PluginCommand[];
   /** Token usage of the running (or last) turn. */
   usage?: Usage;
   items: ChatItem[];
@@ -104,6 +135,7 @@ export function initialState(): ChatState {
   return {
     version: 1,
     modes: [],
+    commands: [],
     items: [],
     busy: false,
     draft: '',
@@ -124,9 +156,14 @@ export function restoreState(saved: unknown): ChatState {
     const state = saved as ChatState;
     // A turn cannot survive a reload of the view: the extension tells us again if one runs.
     state.busy = false;
+    if (!Array.isArray(state.commands)) state.commands = [];
     for (const item of state.items) {
       if (item.kind === 'permission' && item.answer === undefined) {
         item.answer = null;
+      }
+      if (item.kind === 'command' && item.status === 'running') {
+        item.status = 'failed';
+        item.text = 'The chat was reloaded before the command answered.';
       }
     }
     return state;
@@ -315,6 +352,85 @@ export function addNotice(
   return id;
 }
 
+/** True for the question that asks to trust a project's MCP servers. */
+export function isTrustRequest(params: RequestPermissionParams): boolean {
+  return params._meta?.pygent?.mcpTrust === true || params.toolCall.toolCallId.startsWith('mcp-trust-');
+}
+
+/** `npx -y @scope/server --root '/my dir'`: a command line as a person reads it (quoted where needed). */
+export function commandLine(command: string, args: readonly string[] = []): string {
+  const quote = (word: string): string =>
+    word !== '' && /^[\w@%+=:,./~-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+  return [command, ...args].map(quote).join(' ');
+}
+
+/** The servers of a trust question's `rawInput.servers`, each as a readable line; [] if malformed. */
+export function trustServers(rawInput: unknown): TrustServerLine[] {
+  const servers = (rawInput as { servers?: unknown } | null | undefined)?.servers;
+  if (!Array.isArray(servers)) return [];
+  const lines: TrustServerLine[] = [];
+  for (const raw of servers) {
+    if (!raw || typeof raw !== 'object') continue;
+    const s = raw as Record<string, unknown>;
+    const name = typeof s.name === 'string' ? s.name : '(unnamed)';
+    const details: string[] = [];
+    let target: string;
+    if (typeof s.command === 'string') {
+      const args = Array.isArray(s.args) ? s.args.filter((a): a is string => typeof a === 'string') : [];
+      target = commandLine(s.command, args);
+      if (typeof s.cwd === 'string') details.push(`in ${s.cwd}`);
+      if (s.env && typeof s.env === 'object') {
+        const env = Object.entries(s.env as Record<string, unknown>).map(([k, v]) => `${k}=${String(v)}`);
+        if (env.length) details.push(`with ${env.join(', ')}`);
+      }
+    } else if (typeof s.url === 'string') {
+      target = s.url;
+      if (s.headers && typeof s.headers === 'object') {
+        const headers = Object.keys(s.headers as object);
+        if (headers.length) details.push(`with headers ${headers.join(', ')}`);
+      }
+    } else {
+      continue;
+    }
+    if (typeof s.risk === 'string') details.push(`tools run as risk ${s.risk}`);
+    lines.push({ name, target, details });
+  }
+  return lines;
+}
+
+/** The text of a tool call's `content` blocks (the trust question's explanation). */
+function contentText(content: RequestPermissionParams['toolCall']['content']): string {
+  return (content ?? [])
+    .map((c) => (c.type === 'content' && c.content.type === 'text' ? c.content.text : ''))
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** The card of a permission request: title, what would run, the server's options. */
+export function permissionItem(id: string, requestId: string, params: RequestPermissionParams): PermissionItem {
+  const call = params.toolCall;
+  const item: PermissionItem = {
+    kind: 'permission',
+    id,
+    requestId,
+    title: call.title ?? 'pygent wants to run a tool',
+    detail: permissionDetail(call.rawInput),
+    options: params.options,
+  };
+  if (isTrustRequest(params)) {
+    const servers = trustServers(call.rawInput);
+    if (servers.length) {
+      item.servers = servers;
+      item.detail = '';
+      item.note = 'They run as you, outside pygent\'s sandbox. Trust and start remembers this exact list for this workspace; a changed list asks again.';
+    } else {
+      // No server list we can read: the server's own wording, never raw JSON.
+      item.detail = params._meta?.pygent?.message ?? contentText(call.content);
+    }
+  }
+  return item;
+}
+
 /** A one-line description of what a permission request is about. */
 export function permissionDetail(rawInput: unknown): string {
   if (rawInput && typeof rawInput === 'object') {
@@ -405,16 +521,33 @@ export function reduce(state: ChatState, msg: ToWebview): string[] {
     case 'permission': {
       state.openItem = undefined;
       const id = newId(state);
-      const call = msg.params.toolCall;
-      state.items.push({
-        kind: 'permission',
-        id,
-        requestId: msg.requestId,
-        title: call.title ?? 'pygent wants to run a tool',
-        detail: permissionDetail(call.rawInput),
-        options: msg.params.options,
-      });
+      state.items.push(permissionItem(id, msg.requestId, msg.params));
       return [id];
+    }
+    case 'commands':
+      state.commands = msg.commands;
+      return [];
+    case 'commandStarted': {
+      state.openItem = undefined;
+      const id = newId(state);
+      const item: CommandItem = { kind: 'command', id, commandId: msg.commandId, name: msg.name, args: msg.args, status: 'running', text: '' };
+      if (msg.source) item.source = msg.source;
+      state.items.push(item);
+      return [id];
+    }
+    case 'commandResult':
+    case 'commandFailed': {
+      const item = state.items.find((i): i is CommandItem => i.kind === 'command' && i.commandId === msg.commandId);
+      if (!item) return [];
+      if (msg.type === 'commandResult') {
+        item.status = 'done';
+        item.text = msg.text;
+      } else {
+        item.status = 'failed';
+        item.text = msg.message;
+        if (msg.hint) item.hint = msg.hint;
+      }
+      return [item.id];
     }
     case 'reviewing': {
       if (state.sessionId !== undefined && msg.sessionId !== state.sessionId) return [];

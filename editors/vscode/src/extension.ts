@@ -21,6 +21,7 @@ import {
   type ServerCapabilities,
   type StaticFeature,
 } from 'vscode-languageclient/node';
+import { isTrustRequest } from './chatState';
 import { ChatViewProvider } from './chatView';
 import { DiffReviewUi } from './diffReviewUi';
 import {
@@ -40,8 +41,11 @@ import {
   type FromWebview,
   type ListSessionsResult,
   type LoadSessionResult,
+  type CommandsListResult,
+  type CommandsRunResult,
   type ModeId,
   type ModeInfo,
+  type PluginCommand,
   type NewSessionResult,
   type PermissionOption,
   type PromptResult,
@@ -49,6 +53,7 @@ import {
   type RequestPermissionResult,
   type SessionUpdateParams,
 } from './protocol';
+import { parseCommandList, shadowedPluginCommands } from './slashCommands';
 
 /** Declares `experimental.pygent.permissionRequests`, so permissions come as pygent/session/requestPermission. */
 class PygentCapabilities implements StaticFeature {
@@ -91,6 +96,9 @@ class PygentController implements vscode.Disposable {
   private stopping = false;
   private suppressUpdatesFor: string | undefined;
   private permissionCounter = 0;
+  private commandCounter = 0;
+  /** The plugins' commands as last listed (for the source shown on a command's card). */
+  private pluginCommands: PluginCommand[] = [];
   private readonly permissions = new Map<string, PendingPermission>();
   private progressCounter = 0;
   private readonly statusBar: vscode.StatusBarItem;
@@ -290,9 +298,66 @@ class PygentController implements vscode.Disposable {
       this.takeModes(result.modes);
       this.updateStatus();
       this.view.post({ type: 'session', sessionId: result.sessionId, modes: result.modes, model: this.model });
+      void this.refreshCommands();
     } catch (err) {
       this.reportError('Could not start a session', err);
     }
+  }
+
+  /**
+   * Asks the server for the plugins' slash commands (once a session exists) and gives them to
+   * the chat's completion. A server without `pygent/commands/list` (older) or one that fails
+   * leaves the list empty; the reason goes to the log, the built-in commands still work.
+   */
+  async refreshCommands(): Promise<void> {
+    const client = this.client;
+    const sessionId = this.sessionId;
+    if (!client || !sessionId) return;
+    let commands: PluginCommand[] = [];
+    try {
+      commands = parseCommandList(await client.sendRequest<CommandsListResult>(Methods.commandsList, { sessionId }));
+    } catch (err) {
+      this.log.warn(`pygent/commands/list failed, so no plugin commands are offered: ${errorText(err)}`);
+    }
+    if (client !== this.client) return;
+    for (const c of shadowedPluginCommands(commands)) {
+      this.log.warn(`the plugin ${c.source} has a command /${c.name} named like a built-in one; the built-in one runs`);
+    }
+    this.pluginCommands = commands;
+    this.view.post({ type: 'commands', commands });
+  }
+
+  /**
+   * Runs a plugin's `/name args` on the server (`pygent/commands/run`) and shows its text in the
+   * chat as the command's card, not as an answer of the model; an error answer (unknown command,
+   * a handler that raised) is shown as the card's error and the chat goes on.
+   */
+  async runCommand(name: string, args: string): Promise<void> {
+    const commandId = `c${++this.commandCounter}`;
+    if (!this.sessionId || this.client?.state !== State.Running) {
+      if (!(await this.ensureStarted())) return;
+      if (!this.sessionId) await this.newSession();
+    }
+    const client = this.client;
+    const sessionId = this.sessionId;
+    if (!client || !sessionId) return;
+    this.view.post({ type: 'commandStarted', commandId, name, args, source: this.commandSource(name) });
+    try {
+      const result = await client.sendRequest<CommandsRunResult>(Methods.commandsRun, { sessionId, name, args });
+      const text = typeof result?.text === 'string' && result.text !== '' ? result.text : `/${name} returned nothing.`;
+      this.view.post({ type: 'commandResult', commandId, text });
+    } catch (err) {
+      const message = isMethodNotFound(err)
+        ? 'This pygent server has no plugin commands (pygent/commands/run is unknown to it).'
+        : errorText(err);
+      const hint = isMethodNotFound(err) ? 'Update pygent, then run "pygent: Restart Server".' : errorHint(err);
+      this.log.error(`/${name} failed: ${message}`);
+      this.view.post({ type: 'commandFailed', commandId, message, hint });
+    }
+  }
+
+  private commandSource(name: string): string | undefined {
+    return this.pluginCommands.find((c) => c.name === name)?.source;
   }
 
   private takeModes(modes: NewSessionResult['modes']): void {
@@ -328,6 +393,7 @@ class PygentController implements vscode.Disposable {
       this.takeModes(result.modes);
       this.updateStatus();
       this.view.post({ type: 'session', sessionId, modes: result.modes, model: this.model });
+      void this.refreshCommands();
     } catch (err) {
       this.reportError(`Could not load session ${sessionId}`, err);
     } finally {
@@ -387,8 +453,9 @@ class PygentController implements vscode.Disposable {
     }
   }
 
-  async setModel(): Promise<void> {
-    const modelId = await vscode.window.showInputBox({
+  /** Sets the session's model: `modelId`, or one the person types (the `/model` command gives it). */
+  async setModel(modelId?: string): Promise<void> {
+    modelId ??= await vscode.window.showInputBox({
       title: 'pygent model',
       prompt: 'A litellm model name, e.g. anthropic/claude-sonnet-4-5 or openai/gpt-4.1',
       value: this.model,
@@ -476,8 +543,12 @@ class PygentController implements vscode.Disposable {
       this.view.post({ type: 'permission', requestId, params });
       if (!this.view.visible) {
         const title = params.toolCall.title ?? 'run a tool';
+        // The trust question lists each server: the server's own text says it all.
+        const message = isTrustRequest(params) && params._meta?.pygent?.message
+          ? params._meta.pygent.message
+          : `pygent wants to: ${title}`;
         void vscode.window
-          .showInformationMessage(`pygent wants to: ${title}`, ...params.options.map((o) => o.name))
+          .showInformationMessage(message, ...params.options.map((o) => o.name))
           .then((choice) => {
             const option = params.options.find((o) => o.name === choice);
             if (option) done(option.optionId);
@@ -562,7 +633,10 @@ class PygentController implements vscode.Disposable {
         if (this.modeId) this.view.post({ type: 'mode', modeId: this.modeId });
         if (await this.ensureStarted()) {
           if (!this.sessionId) await this.newSession();
-          else this.view.post({ type: 'session', sessionId: this.sessionId, model: this.model });
+          else {
+            this.view.post({ type: 'session', sessionId: this.sessionId, model: this.model });
+            void this.refreshCommands();
+          }
         }
         break;
       case 'send':
@@ -591,6 +665,15 @@ class PygentController implements vscode.Disposable {
         break;
       case 'pickModel':
         await this.setModel();
+        break;
+      case 'setModel':
+        await this.setModel(message.model);
+        break;
+      case 'pickMode':
+        await this.setMode();
+        break;
+      case 'runCommand':
+        await this.runCommand(message.name, message.args);
         break;
       case 'restartServer':
         await this.restart(message.resume);
@@ -729,6 +812,11 @@ class PygentController implements vscode.Disposable {
 function errorText(err: unknown): string {
   if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
   return String(err);
+}
+
+/** JSON-RPC -32601: the server does not know the method (an older pygent). */
+function isMethodNotFound(err: unknown): boolean {
+  return (err as { code?: unknown } | undefined)?.code === -32601;
 }
 
 function errorHint(err: unknown): string | undefined {

@@ -19,6 +19,8 @@ export const Methods = {
   sessionSetModel: 'pygent/session/setModel',
   sessionUpdate: 'pygent/session/update',
   sessionRequestPermission: 'pygent/session/requestPermission',
+  commandsList: 'pygent/commands/list',
+  commandsRun: 'pygent/commands/run',
 } as const;
 
 /**
@@ -241,8 +243,43 @@ export interface RequestPermissionParams {
     title?: string;
     kind?: ToolKind;
     rawInput?: unknown;
+    content?: ToolCallContent[];
   };
   options: PermissionOption[];
+  /**
+   * `reason`: why pygent asks. `pygent.mcpTrust`: the question asks to trust the project's MCP
+   * servers (`rawInput` is `{workspace, servers}`); `pygent.message`: the whole question as text.
+   */
+  _meta?: { reason?: string; pygent?: { mcpTrust?: boolean; message?: string } };
+}
+
+/** One project MCP server of a trust question (`rawInput.servers[]`): a command or a URL. */
+export interface TrustServer {
+  name: string;
+  command?: string;
+  args?: string[];
+  cwd?: string;
+  env?: Record<string, string>;
+  url?: string;
+  headers?: Record<string, string>;
+  risk?: string;
+}
+
+/** A plugin's slash command (`pygent/commands/list` -> `{commands}`); `name` without the slash. */
+export interface PluginCommand {
+  name: string;
+  help: string;
+  /** The plugin's entry-point name. */
+  source: string;
+}
+
+export interface CommandsListResult {
+  commands: PluginCommand[];
+}
+
+/** `pygent/commands/run {sessionId, name, args}` -> `{text}` (Markdown for the person). */
+export interface CommandsRunResult {
+  text: string;
 }
 
 export type PermissionOutcome =
@@ -289,7 +326,13 @@ export type ToWebview =
   | { type: 'error'; message: string; hint?: string }
   | { type: 'mode'; modeId: ModeId }
   | { type: 'model'; model: string }
-  | { type: 'clear' };
+  | { type: 'clear' }
+  /** The plugins' slash commands (`pygent/commands/list`), sent when a session opens. */
+  | { type: 'commands'; commands: PluginCommand[] }
+  /** A plugin command started (`commandId` is the extension's), and how it ended. */
+  | { type: 'commandStarted'; commandId: string; name: string; args: string; source?: string }
+  | { type: 'commandResult'; commandId: string; text: string }
+  | { type: 'commandFailed'; commandId: string; message: string; hint?: string };
 
 /** Messages the webview posts to the extension. */
 export type FromWebview =
@@ -302,7 +345,11 @@ export type FromWebview =
   | { type: 'newChat' }
   | { type: 'pickSession' }
   | { type: 'setMode'; modeId: ModeId }
+  | { type: 'pickMode' }
   | { type: 'pickModel' }
+  | { type: 'setModel'; model: string }
+  /** `/name args` of a plugin command: run it on the server (`pygent/commands/run`). */
+  | { type: 'runCommand'; name: string; args: string }
   | { type: 'restartServer'; resume: boolean }
   | { type: 'openFile'; path: string; line?: number }
   | { type: 'copy'; text: string }
@@ -318,7 +365,10 @@ export const FROM_WEBVIEW_TYPES: readonly FromWebview['type'][] = [
   'newChat',
   'pickSession',
   'setMode',
+  'pickMode',
   'pickModel',
+  'setModel',
+  'runCommand',
   'restartServer',
   'openFile',
   'copy',

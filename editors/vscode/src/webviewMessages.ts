@@ -41,6 +41,13 @@ export function parseWebviewMessage(raw: unknown): Parsed {
       // Which ids exist is the server's business (it answers an unknown one with the valid list).
       if (typeof raw.modeId !== 'string' || !/^[\w-]+$/.test(raw.modeId)) return bad('modeId must be a mode id such as "ask"');
       break;
+    case 'setModel':
+      if (typeof raw.model !== 'string' || !/^\S+$/.test(raw.model)) return bad('model must be a model name without spaces');
+      break;
+    case 'runCommand':
+      if (typeof raw.name !== 'string' || !/^[^\s/]+$/.test(raw.name)) return bad('name must be a command name without the slash, e.g. "wc"');
+      if (typeof raw.args !== 'string') return bad('args must be a string');
+      break;
     case 'restartServer':
       if (typeof raw.resume !== 'boolean') return bad('resume must be true or false');
       break;

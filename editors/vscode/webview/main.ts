@@ -11,6 +11,7 @@ import {
   restoreState,
   type AgentItem,
   type ChatItem,
+  type CommandItem,
   type ChatState,
   type NoticeItem,
   type PermissionItem,
@@ -19,6 +20,7 @@ import {
   type UserItem,
 } from '../src/chatState';
 import type { FromWebview, ModeId, ToolCallContent, ToWebview } from '../src/protocol';
+import { allCommands, completeSlash, resolveSlash, type SlashCommand } from '../src/slashCommands';
 import { renderMarkdown } from './markdown';
 
 interface VsCodeApi {
@@ -44,6 +46,10 @@ const TO_WEBVIEW_TYPES = new Set<string>([
   'mode',
   'model',
   'clear',
+  'commands',
+  'commandStarted',
+  'commandResult',
+  'commandFailed',
 ]);
 
 /** Above this many characters a streaming answer is shown as plain text until the turn ends. */
@@ -152,10 +158,17 @@ const selectionBtn = el('button', {
 });
 const sendBtn = el('button', { 'aria-label': 'Send', text: 'Send' });
 const cancelBtn = el('button', { class: 'secondary', 'aria-label': 'Cancel', text: 'Cancel' });
+// Completion of slash commands: built-in ones and the plugins' (pygent/commands/list).
+const slashList = el('ul', { id: 'slash-list', class: 'slash-list', role: 'listbox', 'aria-label': 'Commands' });
+slashList.hidden = true;
+input.setAttribute('aria-autocomplete', 'list');
+input.setAttribute('aria-controls', 'slash-list');
+input.setAttribute('aria-expanded', 'false');
 const composer = el(
   'div',
   { class: 'composer' },
   chipsEl,
+  slashList,
   input,
   el('div', { class: 'row' }, attachBtn, selectionBtn, el('span', { class: 'spacer' }), cancelBtn, sendBtn),
 );
@@ -233,6 +246,9 @@ function renderItem(item: ChatItem): void {
       break;
     case 'plan':
       node = renderPlan(item);
+      break;
+    case 'command':
+      node = renderCommand(item);
       break;
     default:
       return;
@@ -383,7 +399,19 @@ function renderTool(item: ToolItem, existing: HTMLElement | undefined): HTMLElem
 
 function renderPermission(item: PermissionItem): HTMLElement {
   const node = el('div', { class: 'permission', role: 'group', 'aria-label': `Permission request: ${item.title}` });
-  node.append(el('div', { class: 'question', text: `pygent wants to: ${item.title}` }));
+  // The trust question's title is a whole question ("Start the MCP servers of the project …?").
+  node.append(el('div', { class: 'question', text: item.servers ? item.title : `pygent wants to: ${item.title}` }));
+  if (item.servers) {
+    const list = el('ul', { class: 'servers', 'aria-label': 'MCP servers' });
+    for (const server of item.servers) {
+      const li = el('li', { class: 'server' }, el('span', { class: 'server-name', text: `${server.name}:` }), ' ');
+      li.append(el('code', { class: 'server-command', text: server.target }));
+      if (server.details.length) li.append(el('div', { class: 'server-details', text: server.details.join(' · ') }));
+      list.append(li);
+    }
+    node.append(list);
+  }
+  if (item.note) node.append(el('div', { class: 'note', text: item.note }));
   if (item.detail) node.append(el('pre', { class: 'detail', text: item.detail }));
   const buttons = el('div', { class: 'buttons' });
   const answered = item.answer !== undefined;
@@ -429,6 +457,31 @@ function renderNotice(item: NoticeItem): HTMLElement {
       row.append(btn);
     }
     node.append(row);
+  }
+  return node;
+}
+
+const COMMAND_STATUS: Record<CommandItem['status'], string> = { running: 'running…', done: '', failed: 'failed' };
+
+/** A plugin command's card: what was run, by which plugin, and its text (or its error). */
+function renderCommand(item: CommandItem): HTMLElement {
+  const invocation = `/${item.name}${item.args ? ` ${item.args}` : ''}`;
+  const node = el('div', {
+    class: `command ${item.status}`,
+    role: item.status === 'failed' ? 'alert' : 'note',
+    'aria-label': `Command ${invocation}${item.status === 'done' ? '' : `: ${COMMAND_STATUS[item.status]}`}`,
+  });
+  const head = el('div', { class: 'command-head' }, el('code', { class: 'invocation', text: invocation }));
+  if (item.source) head.append(el('span', { class: 'source', text: `plugin ${item.source}` }));
+  if (item.status !== 'done') head.append(el('span', { class: `status ${item.status}`, text: COMMAND_STATUS[item.status] }));
+  node.append(head);
+  if (item.status === 'done') {
+    const body = el('div', { class: 'command-output' });
+    body.innerHTML = renderMarkdown(item.text);
+    node.append(body);
+  } else if (item.status === 'failed') {
+    node.append(el('div', { class: 'message', text: item.text }));
+    if (item.hint) node.append(el('div', { class: 'hint', text: item.hint }));
   }
   return node;
 }
@@ -484,10 +537,99 @@ function renderChips(): void {
   );
 }
 
+// -- slash commands --------------------------------------------------------------------------
+
+let slashMatches: SlashCommand[] = [];
+let slashIndex = 0;
+
+function slashOpen(): boolean {
+  return !slashList.hidden && slashMatches.length > 0;
+}
+
+function closeSlash(): void {
+  slashMatches = [];
+  slashList.hidden = true;
+  slashList.replaceChildren();
+  input.setAttribute('aria-expanded', 'false');
+  input.removeAttribute('aria-activedescendant');
+}
+
+/** Shows the commands that match the word being typed (`/`, `/sh`), or hides the list. */
+function updateSlash(): void {
+  const found = completeSlash(input.value, input.selectionStart ?? input.value.length, allCommands(state.commands));
+  if (!found || !found.matches.length) {
+    closeSlash();
+    return;
+  }
+  const previous = slashMatches[slashIndex]?.name;
+  slashMatches = found.matches;
+  const keep = slashMatches.findIndex((c) => c.name === previous);
+  slashIndex = keep >= 0 ? keep : 0;
+  renderSlash();
+}
+
+function renderSlash(): void {
+  slashList.replaceChildren(
+    ...slashMatches.map((c, i) => {
+      const option = el(
+        'li',
+        { id: `slash-${i}`, class: 'slash-option', role: 'option', 'aria-selected': String(i === slashIndex), 'data-name': c.name },
+        el('span', { class: 'slash-name', text: `/${c.name}${c.usage ? ` ${c.usage}` : ''}` }),
+        el('span', { class: 'slash-help', text: c.help }),
+        el('span', { class: 'slash-source', text: c.source }),
+      );
+      // mousedown, not click: the input keeps the focus.
+      option.addEventListener('mousedown', (e) => {
+        e.preventDefault();
+        slashIndex = i;
+        acceptSlash();
+      });
+      return option;
+    }),
+  );
+  slashList.hidden = false;
+  input.setAttribute('aria-expanded', 'true');
+  input.setAttribute('aria-activedescendant', `slash-${slashIndex}`);
+  slashList.children[slashIndex]?.scrollIntoView({ block: 'nearest' });
+}
+
+/** Puts the highlighted command into the input (`/shout `), keeping what follows the word. */
+function acceptSlash(): void {
+  const command = slashMatches[slashIndex];
+  if (!command) return;
+  const rest = input.value.replace(/^\/[^\s/]*/, '').replace(/^\s*/, '');
+  input.value = `/${command.name} ${rest}`;
+  const caret = command.name.length + 2;
+  input.selectionStart = input.selectionEnd = caret;
+  state.draft = input.value;
+  scheduleSave();
+  closeSlash();
+}
+
+/** Runs a slash command; true when `text` was one (then it is not sent to the model). */
+function runSlash(text: string): boolean {
+  const action = resolveSlash(text, state.commands, state.modes);
+  if (action.kind === 'prompt') return false;
+  closeSlash();
+  if (action.kind === 'notice') {
+    markDirty([addNotice(state, action.level, action.message, action.hint)]);
+    // A mistyped command stays in the input, to fix it.
+    if (action.level === 'error') return true;
+  } else {
+    post(action.message);
+  }
+  input.value = '';
+  state.draft = '';
+  scheduleSave();
+  return true;
+}
+
 // -- input -----------------------------------------------------------------------------------
 
 function send(): void {
   const text = input.value;
+  // Commands run also while a turn is running (they do not talk to the model).
+  if (runSlash(text)) return;
   if (state.busy || (!text.trim() && !state.attachments.length)) return;
   post({ type: 'send', text, attachments: state.attachments });
   input.value = '';
@@ -497,6 +639,31 @@ function send(): void {
 }
 
 input.addEventListener('keydown', (e) => {
+  if (slashOpen() && !e.isComposing) {
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      const step = e.key === 'ArrowDown' ? 1 : -1;
+      slashIndex = (slashIndex + step + slashMatches.length) % slashMatches.length;
+      renderSlash();
+      return;
+    }
+    if (e.key === 'Tab' || (e.key === 'Enter' && !e.shiftKey)) {
+      e.preventDefault();
+      // Enter on a command typed in full runs it; otherwise Enter and Tab complete the name.
+      if (e.key === 'Enter' && input.value.trim() === `/${slashMatches[slashIndex].name}`) {
+        closeSlash();
+        send();
+      } else {
+        acceptSlash();
+      }
+      return;
+    }
+    if (e.key === 'Escape') {
+      e.preventDefault();
+      closeSlash();
+      return;
+    }
+  }
   if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
     e.preventDefault();
     send();
@@ -518,7 +685,10 @@ input.addEventListener('input', (e) => {
   }
   state.draft = input.value;
   scheduleSave();
+  updateSlash();
 });
+input.addEventListener('click', updateSlash);
+input.addEventListener('blur', closeSlash);
 sendBtn.addEventListener('click', send);
 cancelBtn.addEventListener('click', () => post({ type: 'cancel' }));
 attachBtn.addEventListener('click', () => post({ type: 'attachFile' }));

@@ -1,11 +1,14 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import {
+  commandLine,
   formatUsage,
   initialState,
   reduce,
   restoreState,
+  trustServers,
   type AgentItem,
+  type CommandItem,
   type NoticeItem,
   type PermissionItem,
   type ToolItem,
@@ -248,5 +251,121 @@ describe('chat state', () => {
     assert.equal(restoreState(null).items.length, 0);
     assert.equal(restoreState({ version: 99, items: [] }).version, 1);
     assert.equal(restoreState('nonsense').items.length, 0);
+  });
+});
+
+/** The trust question exactly as pygent.mcp.trust.trust_question builds it. */
+export function trustParams(workspace = '/work/proj'): Extract<ToWebview, { type: 'permission' }>['params'] {
+  return {
+    sessionId: S,
+    toolCall: {
+      toolCallId: 'mcp-trust-0123456789abcdef',
+      title: `Start the MCP servers of the project ${workspace}?`,
+      kind: 'execute',
+      content: [{ type: 'content', content: { type: 'text', text: `The project config ${workspace}/.pygent/config.toml defines MCP servers…` } }],
+      rawInput: {
+        workspace,
+        servers: [
+          { name: 'proj', command: '/usr/bin/python3', args: ['/srv/my server.py', '--port', '7'], cwd: workspace, env: { TOKEN: '****' }, risk: 'medium' },
+          { name: 'remote', url: 'https://mcp.example.com/mcp', headers: { Authorization: '****' }, risk: 'low' },
+        ],
+      },
+    },
+    options: [
+      { optionId: 'mcp_trust', name: 'Trust and start', kind: 'allow_always' },
+      { optionId: 'mcp_dont_start', name: "Don't start", kind: 'reject_once' },
+    ],
+    _meta: { reason: 'the project…', pygent: { mcpTrust: true, message: `pygent wants to start the MCP servers of the project ${workspace}:\n- proj: runs …` } },
+  };
+}
+
+describe('plugin commands and the MCP trust question', () => {
+  it('keeps the plugin command list and survives a reload with it', () => {
+    const state = initialState();
+    reduce(state, { type: 'commands', commands: [{ name: 'shout', help: 'Shout.', source: 'testcmds' }] });
+    assert.deepEqual(state.commands, [{ name: 'shout', help: 'Shout.', source: 'testcmds' }]);
+    const restored = restoreState(JSON.parse(JSON.stringify(state)));
+    assert.equal(restored.commands[0].name, 'shout');
+    const old = restoreState({ version: 1, items: [], modes: [] });
+    assert.deepEqual(old.commands, [], 'a state saved before commands existed gets an empty list');
+  });
+
+  it('shows a command as its own card with the text, not as an answer of the model', () => {
+    const state = initialState();
+    reduce(state, { type: 'session', sessionId: S });
+    reduce(state, { type: 'commandStarted', commandId: 'c1', name: 'shout', args: 'hi', source: 'testcmds' });
+    const item = state.items[0] as CommandItem;
+    assert.equal(item.kind, 'command');
+    assert.equal(item.status, 'running');
+    const touched = reduce(state, { type: 'commandResult', commandId: 'c1', text: '**HI**' });
+    assert.deepEqual(touched, [item.id]);
+    assert.equal(item.status, 'done');
+    assert.equal(item.text, '**HI**');
+    assert.equal(state.items.filter((i) => i.kind === 'agent').length, 0);
+    assert.equal(state.busy, false, 'a command is not a turn');
+  });
+
+  it('shows a failed command as an error with the hint, and later commands still work', () => {
+    const state = initialState();
+    reduce(state, { type: 'commandStarted', commandId: 'c1', name: 'boom', args: 'now' });
+    reduce(state, {
+      type: 'commandFailed',
+      commandId: 'c1',
+      message: "The command /boom of the plugin 'testcmds' failed: ValueError: kaboom now.",
+      hint: 'The plugin has a bug…',
+    });
+    const failed = state.items[0] as CommandItem;
+    assert.equal(failed.status, 'failed');
+    assert.match(failed.text, /ValueError: kaboom now/);
+    assert.equal(failed.hint, 'The plugin has a bug…');
+    reduce(state, { type: 'commandStarted', commandId: 'c2', name: 'shout', args: 'x' });
+    reduce(state, { type: 'commandResult', commandId: 'c2', text: 'X' });
+    assert.equal((state.items[1] as CommandItem).status, 'done');
+    assert.deepEqual(reduce(state, { type: 'commandResult', commandId: 'nope', text: 'lost' }), [], 'unknown id: nothing');
+  });
+
+  it('marks a command still running when the view reloads as failed', () => {
+    const state = initialState();
+    reduce(state, { type: 'commandStarted', commandId: 'c1', name: 'shout', args: '' });
+    const restored = restoreState(JSON.parse(JSON.stringify(state)));
+    const item = restored.items[0] as CommandItem;
+    assert.equal(item.status, 'failed');
+    assert.match(item.text, /reloaded before the command answered/);
+  });
+
+  it('renders the trust question with each server command line, never raw JSON', () => {
+    const state = initialState();
+    reduce(state, { type: 'permission', requestId: 'p1', params: trustParams() });
+    const item = state.items[0] as PermissionItem;
+    assert.equal(item.title, 'Start the MCP servers of the project /work/proj?');
+    assert.equal(item.detail, '');
+    assert.deepEqual(item.servers, [
+      {
+        name: 'proj',
+        target: "/usr/bin/python3 '/srv/my server.py' --port 7",
+        details: ['in /work/proj', 'with TOKEN=****', 'tools run as risk medium'],
+      },
+      { name: 'remote', target: 'https://mcp.example.com/mcp', details: ['with headers Authorization', 'tools run as risk low'] },
+    ]);
+    assert.deepEqual(item.options.map((o) => o.name), ['Trust and start', "Don't start"]);
+    assert.match(item.note ?? '', /run as you/);
+  });
+
+  it('falls back to the server wording when a trust question has no readable server list', () => {
+    const params = trustParams();
+    params.toolCall.rawInput = { workspace: '/w', servers: 'garbled' };
+    const state = initialState();
+    reduce(state, { type: 'permission', requestId: 'p1', params });
+    const item = state.items[0] as PermissionItem;
+    assert.equal(item.servers, undefined);
+    assert.match(item.detail, /^pygent wants to start the MCP servers of the project/);
+    assert.doesNotMatch(item.detail, /[{}]/);
+  });
+
+  it('quotes command words only where a shell would need it', () => {
+    assert.equal(commandLine('npx', ['-y', '@scope/server@1.2', '--root=/a/b']), 'npx -y @scope/server@1.2 --root=/a/b');
+    assert.equal(commandLine('run', ["it's", '', 'a b']), `run 'it'\\''s' '' 'a b'`);
+    assert.deepEqual(trustServers(undefined), []);
+    assert.deepEqual(trustServers({ servers: [null, { name: 'x' }] }), [], 'a server with neither command nor URL is skipped');
   });
 });

@@ -15,6 +15,10 @@ describe('webview messages', () => {
       { type: 'openFile', path: '/x.py', line: 3 },
       { type: 'openFile', path: 'src/app.py' },
       { type: 'setMode', modeId: 'a-mode-only-a-newer-server-knows' },
+      { type: 'pickMode' },
+      { type: 'setModel', model: 'openai/gpt-4.1' },
+      { type: 'runCommand', name: 'shout', args: 'hello there' },
+      { type: 'runCommand', name: 'shout', args: '' },
     ]) {
       assert.equal(parseWebviewMessage(msg).ok, true, JSON.stringify(msg));
     }
@@ -42,6 +46,12 @@ describe('webview messages', () => {
       { type: 'openFile', path: 'a.py', line: '4' },
       { type: 'permissionAnswer', optionId: 'allow_once' },
       { type: 'restartServer' },
+      { type: 'setModel', model: 'gpt 4' },
+      { type: 'setModel' },
+      { type: 'runCommand', name: '/shout', args: '' },
+      { type: 'runCommand', name: 'two words', args: '' },
+      { type: 'runCommand', name: 'shout' },
+      { type: 'runCommand', name: 'shout', args: 3 },
     ];
     for (const raw of cases) {
       const parsed = parseWebviewMessage(raw);

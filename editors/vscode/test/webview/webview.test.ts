@@ -502,3 +502,165 @@ describe('chat webview', () => {
     await page.close();
   });
 });
+
+const PLUGIN_COMMANDS: ToWebview = {
+  type: 'commands',
+  commands: [
+    { name: 'boom', help: 'Always fails.', source: 'testcmds' },
+    { name: 'shout', help: 'Shout the text back.', source: 'testcmds' },
+  ],
+};
+
+function errorsOf(page: Page): string[] {
+  return (page as unknown as { errors: string[] }).errors;
+}
+
+describe('slash commands and the MCP trust card', () => {
+  it('completes the built-in and plugin commands with their help and source', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, PLUGIN_COMMANDS);
+    const box = page.getByRole('textbox', { name: 'Message pygent' });
+    await box.press('/');
+    const list = page.getByRole('listbox', { name: 'Commands' });
+    await list.waitFor();
+    const options = list.getByRole('option');
+    const texts = await options.allInnerTexts();
+    const names = texts.map((t) => t.split(/\s/)[0]);
+    assert.deepEqual(names, ['/help', '/new', '/sessions', '/model', '/mode', '/boom', '/shout']);
+    const shout = texts[names.indexOf('/shout')];
+    assert.match(shout, /Shout the text back\./);
+    assert.match(shout, /testcmds/);
+    assert.match(texts[names.indexOf('/new')], /built-in/);
+    await shot(page, 'slash-completion');
+    // Typing filters; the arrow keys move; Tab completes the name and closes the list.
+    await box.pressSequentially('s');
+    assert.deepEqual((await options.allInnerTexts()).map((t) => t.split(/\s/)[0]), ['/sessions', '/shout']);
+    await box.press('ArrowDown');
+    assert.equal(await options.nth(1).getAttribute('aria-selected'), 'true');
+    assert.equal(await box.getAttribute('aria-activedescendant'), 'slash-1');
+    await box.press('Tab');
+    assert.equal(await box.inputValue(), '/shout ');
+    assert.equal(await list.isHidden(), true);
+    await box.pressSequentially('hello there');
+    await box.press('Enter');
+    const run = await waitPosted(page, (m) => m.type === 'runCommand');
+    assert.deepEqual(run, { type: 'runCommand', name: 'shout', args: 'hello there' });
+    assert.equal(await box.inputValue(), '', 'the input is cleared once the command is sent');
+    assert.equal((await posted(page)).filter((m) => m.type === 'send').length, 0, 'nothing went to the model');
+    assert.deepEqual(errorsOf(page), []);
+    await page.close();
+  });
+
+  it('shows a command result as a card of its own and an error answer as an error; the chat keeps working', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, PLUGIN_COMMANDS);
+    await deliver(page, { type: 'commandStarted', commandId: 'c1', name: 'shout', args: 'hi', source: 'testcmds' });
+    const card = page.locator('.command').first();
+    await card.getByText('running…').waitFor();
+    await deliver(page, { type: 'commandResult', commandId: 'c1', text: '**HI** (session sess-1)' });
+    await card.locator('strong', { hasText: 'HI' }).waitFor();
+    assert.match(await card.innerText(), /\/shout hi/);
+    assert.match(await card.innerText(), /plugin testcmds/);
+    assert.equal(await page.locator('.msg.agent').count(), 0, 'not shown as the model answer');
+    await deliver(page, { type: 'commandStarted', commandId: 'c2', name: 'boom', args: 'now', source: 'testcmds' });
+    await deliver(page, {
+      type: 'commandFailed',
+      commandId: 'c2',
+      message: "The command /boom of the plugin 'testcmds' failed: ValueError: kaboom now.",
+      hint: 'The plugin has a bug: report it to its author.',
+    });
+    const failed = page.getByRole('alert').filter({ hasText: 'kaboom now' });
+    await failed.waitFor();
+    assert.match(await failed.innerText(), /The plugin has a bug/);
+    await shot(page, 'slash-result');
+    // The chat goes on: a prompt is still sent to the model.
+    const box = page.getByRole('textbox', { name: 'Message pygent' });
+    await box.fill('and now a question');
+    await box.press('Enter');
+    const send = await waitPosted(page, (m) => m.type === 'send');
+    assert.equal(send.text, 'and now a question');
+    assert.deepEqual(errorsOf(page), []);
+    await page.close();
+  });
+
+  it('runs the built-in commands, answers /help, and keeps a mistyped command in the input', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, PLUGIN_COMMANDS);
+    const box = page.getByRole('textbox', { name: 'Message pygent' });
+    await box.fill('/help');
+    await box.press('Enter');
+    const help = page.locator('.notice.info').filter({ hasText: 'Commands' });
+    await help.waitFor();
+    assert.match(await help.innerText(), /\/shout — Shout the text back\. \(plugin testcmds\)/);
+    await box.fill('/mode plan');
+    await box.press('Enter');
+    assert.deepEqual(await waitPosted(page, (m) => m.type === 'setMode'), { type: 'setMode', modeId: 'plan' });
+    await box.fill('/model openai/gpt-4.1');
+    await box.press('Enter');
+    assert.deepEqual(await waitPosted(page, (m) => m.type === 'setModel'), { type: 'setModel', model: 'openai/gpt-4.1' });
+    await box.fill('/shuot hi');
+    await box.press('Enter');
+    const error = page.getByRole('alert').filter({ hasText: 'Unknown command /shuot.' });
+    await error.waitFor();
+    assert.match(await error.innerText(), /\/shout/);
+    assert.equal(await box.inputValue(), '/shuot hi', 'the mistyped command stays to be fixed');
+    const sent = (await posted(page)).filter((m) => m.type === 'send' || m.type === 'runCommand');
+    assert.deepEqual(sent, [], 'neither the model nor the server got it');
+    // A path is a prompt, not a command.
+    await box.fill('/usr/bin/python crashes');
+    await box.press('Enter');
+    assert.equal((await waitPosted(page, (m) => m.type === 'send')).text, '/usr/bin/python crashes');
+    assert.deepEqual(errorsOf(page), []);
+    await page.close();
+  });
+
+  it('renders the MCP trust question as a card with each server command line and the two options', async () => {
+    const page = await openView();
+    await deliver(page, SESSION, {
+      type: 'permission',
+      requestId: 'p9',
+      params: {
+        sessionId: S,
+        toolCall: {
+          toolCallId: 'mcp-trust-0123456789abcdef',
+          title: 'Start the MCP servers of the project /work/proj?',
+          kind: 'execute',
+          content: [{ type: 'content', content: { type: 'text', text: 'The project config /work/proj/.pygent/config.toml defines MCP servers…' } }],
+          rawInput: {
+            workspace: '/work/proj',
+            servers: [
+              { name: 'proj', command: '/usr/bin/python3', args: ['/srv/server.py', '--port', '7'], cwd: '/work/proj', risk: 'medium' },
+              { name: 'remote', url: 'https://mcp.example.com/mcp', risk: 'low' },
+            ],
+          },
+        },
+        options: [
+          { optionId: 'mcp_trust', name: 'Trust and start', kind: 'allow_always' },
+          { optionId: 'mcp_dont_start', name: "Don't start", kind: 'reject_once' },
+        ],
+        _meta: { pygent: { mcpTrust: true, message: 'pygent wants to start the MCP servers of the project /work/proj: …' } },
+      },
+    });
+    const card = page.getByRole('group', { name: /Permission request: Start the MCP servers/ });
+    await card.waitFor();
+    const text = await card.innerText();
+    assert.match(text, /^Start the MCP servers of the project \/work\/proj\?/);
+    assert.doesNotMatch(text, /pygent wants to: Start/);
+    const servers = await card.getByRole('list', { name: 'MCP servers' }).getByRole('listitem').allInnerTexts();
+    assert.equal(servers.length, 2);
+    assert.match(servers[0], /^proj: \/usr\/bin\/python3 \/srv\/server\.py --port 7/);
+    assert.match(servers[0], /in \/work\/proj · tools run as risk medium/);
+    assert.match(servers[1], /^remote: https:\/\/mcp\.example\.com\/mcp/);
+    assert.doesNotMatch(text, /[{}"]/, 'no raw JSON');
+    assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Trust and start', "Don't start"]);
+    await shot(page, 'mcp-trust');
+    await card.getByRole('button', { name: /^Trust and start/ }).click();
+    assert.deepEqual(await waitPosted(page, (m) => m.type === 'permissionAnswer'), {
+      type: 'permissionAnswer',
+      requestId: 'p9',
+      optionId: 'mcp_trust',
+    });
+    assert.deepEqual(errorsOf(page), []);
+    await page.close();
+  });
+});
