@@ -95,8 +95,8 @@ export function parseSlash(text: string): { name: string; args: string } | undef
 
 /** What sending `text` does. */
 export type SlashAction =
-  /** Not a command: send it to the model. */
-  | { kind: 'prompt' }
+  /** Not a command: send `text` to the model (`//word` arrives as `/word`). */
+  | { kind: 'prompt'; text: string }
   /** Post this to the extension (a built-in command, or `runCommand` for a plugin's). */
   | { kind: 'post'; message: FromWebview }
   /** Show this in the chat (`/help`, or an error; the typed text stays in the input on error). */
@@ -113,19 +113,19 @@ export function helpText(commands: readonly SlashCommand[]): string {
   return lines.join('\n');
 }
 
-const PROMPT_HINT = 'To send text that starts with / to pygent, begin the message with a space.';
+const PROMPT_HINT = 'To send text that starts with / to the model, type // instead of /.';
 
 /**
  * What sending `text` does. A message is a command when it starts with `/` and a word with no
  * further slash (`/usr/bin/python fails` is a prompt); a command nobody knows is an error that
- * lists the known ones, never a prompt sent by accident.
+ * lists the known ones, never a prompt sent by accident. `//word …` sends `/word …` to the model.
  *
  * @param plugin The server's plugin commands (`pygent/commands/list`).
  * @param modes The server's permission modes (empty before a session exists).
  */
 export function resolveSlash(text: string, plugin: readonly PluginCommand[], modes: readonly ModeInfo[]): SlashAction {
   const parsed = parseSlash(text);
-  if (!parsed) return { kind: 'prompt' };
+  if (!parsed) return { kind: 'prompt', text: /^\/\/[^\s/]/.test(text) ? text.slice(1) : text };
   const { name, args } = parsed;
   const commands = allCommands(plugin);
   switch (name) {

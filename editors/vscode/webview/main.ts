@@ -606,30 +606,30 @@ function acceptSlash(): void {
   closeSlash();
 }
 
-/** Runs a slash command; true when `text` was one (then it is not sent to the model). */
-function runSlash(text: string): boolean {
+/** Runs a slash command; returns the text to send to the model, or undefined when it was a command. */
+function runSlash(text: string): string | undefined {
   const action = resolveSlash(text, state.commands, state.modes);
-  if (action.kind === 'prompt') return false;
+  if (action.kind === 'prompt') return action.text;
   closeSlash();
   if (action.kind === 'notice') {
     markDirty([addNotice(state, action.level, action.message, action.hint)]);
     // A mistyped command stays in the input, to fix it.
-    if (action.level === 'error') return true;
+    if (action.level === 'error') return undefined;
   } else {
     post(action.message);
   }
   input.value = '';
   state.draft = '';
   scheduleSave();
-  return true;
+  return undefined;
 }
 
 // -- input -----------------------------------------------------------------------------------
 
 function send(): void {
-  const text = input.value;
   // Commands run also while a turn is running (they do not talk to the model).
-  if (runSlash(text)) return;
+  const text = runSlash(input.value);
+  if (text === undefined) return;
   if (state.busy || (!text.trim() && !state.attachments.length)) return;
   post({ type: 'send', text, attachments: state.attachments });
   input.value = '';

@@ -108,7 +108,7 @@ describe('slash commands', () => {
     assert.equal(action.level, 'error');
     assert.equal(action.message, 'Unknown command /shuot.');
     assert.match(action.hint ?? '', /\/help, \/new, \/sessions, \/model, \/mode, \/boom, \/shout\./);
-    assert.match(action.hint ?? '', /begin the message with a space/);
+    assert.match(action.hint ?? '', /type \/\/ instead of \//);
   });
 
   it('refuses a mode the server does not offer and a model name with spaces', () => {
@@ -125,10 +125,11 @@ describe('slash commands', () => {
     assert.equal(model.kind === 'notice' && model.message, 'A model name has no spaces: "gpt 4".');
   });
 
-  it('sends anything else to the model', () => {
-    for (const text of ['hello', '/usr/bin/python crashes', ' /shout leading space', 'a /shout inside']) {
-      assert.deepEqual(resolveSlash(text, PLUGIN, MODES), { kind: 'prompt' }, text);
+  it('sends anything else to the model, and //word as /word', () => {
+    for (const text of ['hello', '/usr/bin/python crashes', ' /shout leading space', 'a /shout inside', '// a comment']) {
+      assert.deepEqual(resolveSlash(text, PLUGIN, MODES), { kind: 'prompt', text }, text);
     }
+    assert.deepEqual(resolveSlash('//shout is a command?', PLUGIN, MODES), { kind: 'prompt', text: '/shout is a command?' });
   });
 
   it('keeps only well-formed entries of a commands/list answer', () => {

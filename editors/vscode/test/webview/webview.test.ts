@@ -610,6 +610,10 @@ describe('slash commands and the MCP trust card', () => {
     await box.fill('/usr/bin/python crashes');
     await box.press('Enter');
     assert.equal((await waitPosted(page, (m) => m.type === 'send')).text, '/usr/bin/python crashes');
+    // `//word` sends `/word` to the model.
+    await box.fill('//shout is what?');
+    await box.press('Enter');
+    assert.equal((await waitPosted(page, (m) => m.type === 'send' && m.text !== '/usr/bin/python crashes')).text, '/shout is what?');
     assert.deepEqual(errorsOf(page), []);
     await page.close();
   });
