@@ -28,7 +28,14 @@ command('Pygent', function(opts)
     range = { opts.line1, opts.line2 }
   end
   require('pygent').prompt(opts.args, { range = range })
-end, { nargs = '*', range = true, desc = 'pygent: send a prompt with the current buffer (and range) as context' })
+end, {
+  nargs = '*',
+  range = true,
+  complete = function(arglead, cmdline)
+    return require('pygent.commands').complete_cmdline(arglead, cmdline)
+  end,
+  desc = 'pygent: send a prompt with the current buffer (and range) as context, or run a /command',
+})
 
 command('PygentChat', function()
   require('pygent').chat()

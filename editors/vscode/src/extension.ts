@@ -347,10 +347,12 @@ class PygentController implements vscode.Disposable {
       const text = typeof result?.text === 'string' && result.text !== '' ? result.text : `/${name} returned nothing.`;
       this.view.post({ type: 'commandResult', commandId, text });
     } catch (err) {
-      const message = isMethodNotFound(err)
+      let message = isMethodNotFound(err)
         ? 'This pygent server has no plugin commands (pygent/commands/run is unknown to it).'
         : errorText(err);
       const hint = isMethodNotFound(err) ? 'Update pygent, then run "pygent: Restart Server".' : errorHint(err);
+      // pygent's message ends with its hint: show the hint once, under the message.
+      if (hint && message.endsWith(hint) && message.length > hint.length) message = message.slice(0, -hint.length).trimEnd();
       this.log.error(`/${name} failed: ${message}`);
       this.view.post({ type: 'commandFailed', commandId, message, hint });
     }

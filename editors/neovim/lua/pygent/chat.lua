@@ -264,6 +264,8 @@ function M.ensure_buffer()
   M.set_file_options(buf)
   setup_keymaps(buf)
   tools, last_kind = {}, nil
+  -- <C-x><C-u> after a `/` at the start of the prompt completes the slash commands.
+  vim.bo[buf].completefunc = "v:lua.require'pygent.commands'.completefunc"
   return buf
 end
 
@@ -573,6 +575,29 @@ function M.note(text)
   last_kind = 'note'
 end
 
+--- The block of a slash command in the transcript: `### /name args (plugin P)` and its text (or
+--- `Error: …` and the hint). Its own block, so it never reads as the model's answer.
+---@param invocation string `/name args`
+---@param source string? the plugin
+---@param text string? the command's text (Markdown)
+---@param err string? the error message, when it failed
+---@param hint string? what to do about the error
+function M.command_output(invocation, source, text, err, hint)
+  M.ensure_buffer()
+  local header = ('### %s%s'):format((invocation:gsub('\n', ' ')), source and (' (plugin ' .. source .. ')') or '')
+  local lines = { '', header, '' }
+  if err then
+    vim.list_extend(lines, vim.split('Error: ' .. err, '\n', { plain = true }))
+    if hint then
+      vim.list_extend(lines, vim.split(('_%s_'):format(hint), '\n', { plain = true }))
+    end
+  else
+    vim.list_extend(lines, vim.split(text or '', '\n', { plain = true }))
+  end
+  insert_lines(lines)
+  last_kind = 'command'
+end
+
 local function render_plan(entries)
   local lines = { '', '**Plan**' }
   for _, entry in ipairs(entries or {}) do
@@ -692,15 +717,36 @@ function M.on_server_exit(code, signal)
   end
 end
 
---- Send the prompt area (the `<CR>` mapping).
+--- Put `text` back into the prompt area when it is still empty (a command the server refused).
+---@param text string
+local function restore_prompt(text)
+  if valid() and M.prompt_text() == '' then
+    vim.api.nvim_buf_set_lines(M.bufnr, M.separator_row() + 1, -1, false, vim.split(text, '\n', { plain = true }))
+  end
+end
+
+--- Send the prompt area (the `<CR>` mapping). A `/command` runs instead (see pygent.commands);
+--- one refused or failed leaves its text in the prompt area to fix.
 function M.send()
   local text = M.prompt_text()
   if text == '' then
     vim.notify('pygent: the prompt area (below the separator) is empty', vim.log.levels.WARN)
     return
   end
+  local ran = require('pygent.commands').run(text, {
+    on_done = function(err)
+      if err then
+        restore_prompt(text)
+      end
+    end,
+  })
+  if ran == false then
+    return -- refused at once: the text stays
+  end
   vim.api.nvim_buf_set_lines(M.bufnr, M.separator_row() + 1, -1, false, { '' })
-  require('pygent').prompt(text, { context = false })
+  if ran == nil then
+    require('pygent').prompt(text, { context = false })
+  end
 end
 
 return M

@@ -307,6 +307,7 @@ function M.with_session(cb)
           end
           M.session_id = id
           M.take_modes(type(result) == 'table' and result.modes or nil)
+          require('pygent.commands').refresh(client, id)
           cb(client, id)
         end)
     end
@@ -316,6 +317,7 @@ function M.with_session(cb)
       end
       M.session_id = result.sessionId
       M.take_modes(result.modes)
+      require('pygent.commands').refresh(client, M.session_id)
       cb(client, M.session_id)
     end)
   end)

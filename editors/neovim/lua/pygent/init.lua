@@ -60,6 +60,14 @@ function M.prompt(text, opts)
     chat.open()
     return
   end
+  -- `/name args` runs a command (also during a turn: commands do not talk to the model).
+  local ran = require('pygent.commands').run(text, { on_done = opts.on_done })
+  if ran ~= nil then
+    return
+  end
+  if text:match('^//[^%s/]') then
+    text = text:sub(2) -- `//word` sends `/word` to the model
+  end
   if chat.busy then
     vim.notify('pygent: a turn is already running; wait for it or :PygentCancel', vim.log.levels.WARN)
     return
@@ -89,6 +97,30 @@ function M.prompt(text, opts)
         opts.on_done(perr, result)
       end
     end)
+  end)
+end
+
+--- Start a new session: the chat is cleared and the next prompt (or command) opens a session.
+---@param cb fun(err: string?)?
+function M.new_session(cb)
+  cb = cb or function() end
+  local client = require('pygent.client')
+  local chat = require('pygent.chat')
+  if chat.busy then
+    vim.notify('pygent: a turn is running; :PygentCancel it before starting a new session', vim.log.levels.WARN)
+    return cb('busy')
+  end
+  client.session_id = nil
+  client.resume_id = nil
+  chat.reset()
+  chat.open({ focus = false })
+  client.with_session(function(c, sid, err)
+    if not c or not sid then
+      vim.notify('pygent: ' .. tostring(err), vim.log.levels.ERROR)
+      return cb(err)
+    end
+    chat.note('new session ' .. sid)
+    cb(nil)
   end)
 end
 
@@ -136,6 +168,7 @@ function M.load_session(session_id, cb)
           return cb(msg)
         end
         client.take_modes(type(result) == 'table' and result.modes or nil)
+        require('pygent.commands').refresh(c, session_id)
         chat.note('session ' .. session_id .. ' loaded')
         cb(nil)
       end)
