@@ -303,6 +303,11 @@ The server editors talk to (`pygent serve`)
   pygent serve --max-message-bytes N    largest message accepted (default 64 MiB;
                                         also PYGENT_MAX_MESSAGE_BYTES)
 
+In VS Code and Neovim, / at the start of the prompt completes the slash commands (/help /new
+/sessions /model /mode and the plugins' ones, from pygent/commands/list); /NAME args runs a
+plugin's command on the server (pygent/commands/run) and its text shows in the chat, not as
+the model's answer. `//word` sends `/word` to the model.
+
 Stdout carries protocol frames only; logs go to the log file (`pygent report`).
 Bad input never stops it: a malformed or oversized frame is answered with error -32700 and
 the server reads on from the next frame. Ctrl-C cancels running turns (their prompts answer
