@@ -1,7 +1,9 @@
 /**
  * End to end in a real VS Code (code-server) with the built .vsix, the real `pygent serve` and
  * the project's fake LLM server: a prompt from the sidebar, one edit accepted in the refactor
- * preview, one discarded, a permission request answered; files on disk and the chat checked.
+ * preview, one discarded, a permission request answered; files on disk and the chat checked;
+ * then the slash commands of a test plugin (tests/mcp/mcp_helpers.py installs it on the server's
+ * PYTHONPATH) completed, run and failing.
  *
  * Environment: PYGENT_CODE_SERVER (code-server's out/node/entry.js), PYGENT_NODE24_BIN (a
  * directory with Node 24's `node`), PYGENT_PYTHON (a Python with pygent installed), optional
@@ -24,6 +26,7 @@ const PYTHON = process.env.PYGENT_PYTHON || 'python3';
 const CODE_SERVER = process.env.PYGENT_CODE_SERVER ?? '';
 const NODE24_BIN = process.env.PYGENT_NODE24_BIN ?? '';
 const VSIX = join(ROOT, 'pygent-vscode.vsix');
+const REPO = join(ROOT, '..', '..');
 
 const children: ChildProcess[] = [];
 let browser: Browser | undefined;
@@ -137,8 +140,22 @@ describe('pygent in a real VS Code', () => {
     const scriptPath = join(base, 'script.json');
     writeFileSync(scriptPath, JSON.stringify(SCRIPT));
     const llmPort = await startFakeLlm(scriptPath);
+    // The `testcmds` plugin (slash commands), installed as the Python tests do.
+    const site = join(base, 'site');
+    const plugin = spawnSync(
+      PYTHON,
+      [
+        '-c',
+        'import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); from mcp_helpers import install_test_plugin; install_test_plugin(Path(sys.argv[2]))',
+        join(REPO, 'tests', 'mcp'),
+        site,
+      ],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(plugin.status, 0, `installing the test plugin failed:\n${plugin.stderr}`);
     const env = {
       ...process.env,
+      PYTHONPATH: [site, process.env.PYTHONPATH].filter(Boolean).join(':'),
       PATH: `${NODE24_BIN}:${process.env.PATH}`,
       PYGENT_MODEL: 'openai/fake-model',
       PYGENT_API_BASE: `http://127.0.0.1:${llmPort}/v1`,
@@ -267,5 +284,37 @@ describe('pygent in a real VS Code', () => {
     await box.press('Enter');
     await view.locator('.msg.agent', { hasText: 'Back after the restart.' }).waitFor({ timeout: 60_000 });
     await shot(page, '6-resumed');
+  });
+
+  it("completes and runs a plugin's slash command from the server; a failing one is an error and the chat goes on", async (t) => {
+    t.after(async () => {
+      await shot(page, 'last-slash').catch(() => undefined);
+    });
+    const view = chat(page);
+    const box = view.getByRole('textbox', { name: 'Message pygent' });
+    await box.fill('');
+    await box.pressSequentially('/sh');
+    const options = view.getByRole('listbox', { name: 'Commands' }).getByRole('option');
+    await options.first().waitFor({ timeout: 60_000 });
+    const texts = await options.allInnerTexts();
+    assert.equal(texts.length, 1, texts.join(' | '));
+    assert.match(texts[0], /\/shout\s+Shout the text back\.\s+testcmds/);
+    await box.press('Tab');
+    await box.pressSequentially('from vs code');
+    await shot(page, '7-slash-completion');
+    await box.press('Enter');
+    const card = view.locator('.command.done', { hasText: '/shout from vs code' });
+    await card.locator('strong', { hasText: 'FROM VS CODE' }).waitFor({ timeout: 60_000 });
+    assert.match(await card.innerText(), /plugin testcmds/);
+    assert.match(await card.innerText(), /cwd /);
+    await box.fill('/boom now');
+    await box.press('Enter');
+    const failed = view.getByRole('alert').filter({ hasText: "The command /boom of the plugin 'testcmds' failed: ValueError: kaboom now." });
+    await failed.waitFor({ timeout: 60_000 });
+    assert.match(await failed.innerText(), /The plugin has a bug/);
+    await shot(page, '8-slash-done');
+    await box.fill('still there?');
+    await box.press('Enter');
+    await view.locator('.msg.agent', { hasText: 'Fine again.' }).waitFor({ timeout: 60_000 });
   });
 });

@@ -4,13 +4,14 @@
  */
 
 import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chatHtml, makeNonce } from '../../src/html';
 import { formatUsage } from '../../src/chatState';
-import type { ToWebview } from '../../src/protocol';
+import type { RequestPermissionParams, ToWebview } from '../../src/protocol';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const FIXTURE = join(ROOT, '..', '..', 'tests', 'fixtures', 'recorded_turn.json');
@@ -503,6 +504,27 @@ describe('chat webview', () => {
   });
 });
 
+/**
+ * The trust question exactly as the server builds it (`pygent.mcp.trust.trust_question`), for
+ * a stdio server with a space in an argument and an env reference, and an HTTP server with a
+ * secret header. Needs PYGENT_PYTHON with pygent (tests/vscode/test_vscode.py sets it).
+ */
+function serverTrustQuestion(): RequestPermissionParams {
+  const code = [
+    'import json, sys',
+    'from pathlib import Path',
+    'from pygent.mcp.config import ServerConfig',
+    'from pygent.mcp.trust import trust_question',
+    'from pygent.settings.models import McpServerSettings as S',
+    "servers = [ServerConfig('proj', 'project', S(command='/usr/bin/python3', args=['/srv/my server.py', '--port', '7'], env={'TOKEN': '${TOKEN}'})),",
+    "           ServerConfig('remote', 'project', S(url='https://mcp.example.com/mcp', headers={'Authorization': 'Bearer ${KEY}'}))]",
+    "sys.stdout.write(json.dumps(trust_question(servers, Path('/work/proj'))))",
+  ].join('\n');
+  const result = spawnSync(process.env.PYGENT_PYTHON || 'python3', ['-c', code], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(result.status, 0, `building the trust question with pygent failed:\n${result.stderr}`);
+  return { sessionId: S, ...(JSON.parse(result.stdout) as Omit<RequestPermissionParams, 'sessionId'>) };
+}
+
 const PLUGIN_COMMANDS: ToWebview = {
   type: 'commands',
   commands: [
@@ -618,33 +640,9 @@ describe('slash commands and the MCP trust card', () => {
     await page.close();
   });
 
-  it('renders the MCP trust question as a card with each server command line and the two options', async () => {
+  it('renders the MCP trust question (as the server builds it) as a card with each server command line and the two options', async () => {
     const page = await openView();
-    await deliver(page, SESSION, {
-      type: 'permission',
-      requestId: 'p9',
-      params: {
-        sessionId: S,
-        toolCall: {
-          toolCallId: 'mcp-trust-0123456789abcdef',
-          title: 'Start the MCP servers of the project /work/proj?',
-          kind: 'execute',
-          content: [{ type: 'content', content: { type: 'text', text: 'The project config /work/proj/.pygent/config.toml defines MCP servers…' } }],
-          rawInput: {
-            workspace: '/work/proj',
-            servers: [
-              { name: 'proj', command: '/usr/bin/python3', args: ['/srv/server.py', '--port', '7'], cwd: '/work/proj', risk: 'medium' },
-              { name: 'remote', url: 'https://mcp.example.com/mcp', risk: 'low' },
-            ],
-          },
-        },
-        options: [
-          { optionId: 'mcp_trust', name: 'Trust and start', kind: 'allow_always' },
-          { optionId: 'mcp_dont_start', name: "Don't start", kind: 'reject_once' },
-        ],
-        _meta: { pygent: { mcpTrust: true, message: 'pygent wants to start the MCP servers of the project /work/proj: …' } },
-      },
-    });
+    await deliver(page, SESSION, { type: 'permission', requestId: 'p9', params: serverTrustQuestion() });
     const card = page.getByRole('group', { name: /Permission request: Start the MCP servers/ });
     await card.waitFor();
     const text = await card.innerText();
@@ -652,10 +650,12 @@ describe('slash commands and the MCP trust card', () => {
     assert.doesNotMatch(text, /pygent wants to: Start/);
     const servers = await card.getByRole('list', { name: 'MCP servers' }).getByRole('listitem').allInnerTexts();
     assert.equal(servers.length, 2);
-    assert.match(servers[0], /^proj: \/usr\/bin\/python3 \/srv\/server\.py --port 7/);
-    assert.match(servers[0], /in \/work\/proj · tools run as risk medium/);
-    assert.match(servers[1], /^remote: https:\/\/mcp\.example\.com\/mcp/);
-    assert.doesNotMatch(text, /[{}"]/, 'no raw JSON');
+    assert.equal(servers[0].split('\n')[0], "proj: /usr/bin/python3 '/srv/my server.py' --port 7");
+    assert.equal(servers[0].split('\n')[1], 'in /work/proj · with TOKEN=${TOKEN} · tools run as risk execute');
+    assert.equal(servers[1].split('\n')[0], 'remote: https://mcp.example.com/mcp');
+    assert.match(servers[1], /with headers Authorization/);
+    assert.doesNotMatch(text, /"\w+":|\[\{/, 'no raw JSON');
+    assert.doesNotMatch(text, /Bearer/, 'the header value is not shown');
     assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Trust and start', "Don't start"]);
     await shot(page, 'mcp-trust');
     await card.getByRole('button', { name: /^Trust and start/ }).click();
