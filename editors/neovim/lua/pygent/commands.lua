@@ -166,8 +166,23 @@ function M.complete_cmdline(arglead, cmdline)
   return out
 end
 
+--- Ask for the plugin commands in the background (a session is opened if none is): for callers
+--- that must not wait.
+function M.refresh_later()
+  vim.schedule(function()
+    require('pygent.client').with_session(function(c, sid)
+      if c and sid and not M.plugin then
+        M.refresh(c, sid)
+      end
+    end)
+  end)
+end
+
 --- 'completefunc' of the chat's prompt area (`<C-x><C-u>` after a `/` at the start of the
---- prompt): the commands with their help and source.
+--- prompt): the commands with their help and source. Insert-mode completion runs under
+--- 'textlock', where waiting for the server would break the chat's own updates; so before the
+--- first session it offers the built-in commands and asks for the plugin ones in the background
+--- (the next `<C-x><C-u>` has them).
 ---@param findstart integer
 ---@param base string
 ---@return integer|table
@@ -181,7 +196,9 @@ function M.completefunc(findstart, base)
     end
     return -3 -- not in a command word: cancel silently
   end
-  M.plugin_commands()
+  if not M.plugin then
+    M.refresh_later()
+  end
   local items = {}
   for _, c in ipairs(M.all()) do
     local word = '/' .. c.name

@@ -64,6 +64,16 @@ it('the prompt area completes commands with their help and plugin (completefunc)
   H.eq({ '/shout' }, vim.tbl_map(function(i)
     return i.word
   end, commands.completefunc(0, '/sh')))
+  -- Before any list (no session yet): the built-in ones at once, the plugin ones asked for later.
+  local saved = commands.plugin
+  commands.plugin = nil
+  H.eq({ '/sessions' }, vim.tbl_map(function(i)
+    return i.word
+  end, commands.completefunc(0, '/s')))
+  H.wait_for(function()
+    return commands.plugin ~= nil
+  end, 'the list asked for in the background')
+  H.eq(#saved, #commands.plugin)
   vim.api.nvim_buf_set_lines(chat.bufnr, last - 1, last, false, { 'not /sh' })
   vim.api.nvim_win_set_cursor(0, { last, 7 })
   H.eq(-3, commands.completefunc(1, ''), 'no completion outside a command word')
