@@ -3,7 +3,7 @@
  * the project's fake LLM server: a prompt from the sidebar, one edit accepted in the refactor
  * preview, one discarded, a permission request answered; files on disk and the chat checked;
  * then the slash commands of a test plugin (tests/mcp/mcp_helpers.py installs it on the server's
- * PYTHONPATH) completed, run and failing.
+ * PYTHONPATH) completed, run and failing; and the question to trust a project's MCP servers.
  *
  * Environment: PYGENT_CODE_SERVER (code-server's out/node/entry.js), PYGENT_NODE24_BIN (a
  * directory with Node 24's `node`), PYGENT_PYTHON (a Python with pygent installed), optional
@@ -88,6 +88,7 @@ const SCRIPT = [
   { text: 'Streaming slowly. '.repeat(60), delay: 0.25 },
   { text: 'Back after the restart.' },
   { text: 'Fine again.' },
+  { text: 'Without the project tools.' },
 ];
 
 /** Pid of the `pygent serve` whose working directory is `cwd` (found in /proc, killed by id). */
@@ -316,5 +317,44 @@ describe('pygent in a real VS Code', () => {
     await box.fill('still there?');
     await box.press('Enter');
     await view.locator('.msg.agent', { hasText: 'Fine again.' }).waitFor({ timeout: 60_000 });
+  });
+
+  it("asks to trust the project's MCP servers with a card listing the command line; Don't start goes on without them", async (t) => {
+    t.after(async () => {
+      await shot(page, 'last-trust').catch(() => undefined);
+    });
+    const server = join(REPO, 'tests', 'mcp', 'servers', 'stdio_server.py');
+    mkdirSync(join(workspace, '.pygent'), { recursive: true });
+    writeFileSync(
+      join(workspace, '.pygent', 'config.toml'),
+      `[mcp.servers.proj]\ncommand = ${JSON.stringify(PYTHON)}\nargs = [${JSON.stringify(server)}]\n`,
+    );
+    // The server reads the settings once: restart it (as a person would after editing them).
+    const view = chat(page);
+    const restarted = view.locator('.notice', { hasText: 'Server restarted; session resumed.' });
+    const before = await restarted.count();
+    await page.keyboard.press('F1');
+    const palette = page.locator('.quick-input-widget input');
+    await palette.waitFor({ timeout: 60_000 });
+    await palette.fill('>pygent: Restart Server');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Restart Server' }).first().waitFor({ timeout: 60_000 });
+    await palette.press('Enter');
+    await restarted.nth(before).waitFor({ timeout: 60_000 });
+    const box = view.getByRole('textbox', { name: 'Message pygent' });
+    await box.fill('use the project tools');
+    await box.press('Enter');
+    const card = view.getByRole('group', { name: /Permission request: Start the MCP servers of the project/ });
+    await card.waitFor({ timeout: 60_000 });
+    await shot(page, '9-mcp-trust');
+    const servers = await card.getByRole('list', { name: 'MCP servers' }).getByRole('listitem').allInnerTexts();
+    assert.equal(servers.length, 1, servers.join(' | '));
+    assert.equal(servers[0].split('\n')[0], `proj: ${PYTHON} ${server}`);
+    assert.match(servers[0], new RegExp(`in ${workspace.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    assert.doesNotMatch(await card.innerText(), /"\w+":/, 'no raw JSON');
+    assert.deepEqual(await card.getByRole('button').allInnerTexts(), ['Trust and start', "Don't start"]);
+    // Don't start: nothing is recorded (Trust and start would write to the data directory).
+    await card.getByRole('button', { name: /^Don't start/ }).click();
+    await view.locator('.msg.agent', { hasText: 'Without the project tools.' }).waitFor({ timeout: 60_000 });
+    assert.match(await card.innerText(), /Answered: Don't start/);
   });
 });
