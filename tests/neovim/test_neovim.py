@@ -58,6 +58,7 @@ def test_specs_exist() -> None:
         "health_spec",
         "modes_spec",
         "replay_spec",
+        "commands_spec",
     ):
         assert needed in names, f"missing Lua spec {needed}.lua in {PLUGIN / 'tests' / 'spec'}"
 

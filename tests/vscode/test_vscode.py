@@ -106,6 +106,8 @@ def test_webview_in_chromium(npm_ready: None) -> None:
     assert failed == 0 and passed >= 8, output[-3000:]
     shots = ROOT / "test-artifacts" / "vscode"
     assert (shots / "webview-markdown.png").stat().st_size > 0
+    assert (shots / "webview-slash-completion.png").stat().st_size > 0
+    assert (shots / "webview-mcp-trust.png").stat().st_size > 0
 
 
 @pytest.mark.timeout(2400)
@@ -126,3 +128,5 @@ def test_end_to_end_in_code_server(npm_ready: None) -> None:
     assert failed == 0 and passed >= 1, output[-3000:]
     assert (ROOT / "test-artifacts" / "vscode" / "e2e-4-done.png").is_file()
     assert (ROOT / "test-artifacts" / "vscode" / "e2e-5-server-died.png").is_file()
+    assert (ROOT / "test-artifacts" / "vscode" / "e2e-8-slash-done.png").is_file()
+    assert (ROOT / "test-artifacts" / "vscode" / "e2e-9-mcp-trust.png").is_file()
