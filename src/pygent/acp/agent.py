@@ -781,7 +781,7 @@ class AcpAgent:
 
     async def _run_command(self, state: SessionState, command: Any, args: str) -> dict[str, Any]:
         """Run a plugin's slash command: its text is the answer; the model is not called."""
-        from pygent.plugins import SlashContext, describe_failure
+        from pygent.plugins import SlashContext
 
         ctx = SlashContext(
             session_id=state.session.id,
@@ -790,22 +790,7 @@ class AcpAgent:
             command=command.name,
             plugin=command.plugin,
         )
-        try:
-            text = await command.run(args, ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.opt(exception=exc).error(
-                "the command /{} of the plugin {} failed", command.name, command.plugin
-            )
-            raise PygentError(
-                "internal",
-                f"The command /{command.name} of the plugin {command.plugin!r} failed: "
-                f"{describe_failure(exc)}.",
-                "The plugin has a bug: report it to its author (the traceback is in the log "
-                "file, `pygent report`). pygent keeps running.",
-                {"command": command.name, "plugin": command.plugin},
-            ) from None
+        text = await command.run_for_frontend(args, ctx)
         from pygent.protocol.updates import agent_message_chunk
 
         self._send_update(state, agent_message_chunk(text or f"/{command.name} returned nothing."))

@@ -131,6 +131,35 @@ class SlashCommand:
             )
         return result
 
+    async def run_for_frontend(self, args: str, ctx: SlashContext) -> str:
+        """:meth:`run`, with any failure logged (traceback included) and raised as a clear error.
+
+        Raises:
+            PygentError: ``internal``, naming the command and its plugin; pygent keeps running.
+        """
+        import asyncio
+
+        from pygent.errors import PygentError
+
+        try:
+            return await self.run(args, ctx)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            from loguru import logger
+
+            logger.opt(exception=exc).error(
+                "the command /{} of the plugin {} failed", self.name, self.plugin
+            )
+            raise PygentError(
+                "internal",
+                f"The command /{self.name} of the plugin {self.plugin!r} failed: "
+                f"{describe_failure(exc)}.",
+                "The plugin has a bug: report it to its author (the traceback is in the log "
+                "file, `pygent report`). pygent keeps running.",
+                {"command": self.name, "plugin": self.plugin},
+            ) from None
+
 
 def _takes_context(handler: SlashHandler) -> bool:
     try:

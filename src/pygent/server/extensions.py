@@ -13,7 +13,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pygent.errors import PygentError, invalid_params
+from pygent.errors import invalid_params
 
 if TYPE_CHECKING:
     from pygent.server.rpc import RequestId
@@ -103,24 +103,5 @@ class Extensions:
             command=command.name,
             plugin=command.plugin,
         )
-        try:
-            text = await command.run(args, ctx)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            from loguru import logger
-
-            from pygent.plugins import describe_failure
-
-            logger.opt(exception=exc).error(
-                "the command /{} of the plugin {} failed", command.name, command.plugin
-            )
-            raise PygentError(
-                "internal",
-                f"The command /{command.name} of the plugin {command.plugin!r} failed: "
-                f"{describe_failure(exc)}.",
-                "The plugin has a bug: report it to its author (the traceback is in the log "
-                "file, `pygent report`). pygent keeps running.",
-                {"command": command.name, "plugin": command.plugin},
-            ) from None
+        text = await command.run_for_frontend(args, ctx)
         return {"text": text}
