@@ -31,6 +31,7 @@ __all__ = [
     "model_option",
     "resume_option",
     "sandbox_option",
+    "settings_overrides",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -148,3 +149,17 @@ def cwd_option(help: str) -> Callable[[F], F]:
         metavar="DIR",
         help=help,
     )
+
+
+def settings_overrides(
+    model: str | None = None, mode: str | None = None, sandbox: str | None = None
+) -> dict[str, dict[str, str]]:
+    """The settings layer of the command-line flags ``--model``, ``--mode`` and ``--sandbox``."""
+    overrides: dict[str, dict[str, str]] = {}
+    if model:
+        overrides["llm"] = {"model": model}
+    if mode:
+        overrides["permissions"] = {"mode": mode}
+    if sandbox:
+        overrides["sandbox"] = {"mode": sandbox}
+    return overrides

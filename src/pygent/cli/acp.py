@@ -7,7 +7,13 @@ import sys
 
 import click
 
-from pygent.cli._options import cwd_option, mode_option, model_option, sandbox_option
+from pygent.cli._options import (
+    cwd_option,
+    mode_option,
+    model_option,
+    sandbox_option,
+    settings_overrides,
+)
 
 
 @click.command("acp")
@@ -22,13 +28,7 @@ def acp(model: str | None, mode: str | None, sandbox: str | None, cwd: str | Non
     command and talk newline-delimited JSON-RPC to it. Stdout carries protocol messages only;
     logs go to the log file. Setup per editor: docs/editors/acp.md.
     """
-    overrides: dict[str, dict[str, str]] = {}
-    if model:
-        overrides["llm"] = {"model": model}
-    if mode:
-        overrides["permissions"] = {"mode": mode}
-    if sandbox:
-        overrides["sandbox"] = {"mode": sandbox}
+    overrides = settings_overrides(model, mode, sandbox)
     if cwd is not None:
         os.chdir(cwd)
     if sys.stdin.isatty():

@@ -29,6 +29,7 @@ from pygent.cli._options import (
     model_option,
     resume_option,
     sandbox_option,
+    settings_overrides,
 )
 
 if TYPE_CHECKING:
@@ -297,14 +298,7 @@ def run_prompt(
     try:
         from pygent.settings.loader import load_settings
 
-        overrides: dict[str, Any] = {}
-        if model is not None:
-            overrides["llm"] = {"model": model}
-        if mode is not None:
-            overrides["permissions"] = {"mode": mode}
-        if sandbox is not None:
-            overrides["sandbox"] = {"mode": sandbox}
-        settings = load_settings(cwd, overrides)
+        settings = load_settings(cwd, settings_overrides(model, mode, sandbox))
         from pygent.settings.writable import prepare_storage
 
         # A read-only home: say which directory and what moves it, and carry on without it.

@@ -7,7 +7,13 @@ import sys
 
 import click
 
-from pygent.cli._options import cwd_option, mode_option, model_option, sandbox_option
+from pygent.cli._options import (
+    cwd_option,
+    mode_option,
+    model_option,
+    sandbox_option,
+    settings_overrides,
+)
 
 
 @click.command("serve")
@@ -37,13 +43,7 @@ def serve(
     Frames are LSP base protocol (Content-Length headers). Stdout carries protocol frames only;
     logs go to the log file. The protocol is documented in docs/protocol.md.
     """
-    overrides: dict[str, dict[str, str]] = {}
-    if model:
-        overrides["llm"] = {"model": model}
-    if mode:
-        overrides["permissions"] = {"mode": mode}
-    if sandbox:
-        overrides["sandbox"] = {"mode": sandbox}
+    overrides = settings_overrides(model, mode, sandbox)
     if cwd is not None:
         os.chdir(cwd)
     if sys.stdin.isatty():
