@@ -89,6 +89,20 @@ class RawAgent:
         self.process = process
         self.received: list[dict[str, Any]] = []
 
+    @classmethod
+    async def spawn(cls, cwd: Path, env: dict[str, str]) -> RawAgent:
+        """Start ``pygent acp`` in ``cwd`` (stderr discarded, 16 MiB line limit)."""
+        process = await asyncio.create_subprocess_exec(
+            *AGENT_CMD,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+            cwd=str(cwd),
+            env=env,
+            limit=1 << 24,
+        )
+        return cls(process)
+
     async def send_line(self, line: bytes) -> None:
         assert self.process.stdin is not None
         self.process.stdin.write(line.rstrip(b"\n") + b"\n")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from acp_helpers import AGENT_CMD, UTIL_PY, RawAgent
+from acp_helpers import UTIL_PY, RawAgent
 
 from pygent.testing.fake_llm import FakeLLMThread
 
@@ -43,16 +42,7 @@ async def make_raw(
     agents: list[RawAgent] = []
 
     async def start(**env: str) -> RawAgent:
-        process = await asyncio.create_subprocess_exec(
-            *AGENT_CMD,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            cwd=str(workspace),
-            env={**agent_env, **env},
-            limit=1 << 24,
-        )
-        agent = RawAgent(process)
+        agent = await RawAgent.spawn(workspace, {**agent_env, **env})
         agents.append(agent)
         return agent
 

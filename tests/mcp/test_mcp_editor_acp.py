@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -17,7 +16,7 @@ from run_helpers import call, make_repo, pygent_env
 from pygent.testing.fake_llm import FakeLLMThread
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "acp"))
-from acp_helpers import AGENT_CMD, RawAgent, schema_problems
+from acp_helpers import RawAgent, schema_problems
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +30,7 @@ async def acp_agent(
     agents: list[RawAgent] = []
 
     async def start(repo: Path, **extra: str) -> RawAgent:
-        process = await asyncio.create_subprocess_exec(
-            *AGENT_CMD,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
-            cwd=str(repo),
-            env=pygent_env(fake_llm.base_url, **extra),
-            limit=1 << 24,
-        )
-        agent = RawAgent(process)
+        agent = await RawAgent.spawn(repo, pygent_env(fake_llm.base_url, **extra))
         agents.append(agent)
         return agent
 
