@@ -54,6 +54,7 @@ import {
   type SessionUpdateParams,
 } from './protocol';
 import { parseCommandList, shadowedPluginCommands } from './slashCommands';
+import { errorParts, errorText } from './rpcErrors';
 
 /** Declares `experimental.pygent.permissionRequests`, so permissions come as pygent/session/requestPermission. */
 class PygentCapabilities implements StaticFeature {
@@ -347,12 +348,12 @@ class PygentController implements vscode.Disposable {
       const text = typeof result?.text === 'string' && result.text !== '' ? result.text : `/${name} returned nothing.`;
       this.view.post({ type: 'commandResult', commandId, text });
     } catch (err) {
-      let message = isMethodNotFound(err)
-        ? 'This pygent server has no plugin commands (pygent/commands/run is unknown to it).'
-        : errorText(err);
-      const hint = isMethodNotFound(err) ? 'Update pygent, then run "pygent: Restart Server".' : errorHint(err);
-      // pygent's message ends with its hint: show the hint once, under the message.
-      if (hint && message.endsWith(hint) && message.length > hint.length) message = message.slice(0, -hint.length).trimEnd();
+      const { message, hint } = isMethodNotFound(err)
+        ? {
+            message: 'This pygent server has no plugin commands (pygent/commands/run is unknown to it).',
+            hint: 'Update pygent, then run "pygent: Restart Server".',
+          }
+        : errorParts(err); // the hint once, under the message
       this.log.error(`/${name} failed: ${message}`);
       this.view.post({ type: 'commandFailed', commandId, message, hint });
     }
@@ -801,9 +802,10 @@ class PygentController implements vscode.Disposable {
   }
 
   private reportError(what: string, err: unknown): void {
-    const text = `${what}: ${errorText(err)}`;
-    this.log.error(text);
-    this.view.post({ type: 'error', message: text, hint: errorHint(err) });
+    const { message, hint } = errorParts(err);
+    const text = `${what}: ${message}`;
+    this.log.error(hint ? `${text} ${hint}` : text);
+    this.view.post({ type: 'error', message: text, hint });
   }
 
   dispose(): void {
@@ -811,20 +813,11 @@ class PygentController implements vscode.Disposable {
   }
 }
 
-function errorText(err: unknown): string {
-  if (err && typeof err === 'object' && 'message' in err) return String((err as { message: unknown }).message);
-  return String(err);
-}
-
 /** JSON-RPC -32601: the server does not know the method (an older pygent). */
 function isMethodNotFound(err: unknown): boolean {
   return (err as { code?: unknown } | undefined)?.code === -32601;
 }
 
-function errorHint(err: unknown): string | undefined {
-  const data = (err as { data?: { hint?: unknown } } | undefined)?.data;
-  return typeof data?.hint === 'string' ? data.hint : undefined;
-}
 
 let controller: PygentController | undefined;
 
