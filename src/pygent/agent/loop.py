@@ -40,6 +40,7 @@ from pygent.agent.llm import (
     UsageEvent,
 )
 from pygent.protocol import updates
+from pygent.protocol.port import is_rejection
 
 if TYPE_CHECKING:
     from pygent.edits.changes import ApplyResult, ChangeSet
@@ -441,11 +442,8 @@ class _TimedPort:
             outcome = await self._inner.request_permission(request)
         finally:
             self._waited(started)
-        if outcome.get("outcome") == "selected":
-            kinds = {o.get("optionId"): o.get("kind") for o in request.get("options") or []}
-            option = outcome.get("optionId", "")
-            if str(kinds.get(option, option)).startswith("reject"):
-                self.rejected = True
+        if is_rejection(request, outcome):
+            self.rejected = True
         return outcome
 
     async def apply_edit(self, change_set: ChangeSet) -> ApplyResult:

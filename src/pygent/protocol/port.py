@@ -126,3 +126,16 @@ def client_terminals(port: object) -> ClientTerminals | None:
     """The port's :class:`ClientTerminals` capability, if it has one."""
     runner = getattr(port, "run_command", None)
     return port if callable(runner) else None  # type: ignore[return-value]
+
+
+def is_rejection(request: PermissionRequest, outcome: PermissionOutcome) -> bool:
+    """Whether ``outcome`` selected one of ``request``'s reject options (the person said no).
+
+    The option's ``kind`` decides (``reject_once``, ``reject_always``); an option id the request
+    does not list counts by its own name.
+    """
+    if outcome.get("outcome") != "selected":
+        return False
+    option_id = outcome.get("optionId", "")
+    kinds = {o.get("optionId"): o.get("kind") for o in request.get("options") or []}
+    return str(kinds.get(option_id, option_id)).startswith("reject")

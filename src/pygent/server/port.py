@@ -35,7 +35,7 @@ from pygent.edits.changes import (
     TextChange,
 )
 from pygent.protocol.methods import SESSION_REQUEST_PERMISSION, SESSION_UPDATE
-from pygent.protocol.port import PermissionOutcome, PermissionRequest
+from pygent.protocol.port import PermissionOutcome, PermissionRequest, is_rejection
 from pygent.protocol.updates import OUTCOME_REJECTED
 from pygent.server.coalesce import ChunkCoalescer
 from pygent.server.protocol import ClientFeatures
@@ -258,10 +258,7 @@ class JsonRpcPort:
         self, request: PermissionRequest, outcome: PermissionOutcome
     ) -> PermissionOutcome:
         """Remember a "Reject" answer, so the call's end is marked as the person's decision."""
-        option_id = outcome.get("optionId", "")
-        kinds = {o.get("optionId"): o.get("kind") for o in request.get("options") or []}
-        kind = kinds.get(option_id, option_id)
-        if outcome.get("outcome") == "selected" and str(kind).startswith("reject"):
+        if is_rejection(request, outcome):
             call_id = (request.get("toolCall") or {}).get("toolCallId")
             if call_id:
                 self._rejected.add(str(call_id))
