@@ -372,6 +372,10 @@ async def test_confined_command_still_asks_in_ask_mode(registry: ToolRegistry, w
         "echo $HOME > where.txt",  # an expansion the classifier cannot see through
         "echo '[permissions]' > .pygent/config.toml",  # pygent's own settings
         "echo x > .git/hooks/pre-commit",
+        # The same directories as case-insensitive (macOS, Windows) file systems open them.
+        "echo x > .GIT/hooks/pre-commit",
+        "echo '[permissions]' > .Pygent/config.toml",
+        "cp out.txt .git./hooks/post-checkout",
         "rm -rf build",  # destructive
     ],
 )
